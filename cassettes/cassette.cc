@@ -1,0 +1,483 @@
+#include "cassettes/cassette.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "cassettes/schema_sql.h"
+#include "common/error.h"
+
+namespace wsr::cassette {
+namespace {
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Binds helpers: index is 1-based as in SQLite.
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void BindOptText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) BindText(s, i, *v);
+  else sqlite3_bind_null(s, i);
+}
+void BindOptInt(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
+  if (v) sqlite3_bind_int64(s, i, *v);
+  else sqlite3_bind_null(s, i);
+}
+std::string ColText(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, i)) : "";
+}
+std::optional<std::string> ColOptText(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return ColText(s, i);
+}
+std::optional<int64_t> ColOptInt(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(s, i);
+}
+
+std::string FragmentsToJson(const std::vector<uint32_t>& f) {
+  std::string out = "[";
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(f[i]);
+  }
+  return out + "]";
+}
+std::vector<uint32_t> FragmentsFromJson(const std::string& s) {
+  std::vector<uint32_t> out;
+  uint64_t cur = 0;
+  bool have = false;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      cur = cur * 10 + (c - '0');
+      have = true;
+    } else if (have) {
+      out.push_back(static_cast<uint32_t>(cur));
+      cur = 0;
+      have = false;
+    }
+  }
+  return out;
+}
+
+Session ReadSession(sqlite3_stmt* s) {
+  Session r;
+  r.id = sqlite3_column_int64(s, 0);
+  r.name = ColText(s, 1);
+  r.started_at_ns = sqlite3_column_int64(s, 2);
+  r.duration_ns = ColOptInt(s, 3);
+  r.upstream = ColText(s, 4);
+  r.source = ColText(s, 5);
+  r.tool_version = ColText(s, 6);
+  return r;
+}
+
+constexpr const char* kSessionCols =
+    "id, name, started_at_ns, duration_ns, upstream, source, tool_version";
+constexpr const char* kFrameCols =
+    "f.id, f.connection_id, f.seq, f.offset_ns, f.direction, f.opcode, f.payload, f.fragments, "
+    "f.topic, f.event, f.join_ref, f.ref";
+
+}  // namespace
+
+// ---------------- FrameCursor ----------------
+
+FrameCursor::FrameCursor(FrameCursor&& o) noexcept : stmt_(o.stmt_) { o.stmt_ = nullptr; }
+FrameCursor& FrameCursor::operator=(FrameCursor&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+FrameCursor::~FrameCursor() { sqlite3_finalize(stmt_); }
+
+bool FrameCursor::Next(Frame* f) {
+  if (!stmt_) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_DONE) return false;
+  if (rc != SQLITE_ROW) {
+    throw Error(std::string("reading frames failed: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
+  }
+  f->id = sqlite3_column_int64(stmt_, 0);
+  f->connection_id = sqlite3_column_int64(stmt_, 1);
+  f->seq = sqlite3_column_int64(stmt_, 2);
+  f->offset_ns = sqlite3_column_int64(stmt_, 3);
+  f->direction = ColText(stmt_, 4) == "c2s" ? Direction::kClientToServer : Direction::kServerToClient;
+  f->opcode = sqlite3_column_int(stmt_, 5);
+  const void* blob = sqlite3_column_blob(stmt_, 6);
+  int n = sqlite3_column_bytes(stmt_, 6);
+  f->payload.assign(blob ? static_cast<const char*>(blob) : "", static_cast<size_t>(n));
+  auto frags = ColOptText(stmt_, 7);
+  f->fragments = frags ? FragmentsFromJson(*frags) : std::vector<uint32_t>{};
+  f->topic = ColOptText(stmt_, 8);
+  f->event = ColOptText(stmt_, 9);
+  f->join_ref = ColOptText(stmt_, 10);
+  f->ref = ColOptText(stmt_, 11);
+  return true;
+}
+
+// ---------------- Cassette: open and schema ----------------
+
+std::unique_ptr<Cassette> Cassette::Open(const std::string& path, Mode mode) {
+  bool exists = FileExists(path);
+  if (!exists && mode != Mode::kCreate) {
+    throw Error("cassette '" + path + "' does not exist (record one with `wsreplay record`)");
+  }
+  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (mode == Mode::kCreate) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw Error("cannot open cassette '" + path + "': " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  std::unique_ptr<Cassette> c(new Cassette(path, db));
+  c->CheckAndMigrate(mode);
+  return c;
+}
+
+Cassette::~Cassette() {
+  for (auto& [k, s] : stmts_) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
+
+void Cassette::Fail(const std::string& what) {
+  throw Error("cassette '" + path_ + "': " + what + ": " + sqlite3_errmsg(db_));
+}
+
+void Cassette::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error("cassette '" + path_ + "': " + msg);
+  }
+}
+
+sqlite3_stmt* Cassette::Prepare(const char* sql) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) Fail("preparing a query");
+  stmts_[sql] = s;
+  return s;
+}
+
+void Cassette::CheckAndMigrate(Mode mode) {
+  // Reading the header is the first real access: a non-SQLite file fails here.
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA application_id", -1, &s, nullptr);
+  int app_id = 0;
+  if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) app_id = sqlite3_column_int(s, 0);
+  rc = rc == SQLITE_OK ? SQLITE_OK : rc;
+  int err = sqlite3_errcode(db_);
+  sqlite3_finalize(s);
+  if (err == SQLITE_NOTADB || (err & 0xff) == SQLITE_NOTADB) {
+    throw Error("'" + path_ + "' is not a wsreplay cassette (not an SQLite database)");
+  }
+  if (err != SQLITE_OK && err != SQLITE_ROW && err != SQLITE_DONE) {
+    Fail("reading the file header");
+  }
+  int version = 0;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    version = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  int tables = 0;
+  if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    tables = sqlite3_column_int(s, 0);
+  } else {
+    int code = sqlite3_errcode(db_) & 0xff;
+    sqlite3_finalize(s);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      throw Error("'" + path_ + "' is not a wsreplay cassette (not an SQLite database, or corrupt)");
+    }
+    Fail("reading the schema");
+  }
+  sqlite3_finalize(s);
+
+  if (tables == 0 && app_id == 0) {
+    if (mode != Mode::kCreate) {
+      throw Error("'" + path_ + "' is an empty SQLite file, not a wsreplay cassette");
+    }
+    Exec("PRAGMA journal_mode=WAL");
+    Exec("BEGIN");
+    Exec(kSchemaSql);
+    Exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    Exec("INSERT INTO meta(key, value) VALUES ('format', 'wsreplay-cassette')");
+    Exec("COMMIT");
+  } else if (app_id != kApplicationId) {
+    throw Error("'" + path_ + "' is an SQLite database of another application, not a wsreplay cassette");
+  } else if (version > kSchemaVersion) {
+    throw Error("cassette '" + path_ + "' has schema version " + std::to_string(version) +
+                ", newer than this wsreplay understands (" + std::to_string(kSchemaVersion) +
+                "); upgrade wsreplay");
+  } else if (version < kSchemaVersion) {
+    // No older schema has been released yet; this is where migrations from `version`
+    // upward will run (in one transaction, ReadWrite/Create only).
+    throw Error("cassette '" + path_ + "' has unknown schema version " + std::to_string(version));
+  }
+  if (mode != Mode::kReadOnly) {
+    Exec("PRAGMA journal_mode=WAL");
+    Exec("PRAGMA synchronous=NORMAL");
+    Exec("PRAGMA foreign_keys=ON");
+  }
+}
+
+// ---------------- reading ----------------
+
+std::vector<Session> Cassette::Sessions() {
+  static const std::string sql =
+      std::string("SELECT ") + kSessionCols + " FROM sessions ORDER BY id";
+  sqlite3_stmt* s = Prepare(sql.c_str());
+  std::vector<Session> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ReadSession(s));
+  return out;
+}
+
+std::optional<Session> Cassette::FindSession(const std::string& name) {
+  static const std::string sql =
+      std::string("SELECT ") + kSessionCols + " FROM sessions WHERE name = ?";
+  sqlite3_stmt* s = Prepare(sql.c_str());
+  BindText(s, 1, name);
+  if (sqlite3_step(s) == SQLITE_ROW) return ReadSession(s);
+  return std::nullopt;
+}
+
+Session Cassette::ResolveSession(const std::optional<std::string>& name) {
+  auto all = Sessions();
+  std::string names;
+  for (const auto& s : all) names += (names.empty() ? "" : ", ") + s.name;
+  if (name) {
+    for (auto& s : all) {
+      if (s.name == *name) return s;
+    }
+    throw Error("cassette '" + path_ + "' has no session '" + *name + "' (it has: " +
+                (names.empty() ? "none" : names) + ")");
+  }
+  if (all.size() == 1) return all[0];
+  if (all.empty()) throw Error("cassette '" + path_ + "' has no sessions");
+  throw Error("cassette '" + path_ + "' has " + std::to_string(all.size()) +
+              " sessions; pick one with --session (" + names + ")");
+}
+
+std::vector<Connection> Cassette::Connections(int64_t session_id) {
+  sqlite3_stmt* s = Prepare(
+      "SELECT id, session_id, ordinal, path, query, request_headers, upstream_url, http_status, "
+      "response_headers, subprotocol, error, opened_ns, closed_ns, close_code, close_reason, "
+      "close_initiator FROM connections WHERE session_id = ? ORDER BY ordinal");
+  sqlite3_bind_int64(s, 1, session_id);
+  std::vector<Connection> out;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    Connection c;
+    c.id = sqlite3_column_int64(s, 0);
+    c.session_id = sqlite3_column_int64(s, 1);
+    c.ordinal = sqlite3_column_int(s, 2);
+    c.path = ColText(s, 3);
+    c.query = ColText(s, 4);
+    c.request_headers = HeadersFromJson(ColText(s, 5));
+    c.upstream_url = ColText(s, 6);
+    if (auto v = ColOptInt(s, 7)) c.http_status = static_cast<int>(*v);
+    c.response_headers = HeadersFromJson(ColText(s, 8));
+    c.subprotocol = ColText(s, 9);
+    c.error = ColText(s, 10);
+    c.opened_ns = sqlite3_column_int64(s, 11);
+    c.closed_ns = ColOptInt(s, 12);
+    if (auto v = ColOptInt(s, 13)) c.close_code = static_cast<int>(*v);
+    c.close_reason = ColText(s, 14);
+    c.close_initiator = ColText(s, 15);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+namespace {
+std::string FilterWhere(const FrameFilter& f) {
+  std::string w = " WHERE 1";
+  if (f.session_id) w += " AND c.session_id = :session";
+  if (f.connection_id) w += " AND f.connection_id = :connection";
+  if (f.topic) w += " AND f.topic = :topic";
+  if (f.event) w += " AND f.event = :event";
+  return w;
+}
+void BindFilter(sqlite3_stmt* s, const FrameFilter& f) {
+  auto bind_int = [&](const char* n, int64_t v) {
+    int i = sqlite3_bind_parameter_index(s, n);
+    if (i) sqlite3_bind_int64(s, i, v);
+  };
+  auto bind_text = [&](const char* n, const std::string& v) {
+    int i = sqlite3_bind_parameter_index(s, n);
+    if (i) BindText(s, i, v);
+  };
+  if (f.session_id) bind_int(":session", *f.session_id);
+  if (f.connection_id) bind_int(":connection", *f.connection_id);
+  if (f.topic) bind_text(":topic", *f.topic);
+  if (f.event) bind_text(":event", *f.event);
+}
+}  // namespace
+
+FrameCursor Cassette::Frames(const FrameFilter& filter) {
+  std::string sql = std::string("SELECT ") + kFrameCols +
+                    " FROM frames f JOIN connections c ON c.id = f.connection_id" +
+                    FilterWhere(filter) + " ORDER BY f.offset_ns, c.ordinal, f.seq";
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("querying frames");
+  BindFilter(s, filter);
+  return FrameCursor(s);
+}
+
+int64_t Cassette::CountFrames(const FrameFilter& filter) {
+  std::string sql = "SELECT count(*) FROM frames f JOIN connections c ON c.id = f.connection_id" +
+                    FilterWhere(filter);
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("counting frames");
+  BindFilter(s, filter);
+  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  return n;
+}
+
+// ---------------- writing ----------------
+
+void Cassette::Begin() { Exec("BEGIN IMMEDIATE"); }
+void Cassette::Commit() { Exec("COMMIT"); }
+void Cassette::Rollback() {
+  if (!sqlite3_get_autocommit(db_)) Exec("ROLLBACK");
+}
+
+int64_t Cassette::InsertSession(const Session& r) {
+  sqlite3_stmt* s = Prepare(
+      "INSERT INTO sessions(name, started_at_ns, duration_ns, upstream, source, tool_version) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  BindText(s, 1, r.name);
+  sqlite3_bind_int64(s, 2, r.started_at_ns);
+  BindOptInt(s, 3, r.duration_ns);
+  BindText(s, 4, r.upstream);
+  BindText(s, 5, r.source);
+  BindText(s, 6, r.tool_version);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    if ((sqlite3_errcode(db_) & 0xff) == SQLITE_CONSTRAINT) {
+      throw Error("cassette '" + path_ + "' already has a session named '" + r.name +
+                  "'; choose another --session or remove it with `wsreplay sessions " + path_ +
+                  " rm " + r.name + "`");
+    }
+    Fail("inserting a session");
+  }
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Cassette::FinishSession(int64_t id, int64_t duration_ns) {
+  sqlite3_stmt* s = Prepare("UPDATE sessions SET duration_ns = ? WHERE id = ?");
+  sqlite3_bind_int64(s, 1, duration_ns);
+  sqlite3_bind_int64(s, 2, id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("finishing a session");
+}
+
+namespace {
+void BindConnection(sqlite3_stmt* s, const Connection& c) {
+  sqlite3_bind_int64(s, 1, c.session_id);
+  sqlite3_bind_int(s, 2, c.ordinal);
+  BindText(s, 3, c.path);
+  BindText(s, 4, c.query);
+  BindText(s, 5, HeadersToJson(c.request_headers));
+  BindText(s, 6, c.upstream_url);
+  BindOptInt(s, 7, c.http_status ? std::optional<int64_t>(*c.http_status) : std::nullopt);
+  BindText(s, 8, HeadersToJson(c.response_headers));
+  BindText(s, 9, c.subprotocol);
+  BindText(s, 10, c.error);
+  sqlite3_bind_int64(s, 11, c.opened_ns);
+  BindOptInt(s, 12, c.closed_ns);
+  BindOptInt(s, 13, c.close_code ? std::optional<int64_t>(*c.close_code) : std::nullopt);
+  BindText(s, 14, c.close_reason);
+  BindText(s, 15, c.close_initiator);
+}
+}  // namespace
+
+int64_t Cassette::InsertConnection(const Connection& c) {
+  sqlite3_stmt* s = Prepare(
+      "INSERT INTO connections(session_id, ordinal, path, query, request_headers, upstream_url, "
+      "http_status, response_headers, subprotocol, error, opened_ns, closed_ns, close_code, "
+      "close_reason, close_initiator) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  BindConnection(s, c);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting a connection");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Cassette::UpdateConnection(const Connection& c) {
+  sqlite3_stmt* s = Prepare(
+      "UPDATE connections SET session_id=?, ordinal=?, path=?, query=?, request_headers=?, "
+      "upstream_url=?, http_status=?, response_headers=?, subprotocol=?, error=?, opened_ns=?, "
+      "closed_ns=?, close_code=?, close_reason=?, close_initiator=? WHERE id=?");
+  BindConnection(s, c);
+  sqlite3_bind_int64(s, 16, c.id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("updating a connection");
+}
+
+int64_t Cassette::InsertFrame(const Frame& f) {
+  sqlite3_stmt* s = Prepare(
+      "INSERT INTO frames(connection_id, seq, offset_ns, direction, opcode, payload, fragments, "
+      "topic, event, join_ref, ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  sqlite3_bind_int64(s, 1, f.connection_id);
+  sqlite3_bind_int64(s, 2, f.seq);
+  sqlite3_bind_int64(s, 3, f.offset_ns);
+  sqlite3_bind_text(s, 4, DirectionName(f.direction), 3, SQLITE_STATIC);
+  sqlite3_bind_int(s, 5, f.opcode);
+  sqlite3_bind_blob(s, 6, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_STATIC);
+  if (f.fragments.size() > 1) BindText(s, 7, FragmentsToJson(f.fragments));
+  else sqlite3_bind_null(s, 7);
+  BindOptText(s, 8, f.topic);
+  BindOptText(s, 9, f.event);
+  BindOptText(s, 10, f.join_ref);
+  BindOptText(s, 11, f.ref);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting a frame");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Cassette::DeleteSession(int64_t id) {
+  sqlite3_stmt* s = Prepare(
+      "DELETE FROM frames WHERE connection_id IN (SELECT id FROM connections WHERE session_id = ?)");
+  sqlite3_bind_int64(s, 1, id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting frames");
+  s = Prepare("DELETE FROM connections WHERE session_id = ?");
+  sqlite3_bind_int64(s, 1, id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting connections");
+  s = Prepare("DELETE FROM sessions WHERE id = ?");
+  sqlite3_bind_int64(s, 1, id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting a session");
+}
+
+void Cassette::RenameSession(int64_t id, const std::string& name) {
+  sqlite3_stmt* s = Prepare("UPDATE sessions SET name = ? WHERE id = ?");
+  BindText(s, 1, name);
+  sqlite3_bind_int64(s, 2, id);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    if ((sqlite3_errcode(db_) & 0xff) == SQLITE_CONSTRAINT) {
+      throw Error("cassette '" + path_ + "' already has a session named '" + name + "'");
+    }
+    Fail("renaming a session");
+  }
+}
+
+void Cassette::Seal() {
+  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+}
+
+}  // namespace wsr::cassette

@@ -1,0 +1,105 @@
+// Cassette: one SQLite file holding recorded WebSocket sessions (see README.md, schema.sql).
+//
+// Open() checks that the file is a wsreplay cassette of a schema this build understands:
+// a file that is not SQLite, an SQLite file of another application, or a cassette of a newer
+// schema is refused with a wsr::Error whose message says what to do. Older schemas are
+// migrated when opened for writing.
+//
+// Ownership and threads: a Cassette owns its sqlite3 handle. It is not thread-safe: use one
+// Cassette per thread (SQLite in WAL mode lets a reader open the file while a recorder writes
+// it). FrameCursor borrows the Cassette and must not outlive it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cassettes/model.h"
+
+namespace wsr::cassette {
+
+class Cassette;
+
+// Streams frames in (offset_ns, seq) order without loading them all.
+class FrameCursor {
+ public:
+  FrameCursor(FrameCursor&&) noexcept;
+  FrameCursor& operator=(FrameCursor&&) noexcept;
+  ~FrameCursor();
+  // Fills *out with the next frame; false at the end. Throws wsr::Error on read errors.
+  bool Next(Frame* out);
+
+ private:
+  friend class Cassette;
+  explicit FrameCursor(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+struct FrameFilter {
+  std::optional<int64_t> session_id = std::nullopt;
+  std::optional<int64_t> connection_id = std::nullopt;
+  std::optional<std::string> topic = std::nullopt;
+  std::optional<std::string> event = std::nullopt;
+};
+
+class Cassette {
+ public:
+  enum class Mode {
+    kReadOnly,   // never creates or modifies the file
+    kReadWrite,  // the file must exist
+    kCreate,     // read-write; creates a new cassette when the file is missing
+  };
+
+  // Throws wsr::Error (missing file, not SQLite, foreign database, newer schema, ...).
+  static std::unique_ptr<Cassette> Open(const std::string& path, Mode mode);
+  ~Cassette();
+  Cassette(const Cassette&) = delete;
+  Cassette& operator=(const Cassette&) = delete;
+
+  const std::string& path() const { return path_; }
+  sqlite3* db() { return db_; }
+
+  // --- reading ---
+  std::vector<Session> Sessions();
+  std::optional<Session> FindSession(const std::string& name);
+  // The only session when there is one; the named one; otherwise throws with the list.
+  Session ResolveSession(const std::optional<std::string>& name);
+  std::vector<Connection> Connections(int64_t session_id);
+  FrameCursor Frames(const FrameFilter& filter);
+  int64_t CountFrames(const FrameFilter& filter);
+
+  // --- writing (ReadWrite/Create only) ---
+  void Begin();
+  void Commit();
+  void Rollback();
+  int64_t InsertSession(const Session& s);          // returns the new id
+  void FinishSession(int64_t session_id, int64_t duration_ns);
+  int64_t InsertConnection(const Connection& c);    // returns the new id
+  void UpdateConnection(const Connection& c);       // by c.id
+  int64_t InsertFrame(const Frame& f);              // returns the new id
+  void DeleteSession(int64_t session_id);
+  void RenameSession(int64_t session_id, const std::string& new_name);
+  // Leaves a single self-contained file: WAL checkpointed and journal_mode=DELETE (best
+  // effort: another open reader keeps it in WAL mode).
+  void Seal();
+
+  // Runs sql (no results); throws wsr::Error with context on failure.
+  void Exec(const std::string& sql);
+
+ private:
+  Cassette(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  void CheckAndMigrate(Mode mode);
+  sqlite3_stmt* Prepare(const char* sql);
+  [[noreturn]] void Fail(const std::string& what);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  // Prepared statements keyed by the address of their SQL literal.
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+};
+
+}  // namespace wsr::cassette

@@ -1,0 +1,69 @@
+// The rows of a cassette, as plain structs. See schema.sql and README.md for their meaning.
+// Value types; no thread-safety concerns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wsr::cassette {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+enum class Direction { kClientToServer, kServerToClient };
+const char* DirectionName(Direction d);  // "c2s" / "s2c"
+
+struct Session {
+  int64_t id = 0;
+  std::string name;
+  int64_t started_at_ns = 0;               // wall clock
+  std::optional<int64_t> duration_ns;      // NULL while recording
+  std::string upstream;
+  std::string source = "record";
+  std::string tool_version;
+};
+
+struct Connection {
+  int64_t id = 0;
+  int64_t session_id = 0;
+  int ordinal = 0;
+  std::string path;
+  std::string query;
+  Headers request_headers;
+  std::string upstream_url;
+  std::optional<int> http_status;
+  Headers response_headers;
+  std::string subprotocol;
+  std::string error;
+  int64_t opened_ns = 0;
+  std::optional<int64_t> closed_ns;
+  std::optional<int> close_code;
+  std::string close_reason;
+  std::string close_initiator;  // "client" | "upstream" | "proxy" | ""
+};
+
+struct Frame {
+  int64_t id = 0;
+  int64_t connection_id = 0;
+  int64_t seq = 0;
+  int64_t offset_ns = 0;
+  Direction direction = Direction::kClientToServer;
+  int opcode = 1;                  // 1 text, 2 binary
+  std::string payload;             // bytes
+  std::vector<uint32_t> fragments; // sizes when the message came in >1 fragment
+  std::optional<std::string> topic, event, join_ref, ref;
+
+  bool is_text() const { return opcode == 1; }
+  // Fills topic/event/join_ref/ref from the payload when it is a Phoenix v2 text frame.
+  void FillPhoenixColumns();
+};
+
+std::string HeadersToJson(const Headers& h);
+Headers HeadersFromJson(const std::string& json);  // tolerant: bad JSON gives {}
+
+}  // namespace wsr::cassette

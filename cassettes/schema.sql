@@ -1,0 +1,63 @@
+-- wsreplay cassette schema, version 1.
+-- This file is the single source of truth: it is compiled into the binary and applied to
+-- new cassettes. See cassettes/README.md for what every column means.
+-- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 1.
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+-- One row per `wsreplay record` run (or import), named.
+CREATE TABLE sessions (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  started_at_ns INTEGER NOT NULL,          -- wall clock, ns since the Unix epoch
+  duration_ns   INTEGER,                   -- monotonic length; NULL while recording
+  upstream      TEXT NOT NULL DEFAULT '',  -- upstream base URL (no query)
+  source        TEXT NOT NULL DEFAULT 'record',  -- record | import-jsonl | import-har | cut | merge
+  tool_version  TEXT NOT NULL DEFAULT ''
+);
+
+-- One row per client connection the proxy accepted.
+CREATE TABLE connections (
+  id               INTEGER PRIMARY KEY,
+  session_id       INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  ordinal          INTEGER NOT NULL,           -- 1, 2, ... in order of acceptance
+  path             TEXT NOT NULL,              -- request path, e.g. /api/v1/socket/websocket
+  query            TEXT NOT NULL DEFAULT '',   -- query string with secrets redacted
+  request_headers  TEXT NOT NULL DEFAULT '[]', -- JSON [[name, value], ...], redacted
+  upstream_url     TEXT NOT NULL DEFAULT '',   -- full upstream URL, redacted
+  http_status      INTEGER,                    -- upstream handshake status (101 = accepted); NULL = unreachable
+  response_headers TEXT NOT NULL DEFAULT '[]', -- upstream handshake response headers, redacted
+  subprotocol      TEXT NOT NULL DEFAULT '',   -- negotiated Sec-WebSocket-Protocol
+  error            TEXT NOT NULL DEFAULT '',   -- why the upstream leg failed, if it did
+  opened_ns        INTEGER NOT NULL,           -- offset from session start (monotonic)
+  closed_ns        INTEGER,                    -- offset of the close; NULL while open
+  close_code       INTEGER,                    -- 1000..4999; 1006 = ended without a close frame
+  close_reason     TEXT NOT NULL DEFAULT '',
+  close_initiator  TEXT NOT NULL DEFAULT '',   -- client | upstream | proxy
+  UNIQUE (session_id, ordinal)
+);
+
+-- Every WebSocket message, whole (fragments reassembled; their sizes kept).
+CREATE TABLE frames (
+  id            INTEGER PRIMARY KEY,
+  connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+  seq           INTEGER NOT NULL,             -- 0, 1, ... per connection, both directions
+  offset_ns     INTEGER NOT NULL,             -- from session start (monotonic clock)
+  direction     TEXT NOT NULL CHECK (direction IN ('c2s', 's2c')),
+  opcode        INTEGER NOT NULL,             -- 1 text, 2 binary
+  payload       BLOB NOT NULL,
+  fragments     TEXT,                         -- JSON [size, ...] when sent in >1 fragment
+  -- Phoenix v2 columns, set when the payload is a [join_ref, ref, topic, event, payload] array.
+  topic         TEXT,
+  event         TEXT,
+  join_ref      TEXT,                         -- the ref's text ("1" and 1 both give 1); NULL for null
+  ref           TEXT,
+  UNIQUE (connection_id, seq)
+);
+
+CREATE INDEX frames_by_offset ON frames (connection_id, offset_ns);
+CREATE INDEX frames_by_topic ON frames (topic, event);
+CREATE INDEX frames_by_ref ON frames (join_ref, ref);

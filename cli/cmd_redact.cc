@@ -1,0 +1,16 @@
+// `wsreplay redact`: not implemented yet (placeholder so the CLI links).
+#include "cli/commands.h"
+#include "common/error.h"
+
+namespace wsr::cli {
+
+void AddRedact(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("redact", "(not implemented yet)");
+  cmd->allow_extras();
+  cmd->callback([exit_code] {
+    *exit_code = 2;
+    throw Error("'redact' is not implemented yet");
+  });
+}
+
+}  // namespace wsr::cli

@@ -1,0 +1,1 @@
+// Placeholder translation unit; remove once the module has real sources.

@@ -1,0 +1,131 @@
+#include "recorder/redactor.h"
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/url.h"
+#include "phoenix/frame.h"
+
+namespace wsr {
+namespace {
+constexpr std::string_view kPrefix = "redacted:";
+constexpr std::string_view kBearerPrefix = "base64url.bearer.phx.";
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+}  // namespace
+
+void RedactionRules::AddParam(std::string name) { params.insert(std::move(name)); }
+void RedactionRules::AddHeader(std::string name) { headers.insert(Lower(std::move(name))); }
+void RedactionRules::AddJsonPointer(std::string pointer) {
+  try {
+    nlohmann::json::json_pointer p(pointer);
+    (void)p;
+  } catch (const std::exception& e) {
+    throw Error("bad JSON pointer '" + pointer + "': it must be empty or start with '/', e.g. /token");
+  }
+  json_pointers.push_back(std::move(pointer));
+}
+
+Redactor::Redactor(RedactionRules rules) : rules_(std::move(rules)) {
+  std::set<std::string> lowered;
+  for (const auto& h : rules_.headers) lowered.insert(Lower(h));
+  rules_.headers = std::move(lowered);
+}
+
+std::string Redactor::Placeholder(std::string_view what, std::string_view secret) {
+  return std::string(kPrefix) + std::string(what) + ":" + Sha256Hex(secret).substr(0, 8);
+}
+
+bool Redactor::IsPlaceholder(std::string_view value) {
+  return value.substr(0, kPrefix.size()) == kPrefix;
+}
+
+std::string Redactor::RedactQuery(std::string_view query) const {
+  QueryParams params = SplitQuery(query);
+  bool changed = false;
+  for (auto& [k, v] : params) {
+    std::string name = PercentDecode(k);
+    if (rules_.params.count(name) && !IsPlaceholder(v)) {
+      v = Placeholder(name, PercentDecode(v));
+      changed = true;
+    }
+  }
+  return changed ? JoinQuery(params) : std::string(query);
+}
+
+std::string Redactor::RedactUrl(std::string_view url) const {
+  size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, q + 1)) + RedactQuery(url.substr(q + 1));
+}
+
+std::string Redactor::RedactSubprotocols(std::string_view list) const {
+  std::string out;
+  size_t start = 0;
+  bool changed = false;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string item = Trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                                            : comma - start));
+    if (item.rfind(kBearerPrefix, 0) == 0 && !IsPlaceholder(item.substr(kBearerPrefix.size()))) {
+      item = std::string(kBearerPrefix) + Placeholder("bearer", item.substr(kBearerPrefix.size()));
+      changed = true;
+    }
+    if (!out.empty()) out += ", ";
+    out += item;
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return changed ? out : std::string(list);
+}
+
+cassette::Headers Redactor::RedactHeaders(const cassette::Headers& headers) const {
+  cassette::Headers out = headers;
+  for (auto& [k, v] : out) {
+    std::string name = Lower(k);
+    if (rules_.headers.count(name)) {
+      if (!IsPlaceholder(v)) v = Placeholder(name, v);
+    } else if (name == "sec-websocket-protocol") {
+      v = RedactSubprotocols(v);
+    }
+  }
+  return out;
+}
+
+bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
+  if (rules_.json_pointers.empty()) return false;
+  auto frame = phoenix::Parse(payload);
+  std::string_view doc_text = frame ? frame->payload : payload;
+  auto doc = nlohmann::json::parse(doc_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return false;
+  bool changed = false;
+  for (const auto& p : rules_.json_pointers) {
+    nlohmann::json::json_pointer ptr(p);
+    if (!doc.contains(ptr)) continue;
+    auto& v = doc.at(ptr);
+    std::string secret = v.is_string() ? v.get<std::string>() : v.dump();
+    if (v.is_string() && IsPlaceholder(secret)) continue;
+    std::string name = p.substr(p.rfind('/') + 1);
+    v = Placeholder(name.empty() ? "json" : name, secret);
+    changed = true;
+  }
+  if (!changed) return false;
+  std::string dumped = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  *out = frame ? phoenix::Encode(frame->join_ref, frame->ref, frame->topic, frame->event, dumped)
+               : dumped;
+  return true;
+}
+
+}  // namespace wsr

@@ -1,0 +1,71 @@
+#include "cassettes/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "cassettes/cassette.h"
+#include "common/error.h"
+#include "tests/support/temp_dir.h"
+
+namespace wsr::cassette {
+namespace {
+
+using wsr::testing::TempDir;
+
+TEST(CassetteWriter, WritesEverythingQueuedBeforeStop) {
+  TempDir dir;
+  std::string path = dir.File("w.cassette");
+  Session s;
+  s.name = "run";
+  CassetteWriter w(path, s, {.max_queue_bytes = 1 << 16, .flush_interval_ns = 5'000'000});
+  for (int conn = 1; conn <= 3; ++conn) {
+    Connection c;
+    c.ordinal = conn;
+    c.path = "/p";
+    w.OpenConnection(c);
+  }
+  // A small queue cap forces the producer to wait for the writer several times.
+  for (int i = 0; i < 3000; ++i) {
+    Frame f;
+    f.connection_id = 1 + i % 3;
+    f.seq = i / 3;
+    f.offset_ns = i;
+    f.payload = R"(["1",null,"chat_room:r","message_created",{"i":)" + std::to_string(i) + "}]";
+    w.AddFrame(std::move(f));
+  }
+  Connection done;
+  done.ordinal = 2;
+  done.path = "/p";
+  done.closed_ns = 5000;
+  done.close_code = 1001;
+  w.UpdateConnection(done);
+  ASSERT_TRUE(w.Stop(6000)) << w.error();
+  EXPECT_EQ(w.stats().frames_written, 3000u);
+
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto sess = c->ResolveSession(std::nullopt);
+  EXPECT_EQ(sess.duration_ns, 6000);
+  EXPECT_EQ(c->CountFrames({.session_id = sess.id}), 3000);
+  EXPECT_EQ(c->CountFrames({.event = std::string("message_created")}), 3000);
+  auto conns = c->Connections(sess.id);
+  ASSERT_EQ(conns.size(), 3u);
+  EXPECT_EQ(conns[1].close_code, 1001);
+  EXPECT_FALSE(conns[0].close_code);
+  // Sealed: no WAL left beside the file.
+  EXPECT_TRUE(testing::ReadFile(path + "-wal").empty());
+}
+
+TEST(CassetteWriter, RefusesTakenSessionName) {
+  TempDir dir;
+  Session s;
+  s.name = "same";
+  {
+    CassetteWriter w(dir.File("c"), s);
+    w.Stop(1);
+  }
+  EXPECT_THROW(CassetteWriter(dir.File("c"), s), Error);
+}
+
+}  // namespace
+}  // namespace wsr::cassette

@@ -1,0 +1,28 @@
+#include "common/duration.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace wsr {
+namespace {
+
+TEST(Duration, Parses) {
+  EXPECT_EQ(ParseDurationNs("2s"), 2'000'000'000);
+  EXPECT_EQ(ParseDurationNs("150ms"), 150'000'000);
+  EXPECT_EQ(ParseDurationNs("1.5s"), 1'500'000'000);
+  EXPECT_EQ(ParseDurationNs("2m"), 120'000'000'000);
+  EXPECT_EQ(ParseDurationNs("5"), 5'000'000'000);
+  EXPECT_THROW(ParseDurationNs("fast"), Error);
+  EXPECT_THROW(ParseDurationNs("3 parsecs"), Error);
+  EXPECT_THROW(ParseDurationNs("-1s"), Error);
+}
+
+TEST(Duration, Formats) {
+  EXPECT_EQ(FormatDurationNs(1'234'000'000), "1.234s");
+  EXPECT_EQ(FormatDurationNs(12'500'000), "12.500ms");
+  EXPECT_EQ(FormatDurationNs(830'000), "830.0us");
+}
+
+}  // namespace
+}  // namespace wsr

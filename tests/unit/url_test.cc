@@ -1,0 +1,49 @@
+#include "common/url.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace wsr {
+namespace {
+
+TEST(Url, ParsesUpstreams) {
+  auto u = ParseWsUrl("wss://app.thenvoi.com");
+  EXPECT_TRUE(u.tls);
+  EXPECT_EQ(u.host, "app.thenvoi.com");
+  EXPECT_EQ(u.port, 443);
+  EXPECT_EQ(u.path, "");
+  auto v = ParseWsUrl("ws://127.0.0.1:4000/prefix/");
+  EXPECT_FALSE(v.tls);
+  EXPECT_EQ(v.port, 4000);
+  EXPECT_EQ(v.path, "/prefix");
+  EXPECT_EQ(ParseWsUrl("ws://[::1]:9/x").host, "::1");
+  EXPECT_THROW(ParseWsUrl("ftp://x"), Error);
+  EXPECT_THROW(ParseWsUrl("ws://host:99999"), Error);
+  EXPECT_THROW(ParseWsUrl("ws://:80"), Error);
+}
+
+TEST(Url, ListenAddr) {
+  auto a = ParseListenAddr("127.0.0.1:0");
+  EXPECT_EQ(a.host, "127.0.0.1");
+  EXPECT_EQ(a.port, 0);
+  EXPECT_EQ(ParseListenAddr(":9000").host, "127.0.0.1");
+  EXPECT_EQ(ParseListenAddr("9000").port, 9000);
+  EXPECT_EQ(ParseListenAddr("0.0.0.0:1").host, "0.0.0.0");
+  EXPECT_THROW(ParseListenAddr("x:y"), Error);
+}
+
+TEST(Url, QuerySplitJoinDecode) {
+  auto q = SplitQuery("?b=2&a=1&flag&e=");
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[0].first, "b");
+  EXPECT_EQ(q[2].first, "flag");
+  EXPECT_EQ(JoinQuery(q), "b=2&a=1&flag=&e=");
+  EXPECT_EQ(PercentDecode("a%2Fb+c%zz%4"), "a/b c%zz%4");
+  auto [p, qs] = SplitPathQuery("/x/y?z=1");
+  EXPECT_EQ(p, "/x/y");
+  EXPECT_EQ(qs, "z=1");
+}
+
+}  // namespace
+}  // namespace wsr
