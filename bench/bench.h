@@ -1,0 +1,89 @@
+// The benchmark's shared pieces: run options, the environment every section uses (temp dir,
+// echo upstream), the figures collected for the final summary, and the sections themselves.
+//
+// Each section prints its own table and fills its part of Summary; a section whose subject
+// does not work yet (e.g. a wsreplay command still missing) prints "skipped: <why>" and
+// leaves its figures unset. Single-threaded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench/child_process.h"
+
+namespace wsr::bench {
+
+struct Options {
+  bool quick = false;
+  bool install_peers = false;
+  double seconds = 3;  // per measurement
+  std::set<std::string> sections;
+  std::set<std::string> peers;  // nginx, mitmdump
+  std::string wsreplay;         // path of the wsreplay binary
+  std::string self;             // path of this binary (for --serve-echo)
+};
+
+struct Env {
+  Options opt;
+  std::string tmp;        // removed at exit
+  std::string echo_url;   // ws://127.0.0.1:PORT
+  int echo_port = 0;
+  pid_t echo_pid = -1;
+  std::string Tmp(const std::string& name) const { return tmp + "/" + name; }
+};
+
+// One relay (direct, wsreplay record, nginx, mitmdump) at one message size.
+struct RelayFigures {
+  double msgs_per_s = 0;
+  double ratio = 0;        // vs direct at the same size
+  double p50_us = 0, p99_us = 0;
+  double gen_cpu = 0, echo_cpu = 0, proxy_cpu = -1;  // % of one core
+  double gen_wait = 0, echo_wait = 0, proxy_wait = -1;  // % of time runnable but not running
+};
+struct RelayTarget {
+  std::string name;
+  std::string unavailable;  // why it was not measured, "" when it was
+  std::map<size_t, RelayFigures> by_size;
+  int64_t rss_after_kib = -1;
+};
+
+struct Summary {
+  std::vector<RelayTarget> relays;   // direct first
+  std::optional<double> recorder_fps;
+  std::optional<bool> rss_flat;
+  std::string rss_note;
+  std::optional<double> replay_p99_ms, replay_drift_ms, replay_start_ms, replay_rss_mib;
+  std::optional<double> replay_fps_one, replay_fps_many;
+  std::vector<std::string> skipped;  // "section: why"
+};
+
+inline const std::vector<size_t> kSizes = {64, 4096, 65536};
+
+// Starts `wsreplay record` in front of the echo server. On failure returns nullptr and
+// sets *why.
+std::unique_ptr<ChildProcess> StartRecord(const Env& env, const std::string& cassette,
+                                          std::string* url, std::string* why);
+
+void RunRelaySection(const Env& env, Summary* summary);
+void RunRecorderSection(const Env& env, Summary* summary);
+void RunRssSection(const Env& env, Summary* summary);
+void RunReplaySection(const Env& env, Summary* summary);
+void PrintSummary(const Env& env, const Summary& summary);
+
+// Peers (nginx, mitmdump): find or install, configure, start. nullptr + *why when missing.
+struct Peer {
+  std::unique_ptr<ChildProcess> process;
+  std::string url;
+};
+std::optional<Peer> StartNginx(const Env& env, std::string* why);
+std::optional<Peer> StartMitmdump(const Env& env, std::string* why);
+// apt-get install -y PACKAGE when --install-peers and the program is missing.
+std::string FindOrInstall(const Env& env, const std::string& program, const std::string& package);
+
+}  // namespace wsr::bench

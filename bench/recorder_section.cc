@@ -1,0 +1,82 @@
+// Section "recorder": how many frames per second CassetteWriter commits, driven directly
+// (no sockets): N small Phoenix frames enqueued as fast as possible, then Stop(); the
+// cassette is read back to check every frame is there.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "bench/bench.h"
+#include "bench/report.h"
+#include "cassettes/cassette.h"
+#include "cassettes/writer.h"
+
+namespace wsr::bench {
+
+void RunRecorderSection(const Env& env, Summary* summary) {
+  const int64_t n = env.opt.quick ? 20'000 : 1'000'000;
+  printf("\n== Recorder: CassetteWriter commit rate, %s frames of ~60 B ==\n",
+         Thousands(static_cast<double>(n)).c_str());
+  fflush(stdout);
+  std::string path = env.Tmp("writer.cassette");
+  using SteadyClock = std::chrono::steady_clock;
+  double enqueue_s = 0, total_s = 0;
+  cassette::CassetteWriter::Stats stats;
+  int64_t read_back = -1;
+  try {
+    cassette::Session session;
+    session.name = "bench";
+    session.upstream = "ws://bench.invalid";
+    session.started_at_ns = 0;
+    cassette::CassetteWriter writer(path, session);
+    cassette::Connection conn;
+    conn.ordinal = 1;
+    conn.path = "/socket/websocket";
+    conn.upstream_url = session.upstream + conn.path;
+    conn.http_status = 101;
+    writer.OpenConnection(conn);
+    auto t0 = SteadyClock::now();
+    for (int64_t i = 0; i < n; i++) {
+      cassette::Frame f;
+      f.connection_id = 1;
+      f.seq = i + 1;
+      f.offset_ns = i * 1000;
+      f.direction = (i % 2 == 0) ? cassette::Direction::kServerToClient
+                                 : cassette::Direction::kClientToServer;
+      f.opcode = 1;
+      f.payload = "[null,null,\"room:42\",\"message_created\",{\"n\":" + std::to_string(i) + "}]";
+      writer.AddFrame(std::move(f));
+    }
+    auto t1 = SteadyClock::now();
+    bool ok = writer.Stop(n * 1000);
+    auto t2 = SteadyClock::now();
+    enqueue_s = std::chrono::duration<double>(t1 - t0).count();
+    total_s = std::chrono::duration<double>(t2 - t0).count();
+    stats = writer.stats();
+    if (!ok) {
+      printf("  skipped: CassetteWriter failed: %s\n", writer.error().c_str());
+      summary->skipped.push_back("recorder: " + writer.error());
+      return;
+    }
+    auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kReadOnly);
+    read_back = c->CountFrames({});
+  } catch (const std::exception& e) {
+    printf("  skipped: %s\n", e.what());
+    summary->skipped.push_back(std::string("recorder: ") + e.what());
+    return;
+  }
+  unlink(path.c_str());
+  double fps = static_cast<double>(n) / total_s;
+  summary->recorder_fps = fps;
+  Table t({"frames", "enqueue", "enqueue+commit", "committed frames/s", "transactions",
+           "read back"});
+  t.Add({Thousands(static_cast<double>(n)), Fixed(enqueue_s, 2) + " s", Fixed(total_s, 2) + " s",
+         Thousands(fps), Thousands(static_cast<double>(stats.transactions)),
+         Thousands(static_cast<double>(read_back)) + (read_back == n ? " (all)" : " (MISSING FRAMES)")});
+  printf("%s", t.Text().c_str());
+  if (read_back != n) summary->skipped.push_back("recorder: read back " + std::to_string(read_back) +
+                                                 " of " + std::to_string(n) + " frames");
+  fflush(stdout);
+}
+
+}  // namespace wsr::bench

@@ -1,0 +1,106 @@
+// The closing summary: the side-by-side relay table in Markdown (for the README) and every
+// target of issues 2 and 3 marked met / not met / not measured.
+#include <cstdio>
+
+#include "bench/bench.h"
+#include "bench/report.h"
+
+namespace wsr::bench {
+namespace {
+
+const RelayTarget* Find(const Summary& s, const std::string& name) {
+  for (auto& t : s.relays)
+    if (t.name == name && !t.by_size.empty()) return &t;
+  return nullptr;
+}
+
+std::string Verdict(std::optional<bool> met) {
+  if (!met) return "not measured";
+  return *met ? "met" : "NOT met";
+}
+
+}  // namespace
+
+void PrintSummary(const Env& env, const Summary& s) {
+  printf("\n== Summary ==\n");
+  const RelayTarget* direct = Find(s, "direct");
+  if (!s.relays.empty()) {
+    Table t({"relay", "64 B msgs/s", "4 KiB msgs/s", "64 KiB msgs/s", "RTT p50 / p99 (64 B)",
+             "added p50 (64 B)"});
+    for (auto& r : s.relays) {
+      if (r.by_size.size() != kSizes.size()) {
+        t.Add({r.name, r.unavailable, "", "", "", ""});
+        continue;
+      }
+      std::vector<std::string> row = {r.name};
+      for (size_t size : kSizes) {
+        const RelayFigures& f = r.by_size.at(size);
+        row.push_back(Thousands(f.msgs_per_s) + " (" + Fixed(f.ratio, 2) + "x)");
+      }
+      const RelayFigures& small = r.by_size.at(64);
+      row.push_back(Fixed(small.p50_us, 0) + " / " + Fixed(small.p99_us, 0) + " us");
+      row.push_back(direct != nullptr && &r != direct
+                        ? "+" + Fixed(small.p50_us - direct->by_size.at(64).p50_us, 0) + " us"
+                        : "-");
+      t.Add(row);
+    }
+    printf("\nRelay comparison (loopback, %s s per measurement; msgs/s pipelined with 64 in flight, "
+           "ratio vs direct; RTT with one in flight):\n\n%s",
+           Fixed(env.opt.seconds, 1).c_str(), t.Markdown().c_str());
+  }
+
+  Table targets({"target", "figure", "verdict"});
+  const RelayTarget* rec = Find(s, "wsreplay record");
+  const RelayTarget* nginx = Find(s, "nginx");
+  if (rec != nullptr) {
+    double ratio = rec->by_size.at(64).ratio;
+    targets.Add({"record throughput >= 0.8x direct (64 B)", Fixed(ratio, 2) + "x", Verdict(ratio >= 0.8)});
+  } else {
+    targets.Add({"record throughput >= 0.8x direct (64 B)", "-", Verdict(std::nullopt)});
+  }
+  if (rec != nullptr && nginx != nullptr) {
+    double a = rec->by_size.at(64).ratio, b = nginx->by_size.at(64).ratio;
+    targets.Add({"record throughput ahead of nginx (64 B)", Fixed(a, 2) + "x vs " + Fixed(b, 2) + "x",
+                 Verdict(a > b)});
+    double da = rec->by_size.at(64).p50_us, db = nginx->by_size.at(64).p50_us;
+    double pa = rec->by_size.at(64).p99_us, pb = nginx->by_size.at(64).p99_us;
+    targets.Add({"record latency no worse than nginx (64 B p50, p99)",
+                 Fixed(da, 0) + "/" + Fixed(pa, 0) + " us vs " + Fixed(db, 0) + "/" + Fixed(pb, 0) + " us",
+                 Verdict(da <= db && pa <= pb)});
+  } else {
+    targets.Add({"record throughput ahead of nginx (64 B)", "-", Verdict(std::nullopt)});
+    targets.Add({"record latency no worse than nginx (64 B p50, p99)", "-", Verdict(std::nullopt)});
+  }
+  targets.Add({"recorder commits >= 100,000 frames/s",
+               s.recorder_fps ? Thousands(*s.recorder_fps) + " frames/s" : "-",
+               Verdict(s.recorder_fps ? std::optional<bool>(*s.recorder_fps >= 100000) : std::nullopt)});
+  targets.Add({"record RSS flat while relaying", s.rss_flat ? s.rss_note : "-", Verdict(s.rss_flat)});
+  auto opt = [](std::optional<double> v, auto pred) {
+    return v ? std::optional<bool>(pred(*v)) : std::nullopt;
+  };
+  targets.Add({"replay lateness p99 <= 2 ms (speed 1)",
+               s.replay_p99_ms ? Fixed(*s.replay_p99_ms, 3) + " ms" : "-",
+               Verdict(opt(s.replay_p99_ms, [](double v) { return v <= 2.0; }))});
+  targets.Add({"replay: no drift first -> last frames (<= 1 ms)",
+               s.replay_drift_ms ? Fixed(*s.replay_drift_ms, 3) + " ms" : "-",
+               Verdict(opt(s.replay_drift_ms, [](double v) { return v <= 1.0 && v >= -1.0; }))});
+  targets.Add({"replay start to readiness <= 20 ms",
+               s.replay_start_ms ? Fixed(*s.replay_start_ms, 1) + " ms" : "-",
+               Verdict(opt(s.replay_start_ms, [](double v) { return v <= 20.0; }))});
+  targets.Add({"replay peak RSS <= 64 MiB (1,000,000 frames)",
+               s.replay_rss_mib ? Fixed(*s.replay_rss_mib, 1) + " MiB" : "-",
+               Verdict(opt(s.replay_rss_mib, [](double v) { return v <= 64.0; }))});
+  targets.Add({"replay speed max, 1 client (no target)",
+               s.replay_fps_one ? Thousands(*s.replay_fps_one) + " frames/s" : "-", "-"});
+  targets.Add({"replay speed max, 100 clients (no target)",
+               s.replay_fps_many ? Thousands(*s.replay_fps_many) + " frames/s" : "-", "-"});
+  printf("\nTargets (issues 2 and 3)%s:\n\n%s", env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "",
+         targets.Markdown().c_str());
+  if (!s.skipped.empty()) {
+    printf("\nNot measured / problems:\n");
+    for (auto& w : s.skipped) printf("  - %s\n", w.c_str());
+  }
+  fflush(stdout);
+}
+
+}  // namespace wsr::bench
