@@ -343,6 +343,17 @@ FrameCursor Cassette::Frames(const FrameFilter& filter) {
   return FrameCursor(s);
 }
 
+FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const std::string& condition) {
+  std::string sql = std::string("SELECT ") + kFrameCols +
+                    " FROM frames f WHERE f.connection_id = ?1" +
+                    (condition.empty() ? std::string() : " AND (" + condition + ")") +
+                    " ORDER BY f.seq";
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("querying frames");
+  sqlite3_bind_int64(s, 1, connection_id);
+  return FrameCursor(s);
+}
+
 int64_t Cassette::CountFrames(const FrameFilter& filter) {
   std::string sql = "SELECT count(*) FROM frames f JOIN connections c ON c.id = f.connection_id" +
                     FilterWhere(filter);

@@ -70,6 +70,10 @@ class Cassette {
   Session ResolveSession(const std::optional<std::string>& name);
   std::vector<Connection> Connections(int64_t session_id);
   FrameCursor Frames(const FrameFilter& filter);
+  // Frames of one connection in seq order, restricted by `condition`: trusted SQL over the
+  // frame columns aliased `f` (e.g. "f.direction = 's2c'"), written by wsreplay itself.
+  // Used by replay to stream one connection with a bounded window.
+  FrameCursor ConnectionFrames(int64_t connection_id, const std::string& condition);
   int64_t CountFrames(const FrameFilter& filter);
 
   // --- writing (ReadWrite/Create only) ---

@@ -1,0 +1,99 @@
+#include "replay/engine.h"
+
+#include <sqlite3.h>
+
+#include "common/error.h"
+#include "replay/phoenix_replayer.h"
+#include "replay/raw_replayer.h"
+
+namespace wsr::replay {
+
+ConnectionReplayer::ConnectionReplayer(const cassette::Connection& recorded,
+                                       const ReplayOptions& options)
+    : recorded_(recorded), options_(options), timeline_(options.speed, options.max_gap_ns) {
+  report_.recorded_ordinal = recorded.ordinal;
+  report_.path = recorded.path;
+  report_.query = recorded.query;
+}
+
+void ConnectionReplayer::Start(int64_t now) {
+  start_ns_ = now;
+  last_mark_ = now;
+  timeline_.Start(now);
+  report_.open = true;
+}
+
+void ConnectionReplayer::OnClientClose(int64_t /*now*/, int code, std::string_view reason) {
+  client_closed_ = true;
+  report_.open = false;
+  if (report_.close.empty()) {
+    report_.close = "client closed " + std::to_string(code);
+    if (!reason.empty()) report_.close += " (" + std::string(reason) + ")";
+  }
+}
+
+void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
+  ++report_.delivered;
+  timeline_.NoteReleased(v);
+  if (timeline_.max_speed() || deadline == Timeline::kNever) {
+    last_mark_ = now;
+    return;
+  }
+  report_.lateness.Add(now - deadline);
+  last_mark_ = deadline > now ? now : deadline;
+}
+
+void ConnectionReplayer::AddMismatch(int64_t now, std::string frame, std::string explanation,
+                                     std::string action) {
+  report_.AddMismatch({now - start_ns_, std::move(frame), std::move(explanation),
+                       std::move(action)});
+}
+
+std::optional<int64_t> ConnectionReplayer::RecordedCloseRel() const {
+  if (recorded_.close_initiator != "upstream" || !recorded_.closed_ns) return std::nullopt;
+  return Rel(*recorded_.closed_ns);
+}
+
+std::optional<Action> ConnectionReplayer::RecordedCloseAction() const {
+  if (!RecordedCloseRel()) return std::nullopt;
+  Action a;
+  int code = recorded_.close_code.value_or(1006);
+  if (code == 1005 || code == 1006 || code == 1015 || code < 1000 || code > 4999) {
+    a.kind = Action::Kind::kDrop;
+  } else {
+    a.kind = Action::Kind::kClose;
+  }
+  a.close_code = code;
+  a.close_reason = recorded_.close_reason.substr(0, 123);
+  return a;
+}
+
+bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& recorded) {
+  sqlite3_stmt* s = nullptr;
+  const char* sql =
+      "SELECT count(*), coalesce(sum(topic IS NULL), 0) FROM "
+      "(SELECT topic FROM frames WHERE connection_id = ?1 ORDER BY seq LIMIT 50)";
+  if (sqlite3_prepare_v2(cassette.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
+    throw Error(std::string("reading cassette: ") + sqlite3_errmsg(cassette.db()));
+  }
+  sqlite3_bind_int64(s, 1, recorded.id);
+  int64_t total = 0, non_phoenix = 0;
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    total = sqlite3_column_int64(s, 0);
+    non_phoenix = sqlite3_column_int64(s, 1);
+  }
+  sqlite3_finalize(s);
+  if (total == 0) return recorded.query.find("vsn=2") != std::string::npos;
+  return non_phoenix == 0;
+}
+
+std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::Cassette& cassette,
+                                                 const cassette::Connection& recorded,
+                                                 const ReplayOptions& options) {
+  if (options.protocol != Protocol::kRaw && DetectPhoenix(cassette, recorded)) {
+    return std::make_unique<PhoenixReplayer>(cassette, recorded, options);
+  }
+  return std::make_unique<RawReplayer>(cassette, recorded, options);
+}
+
+}  // namespace wsr::replay

@@ -1,0 +1,99 @@
+// The sans-I/O replay core for ONE live connection, served by one recorded connection.
+//
+// The server feeds it events (the connection started, a client message or close arrived,
+// time passed) with the clock's current time, and it answers with Actions to perform on the
+// socket (send a message, close, drop). NextDeadline() says when Poll() must be called next.
+// It reads the cassette through bounded cursors (streaming), so memory does not grow with the
+// recording. Two flavours: PhoenixReplayer (phoenix_replayer.cc) and RawReplayer
+// (raw_replayer.cc). Not thread-safe: one service thread owns every replayer, and the
+// Cassette it borrows must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cassettes/cassette.h"
+#include "replay/options.h"
+#include "replay/report.h"
+#include "replay/timeline.h"
+
+namespace wsr::replay {
+
+struct Action {
+  enum class Kind { kSend, kClose, kDrop };  // kDrop: end without a close frame (1006)
+  Kind kind = Kind::kSend;
+  int opcode = 1;                  // 1 text, 2 binary
+  std::string payload;
+  std::vector<uint32_t> fragments;  // recorded fragment sizes (empty: one frame)
+  int close_code = 1000;
+  std::string close_reason;
+};
+
+class ConnectionReplayer {
+ public:
+  ConnectionReplayer(const cassette::Connection& recorded, const ReplayOptions& options);
+  virtual ~ConnectionReplayer() = default;
+
+  // The live connection is established at `now`.
+  void Start(int64_t now);
+  virtual void OnClientMessage(int64_t now, int opcode, std::string_view data,
+                               std::vector<Action>* out) = 0;
+  void OnClientClose(int64_t now, int code, std::string_view reason);
+  // Releases everything due at `now`.
+  virtual void Poll(int64_t now, std::vector<Action>* out) = 0;
+  // Absolute clock time at which Poll() has work; nullopt when only the client can unblock.
+  virtual std::optional<int64_t> NextDeadline() = 0;
+  // Releases the next pending frame now if order allows it; false when nothing can go.
+  virtual bool Step(int64_t now, std::vector<Action>* out) = 0;
+
+  void SetSpeed(int64_t now, double speed) { timeline_.SetSpeed(now, speed); }
+  void Pause(int64_t now) { timeline_.Pause(now); }
+  void Resume(int64_t now) { timeline_.Resume(now); }
+  void Skip(int64_t now, int64_t ns) { timeline_.Skip(now, ns); }
+
+  // JSON for GET status: pending frames and what the next one waits for.
+  virtual nlohmann::json Status(int64_t now) = 0;
+  // Final accounting: lists what was never delivered (reads the rest of the cursors).
+  virtual void Finish(int64_t now) = 0;
+  ConnectionReport& report() { return report_; }
+  bool finished() const { return finished_; }
+  bool closing() const { return closing_; }
+
+ protected:
+  // Deadline for a recorded frame due at virtual time v (max-gap aware).
+  int64_t DeadlineFor(int64_t v) { return timeline_.DeadlineFor(v, last_mark_); }
+  // Book-keeping after releasing a frame that was due at `deadline`.
+  void NoteRelease(int64_t now, int64_t deadline, int64_t v);
+  void AddMismatch(int64_t now, std::string frame, std::string explanation, std::string action);
+  // Offset of a recorded frame from the recorded connection's open.
+  int64_t Rel(int64_t offset_ns) const { return offset_ns - recorded_.opened_ns; }
+  // The recorded server-initiated close, as an action (nullopt when the client closed).
+  std::optional<Action> RecordedCloseAction() const;
+  std::optional<int64_t> RecordedCloseRel() const;
+
+  cassette::Connection recorded_;
+  ReplayOptions options_;
+  Timeline timeline_;
+  ConnectionReport report_;
+  int64_t start_ns_ = 0;
+  int64_t last_mark_ = 0;
+  bool client_closed_ = false;
+  bool closing_ = false;   // a close/drop action was emitted
+  bool finished_ = false;
+};
+
+// True when the recorded connection's frames are Phoenix v2 (checks its first frames).
+bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& recorded);
+
+// Builds the right replayer (Phoenix unless options.protocol is raw or detection fails).
+std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::Cassette& cassette,
+                                                 const cassette::Connection& recorded,
+                                                 const ReplayOptions& options);
+
+}  // namespace wsr::replay

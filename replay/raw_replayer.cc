@@ -1,0 +1,172 @@
+#include "replay/raw_replayer.h"
+
+#include <algorithm>
+
+#include "common/duration.h"
+#include "replay/json_compare.h"
+
+namespace wsr::replay {
+
+RawReplayer::RawReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
+                         const ReplayOptions& options)
+    : ConnectionReplayer(recorded, options),
+      client_cursor_(cassette.ConnectionFrames(recorded.id, "f.direction = 'c2s'")),
+      server_cursor_(cassette.ConnectionFrames(recorded.id, "f.direction = 's2c'")) {
+  report_.mode = "raw";
+  Fill();
+}
+
+void RawReplayer::Fill() {
+  // A finished cursor must not be stepped again (SQLite would restart the query).
+  if (!expected_ && !client_done_) {
+    cassette::Frame f;
+    if (client_cursor_.Next(&f)) expected_ = std::move(f);
+    else client_done_ = true;
+  }
+  if (!pending_ && !server_done_) {
+    cassette::Frame f;
+    if (server_cursor_.Next(&f)) pending_ = std::move(f);
+    else server_done_ = true;
+  }
+}
+
+void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* out) {
+  Action a;
+  a.opcode = pending_->opcode;
+  a.payload = std::move(pending_->payload);
+  a.fragments = std::move(pending_->fragments);
+  out->push_back(std::move(a));
+  NoteRelease(now, deadline, Rel(pending_->offset_ns) + delay_);
+  pending_.reset();
+  Fill();
+}
+
+void RawReplayer::EmitClose(std::vector<Action>* out) {
+  auto a = RecordedCloseAction();
+  out->push_back(*a);
+  closing_ = true;
+  report_.close = "replayed server close " + std::to_string(a->close_code);
+}
+
+void RawReplayer::Poll(int64_t now, std::vector<Action>* out) {
+  if (closing_ || client_closed_) return;
+  while (pending_ && Eligible()) {
+    int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
+    if (d > now) return;
+    Release(now, d, out);
+  }
+  if (CloseReady()) {
+    int64_t d = DeadlineFor(*RecordedCloseRel() + delay_);
+    if (d <= now) EmitClose(out);
+  }
+}
+
+std::optional<int64_t> RawReplayer::NextDeadline() {
+  if (closing_ || client_closed_) return std::nullopt;
+  if (pending_ && Eligible()) return DeadlineFor(Rel(pending_->offset_ns) + delay_);
+  if (CloseReady()) return DeadlineFor(*RecordedCloseRel() + delay_);
+  return std::nullopt;
+}
+
+bool RawReplayer::Step(int64_t now, std::vector<Action>* out) {
+  if (closing_ || client_closed_) return false;
+  if (pending_ && Eligible()) {
+    int64_t v = Rel(pending_->offset_ns) + delay_;
+    timeline_.JumpTo(now, v);
+    Release(now, now, out);
+    return true;
+  }
+  if (CloseReady()) {
+    timeline_.JumpTo(now, *RecordedCloseRel() + delay_);
+    EmitClose(out);
+    return true;
+  }
+  return false;
+}
+
+void RawReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data,
+                                  std::vector<Action>* out) {
+  if (closing_) return;
+  std::string excerpt = Excerpt(data, opcode == 2);
+  std::optional<std::string> diff;
+  if (!expected_) {
+    diff = "the recording has no more client frames (all " + std::to_string(matched_) +
+           " were already received)";
+  } else if (expected_->opcode != opcode) {
+    diff = std::string("next recorded client frame (seq ") + std::to_string(expected_->seq) +
+           ") is " + (expected_->opcode == 2 ? "binary" : "text") + ", got " +
+           (opcode == 2 ? "binary" : "text");
+  } else {
+    auto d = (opcode == 1 && !options_.ignore_json.empty())
+                 ? JsonDifference(expected_->payload, data, options_.ignore_json)
+                 : BytesDifference(expected_->payload, data);
+    if (d) {
+      diff = "next recorded client frame (seq " + std::to_string(expected_->seq) + ": " +
+             Excerpt(expected_->payload, expected_->opcode == 2, 80) + ") differs: " + *d;
+    }
+  }
+  if (diff) {
+    if (options_.on_mismatch == OnMismatch::kClose) {
+      Action a;
+      a.kind = Action::Kind::kClose;
+      a.close_code = kMismatchCloseCode;
+      a.close_reason = ("not in cassette: " + *diff).substr(0, 123);
+      out->push_back(std::move(a));
+      closing_ = true;
+      report_.close = "closed " + std::to_string(kMismatchCloseCode) + " on mismatch";
+      AddMismatch(now, excerpt, *diff, "closed " + std::to_string(kMismatchCloseCode));
+    } else {
+      AddMismatch(now, excerpt, *diff, "ignored (raw protocol has no error reply)");
+    }
+    return;
+  }
+  ++matched_;
+  if (!timeline_.max_speed() && !timeline_.paused()) {
+    delay_ = std::max<int64_t>(0, timeline_.VirtualAt(now) - Rel(expected_->offset_ns));
+  }
+  expected_.reset();
+  Fill();
+  Poll(now, out);
+}
+
+nlohmann::json RawReplayer::Status(int64_t now) {
+  nlohmann::json j = {{"mode", "raw"},
+                      {"client_frames_matched", matched_},
+                      {"delivered", report_.delivered},
+                      {"mismatches", report_.mismatch_count}};
+  if (pending_) {
+    nlohmann::json next = {{"seq", pending_->seq},
+                           {"offset_ms", static_cast<double>(Rel(pending_->offset_ns)) / 1e6},
+                           {"frame", Excerpt(pending_->payload, pending_->opcode == 2, 80)}};
+    if (!Eligible()) {
+      next["waits_for"] = "client frame seq " + std::to_string(expected_->seq) + ": " +
+                          Excerpt(expected_->payload, expected_->opcode == 2, 80);
+    } else if (timeline_.paused()) {
+      next["waits_for"] = "paused";
+    } else {
+      int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
+      next["waits_for"] = d <= now ? "release (due now)" : "its time, in " + FormatDurationNs(d - now);
+    }
+    j["next"] = next;
+  } else {
+    j["next"] = nullptr;
+  }
+  return j;
+}
+
+void RawReplayer::Finish(int64_t /*now*/) {
+  if (finished_) return;
+  finished_ = true;
+  report_.open = false;
+  while (pending_) {
+    std::string reason = !Eligible() ? "waited for client frame seq " +
+                                           std::to_string(expected_->seq) + " that never came"
+                                     : "connection ended before it was due";
+    report_.AddUndelivered({pending_->seq, Rel(pending_->offset_ns),
+                            Excerpt(pending_->payload, pending_->opcode == 2, 80), reason});
+    pending_.reset();
+    Fill();
+  }
+}
+
+}  // namespace wsr::replay

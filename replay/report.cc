@@ -1,0 +1,140 @@
+#include "replay/report.h"
+
+#include <algorithm>
+#include <climits>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace wsr::replay {
+
+void LatenessStats::Add(int64_t ns) {
+  if (ns < 0) ns = 0;
+  max_ns_ = std::max(max_ns_, ns);
+  int64_t us = ns / 1000;
+  us_.push_back(static_cast<int32_t>(std::min<int64_t>(us, INT32_MAX)));
+}
+
+int64_t LatenessStats::PercentileNs(double p) const {
+  if (us_.empty()) return 0;
+  std::vector<int32_t> v = us_;
+  size_t k = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  k = std::min(k, v.size() - 1);
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return static_cast<int64_t>(v[k]) * 1000;
+}
+
+void ConnectionReport::AddUndelivered(UndeliveredFrame f) {
+  ++undelivered_count;
+  if (undelivered.size() < kMaxListed) undelivered.push_back(std::move(f));
+}
+
+void ConnectionReport::AddMismatch(MismatchEntry m) {
+  ++mismatch_count;
+  if (mismatches.size() < kMaxListed) mismatches.push_back(std::move(m));
+}
+
+int64_t Report::TotalMismatches() const {
+  int64_t n = 0;
+  for (const auto& c : connections) n += c.mismatch_count;
+  return n;
+}
+
+int64_t Report::TotalUndelivered() const {
+  int64_t n = 0;
+  for (const auto& c : connections) n += c.undelivered_count;
+  for (const auto& u : unused) n += u.server_frames;
+  return n;
+}
+
+nlohmann::json Report::ToJson() const {
+  using nlohmann::json;
+  json conns = json::array();
+  for (const auto& c : connections) {
+    json und = json::array();
+    for (const auto& u : c.undelivered) {
+      und.push_back({{"seq", u.seq}, {"offset_ms", static_cast<double>(u.offset_ns) / 1e6},
+                     {"frame", u.what}, {"reason", u.reason}});
+    }
+    json mis = json::array();
+    for (const auto& m : c.mismatches) {
+      mis.push_back({{"at_ms", static_cast<double>(m.at_ns) / 1e6}, {"frame", m.frame},
+                     {"explanation", m.explanation}, {"action", m.action}});
+    }
+    conns.push_back({{"connection", c.live_index},
+                     {"recorded_connection", c.recorded_ordinal},
+                     {"path", c.path},
+                     {"query", c.query},
+                     {"mode", c.mode},
+                     {"http_status", c.http_status},
+                     {"open", c.open},
+                     {"delivered", c.delivered},
+                     {"undelivered_count", c.undelivered_count},
+                     {"undelivered", und},
+                     {"mismatch_count", c.mismatch_count},
+                     {"mismatches", mis},
+                     {"heartbeats_answered", c.heartbeats},
+                     {"close", c.close},
+                     {"lateness_ms",
+                      {{"count", c.lateness.count()},
+                       {"p50", static_cast<double>(c.lateness.PercentileNs(50)) / 1e6},
+                       {"p99", static_cast<double>(c.lateness.PercentileNs(99)) / 1e6},
+                       {"max", static_cast<double>(c.lateness.MaxNs()) / 1e6}}}});
+  }
+  json unused_json = json::array();
+  for (const auto& u : unused) {
+    unused_json.push_back({{"recorded_connection", u.ordinal}, {"path", u.path},
+                           {"query", u.query}, {"server_frames", u.server_frames}});
+  }
+  return {{"cassette", cassette},
+          {"session", session},
+          {"connections", conns},
+          {"unused_recorded_connections", unused_json},
+          {"refused_upgrades", refused_upgrades},
+          {"mismatches", TotalMismatches()},
+          {"undelivered", TotalUndelivered()},
+          {"clean", Clean()}};
+}
+
+std::string Report::ToText() const {
+  std::ostringstream o;
+  o << "replay report: session '" << session << "' from " << cassette << "\n";
+  for (const auto& c : connections) {
+    o << "  connection " << c.live_index << " " << c.path;
+    if (c.recorded_ordinal) o << " <- recorded #" << c.recorded_ordinal;
+    o << " [" << c.mode << "]";
+    if (c.mode == "refused") {
+      o << " HTTP " << c.http_status << "\n";
+      continue;
+    }
+    o << ": delivered " << c.delivered << ", undelivered " << c.undelivered_count
+      << ", mismatches " << c.mismatch_count << ", lateness p50 "
+      << FormatDurationNs(c.lateness.PercentileNs(50)) << " p99 "
+      << FormatDurationNs(c.lateness.PercentileNs(99)) << " max "
+      << FormatDurationNs(c.lateness.MaxNs());
+    if (!c.close.empty()) o << ", " << c.close;
+    o << "\n";
+    for (const auto& m : c.mismatches) {
+      o << "    mismatch at " << FormatDurationNs(m.at_ns) << ": " << m.frame << "\n      "
+        << m.explanation << " (" << m.action << ")\n";
+    }
+    for (const auto& u : c.undelivered) {
+      o << "    undelivered seq " << u.seq << " @" << FormatDurationNs(u.offset_ns) << " "
+        << u.what << ": " << u.reason << "\n";
+    }
+    if (c.undelivered_count > static_cast<int64_t>(c.undelivered.size())) {
+      o << "    ... and " << (c.undelivered_count - static_cast<int64_t>(c.undelivered.size()))
+        << " more undelivered\n";
+    }
+  }
+  for (const auto& u : unused) {
+    o << "  recorded connection #" << u.ordinal << " " << u.path << " was never opened ("
+      << u.server_frames << " server frames undelivered)\n";
+  }
+  if (refused_upgrades) o << "  refused upgrades: " << refused_upgrades << "\n";
+  o << "  total: " << TotalMismatches() << " mismatches, " << TotalUndelivered()
+    << " undelivered -> " << (Clean() ? "clean" : "NOT clean") << "\n";
+  return o.str();
+}
+
+}  // namespace wsr::replay

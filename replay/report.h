@@ -1,0 +1,82 @@
+// The replay report: per live connection, what was delivered, what was not (and why),
+// the client frames the cassette does not have (with explanations), and timing lateness.
+// Value types; build on the service thread, copy out to other threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace wsr::replay {
+
+// Lateness samples (release time - deadline), kept compactly as microseconds.
+class LatenessStats {
+ public:
+  void Add(int64_t ns);
+  size_t count() const { return us_.size(); }
+  int64_t PercentileNs(double p) const;  // 0 when empty
+  int64_t MaxNs() const { return max_ns_; }
+
+ private:
+  std::vector<int32_t> us_;
+  int64_t max_ns_ = 0;
+};
+
+struct UndeliveredFrame {
+  int64_t seq = 0;
+  int64_t offset_ns = 0;  // recorded, from the recorded connection's open
+  std::string what;       // "push room:1 message_created" or an excerpt
+  std::string reason;
+};
+
+struct MismatchEntry {
+  int64_t at_ns = 0;        // live, from this connection's start
+  std::string frame;        // excerpt of the client frame
+  std::string explanation;  // nearest recorded frame and what differed
+  std::string action;       // "replied phx_reply error" / "closed 4400" / "ignored"
+};
+
+struct ConnectionReport {
+  int live_index = 0;           // 1, 2, ... in order of arrival
+  int recorded_ordinal = 0;     // which recorded connection served it (0: none)
+  std::string path, query;
+  std::string mode;             // "phoenix" | "raw" | "refused"
+  int http_status = 101;        // the status answered at the upgrade
+  bool open = false;
+  int64_t delivered = 0;        // recorded server frames sent (replies and pushes)
+  int64_t undelivered_count = 0;
+  std::vector<UndeliveredFrame> undelivered;  // the first kMaxListed
+  std::vector<MismatchEntry> mismatches;      // the first kMaxListed
+  int64_t mismatch_count = 0;
+  int64_t heartbeats = 0;
+  LatenessStats lateness;
+  std::string close;            // how it ended, e.g. "client closed 1000"
+
+  static constexpr size_t kMaxListed = 100;
+  void AddUndelivered(UndeliveredFrame f);
+  void AddMismatch(MismatchEntry m);
+};
+
+// A recorded connection no live connection asked for.
+struct UnusedConnection {
+  int ordinal = 0;
+  std::string path, query;
+  int64_t server_frames = 0;
+};
+
+struct Report {
+  std::string cassette, session;
+  std::vector<ConnectionReport> connections;
+  std::vector<UnusedConnection> unused;
+  int64_t refused_upgrades = 0;  // live upgrades nothing in the cassette could serve
+
+  int64_t TotalMismatches() const;
+  int64_t TotalUndelivered() const;  // includes frames of unused recorded connections
+  bool Clean() const { return TotalMismatches() == 0 && TotalUndelivered() == 0; }
+  nlohmann::json ToJson() const;
+  std::string ToText() const;  // human-readable, several lines
+};
+
+}  // namespace wsr::replay

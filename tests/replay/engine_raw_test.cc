@@ -1,0 +1,148 @@
+// RawReplayer with a manual clock: byte matching, release after the client's frames, fragments,
+// JSON matching with ignored pointers, close replay, mismatches.
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "replay/engine.h"
+#include "tests/support/temp_dir.h"
+#include "tests/replay/recording.h"
+
+namespace wsr::replay {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+using testing::Recording;
+using testing::TempDir;
+
+const std::string kBin1("\x00\x01\x02\xff", 4);
+const std::string kBin2("\x10\x20\x00\x30\x40\x50", 6);
+
+void RecordRaw(Recording& r) {
+  r.Connect(0, "/raw", "");
+  r.S(10, "hello");                         // needs nothing from the client
+  r.C(100, kBin1, 2);
+  r.S(150, kBin2, 2, {2, 2, 2});            // after kBin1, 50 ms later, in 3 fragments
+  r.C(200, R"({"op":"sub","id":7})");
+  r.S(300, R"({"ok":true})");
+  r.Close(400, 4001, "bye", "upstream");
+  r.Finish();
+}
+
+struct Harness {
+  ManualClock clock;
+  std::unique_ptr<ConnectionReplayer> rep;
+  std::vector<Action> out;
+  Harness(Recording& r, ReplayOptions o) {
+    rep = MakeReplayer(r.cassette(), r.connection(), o);
+    rep->Start(0);
+  }
+  void At(int64_t ms) {
+    clock.Set(ms * kMs);
+    rep->Poll(clock.NowNs(), &out);
+  }
+  void Send(const std::string& data, int opcode) {
+    rep->OnClientMessage(clock.NowNs(), opcode, data, &out);
+  }
+};
+
+TEST(RawReplayer, ReleasesServerFramesAfterTheClientFramesBeforeThem) {
+  TempDir dir;
+  Recording r(dir.File("c.db"));
+  RecordRaw(r);
+  Harness h(r, {});
+  EXPECT_EQ(h.rep->report().mode, "raw");
+  h.At(10);
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_EQ(h.out[0].payload, "hello");
+  h.out.clear();
+  h.At(1000);
+  EXPECT_TRUE(h.out.empty());        // kBin2 waits for kBin1
+  EXPECT_FALSE(h.rep->NextDeadline().has_value());
+  h.Send(kBin1, 2);                  // 900 ms late: kBin2 keeps its 50 ms gap
+  EXPECT_TRUE(h.out.empty());
+  EXPECT_EQ(h.rep->NextDeadline(), 1050 * kMs);
+  h.At(1050);
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_EQ(h.out[0].payload, kBin2);
+  EXPECT_EQ(h.out[0].opcode, 2);
+  EXPECT_EQ(h.out[0].fragments, (std::vector<uint32_t>{2, 2, 2}));
+  h.out.clear();
+  h.Send(R"({"op":"sub","id":7})", 1);
+  h.At(1150);
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_EQ(h.out[0].payload, R"({"ok":true})");
+  h.out.clear();
+  EXPECT_EQ(h.rep->NextDeadline(), 1250 * kMs);
+  h.At(1250);
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_EQ(h.out[0].kind, Action::Kind::kClose);
+  EXPECT_EQ(h.out[0].close_code, 4001);
+  EXPECT_EQ(h.out[0].close_reason, "bye");
+  EXPECT_EQ(h.rep->report().mismatch_count, 0);
+  EXPECT_EQ(h.rep->report().delivered, 3);
+}
+
+TEST(RawReplayer, MismatchedBytesAreReportedAndDoNotAdvance) {
+  TempDir dir;
+  Recording r(dir.File("c.db"));
+  RecordRaw(r);
+  Harness h(r, {});
+  h.Send(std::string("\x00\x01\x09\xff", 4), 2);
+  ASSERT_EQ(h.rep->report().mismatch_count, 1);
+  EXPECT_NE(h.rep->report().mismatches[0].explanation.find("bytes differ at offset 2"),
+            std::string::npos)
+      << h.rep->report().mismatches[0].explanation;
+  h.Send("text", 1);
+  EXPECT_NE(h.rep->report().mismatches[1].explanation.find("is binary, got text"),
+            std::string::npos);
+  h.Send(kBin1, 2);
+  EXPECT_EQ(h.rep->report().mismatch_count, 2);
+}
+
+TEST(RawReplayer, IgnoreJsonAndCloseOnMismatch) {
+  TempDir dir;
+  Recording r(dir.File("c.db"));
+  RecordRaw(r);
+  ReplayOptions o;
+  o.speed = 1;
+  o.ignore_json = {"/id"};
+  o.on_mismatch = OnMismatch::kClose;
+  Harness h(r, o);
+  h.Send(kBin1, 2);
+  h.Send(R"({"id":8, "op":"sub"})", 1);  // matches: /id ignored, key order irrelevant
+  EXPECT_EQ(h.rep->report().mismatch_count, 0);
+  h.out.clear();
+  h.Send(R"({"op":"unsub"})", 1);
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_EQ(h.out[0].kind, Action::Kind::kClose);
+  EXPECT_EQ(h.out[0].close_code, 4400);
+}
+
+TEST(RawReplayer, StepReleasesNextFrame) {
+  TempDir dir;
+  Recording r(dir.File("c.db"));
+  RecordRaw(r);
+  Harness h(r, {});
+  EXPECT_TRUE(h.rep->Step(0, &h.out));
+  ASSERT_EQ(h.out.size(), 1u);
+  EXPECT_FALSE(h.rep->Step(0, &h.out));  // kBin2 needs the client's frame
+  h.Send(kBin1, 2);
+  EXPECT_TRUE(h.rep->Step(0, &h.out));
+  EXPECT_EQ(h.out.back().payload, kBin2);
+}
+
+TEST(RawReplayer, FinishReportsUndelivered) {
+  TempDir dir;
+  Recording r(dir.File("c.db"));
+  RecordRaw(r);
+  Harness h(r, {});
+  h.At(20);
+  h.rep->OnClientClose(20 * kMs, 1000, "");
+  h.rep->Finish(20 * kMs);
+  const auto& rep = h.rep->report();
+  ASSERT_EQ(rep.undelivered_count, 2);
+  EXPECT_NE(rep.undelivered[0].reason.find("client frame seq 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsr::replay
