@@ -107,6 +107,7 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, si
           std::string ref = s->NextRef();
           s->Queue("[" + ref + "," + ref + "," + phoenix::Quote(topic) + ",\"phx_join\",{}]");
         }
+        if (s->opt->on_open) s->opt->on_open();
         return 0;
       case LWS_CALLBACK_CLIENT_RECEIVE: {
         s->rx.append(static_cast<const char*>(in), len);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ struct ScriptedClientOptions {
   // Raw text frames to send, each at a time in ms after the socket opened.
   std::vector<std::pair<int, std::string>> sends;
   int close_code = 1000;                 // sent when the client ends the session itself
+  // Called on the Run() thread once the socket is open (e.g. to start a second client).
+  std::function<void()> on_open;
 };
 
 struct ScriptedFrame {

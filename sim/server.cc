@@ -1,7 +1,11 @@
 #include "sim/server.h"
 
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -277,6 +281,28 @@ int RespondEmpty(lws* wsi, unsigned status) {
   return -1;  // close the connection after the response
 }
 
+// Why binding `addr` fails, for the error message ("address already in use", ...).
+std::string BindProblem(const ListenAddr& addr) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(addr.port);
+  if (getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &res) != 0 || !res) {
+    return "cannot resolve the address";
+  }
+  std::string why = "port in use or address not available";
+  int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) why = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return why;
+}
+
 std::string UrlArg(lws* wsi, const char* name_eq) {
   char buf[1024];
   const char* v = lws_get_urlarg_by_name(wsi, name_eq, buf, sizeof buf);
@@ -410,13 +436,16 @@ void SimServer::Listen() {
   vi.iface = impl_->opt.listen.host.c_str();
   vi.protocols = kProtocols;
   vi.vhost_name = "sim";
+  // A failed bind is reported once, by us, not also by lws's own error lines.
+  lws_set_log_level(0, nullptr);
   impl_->vhost = lws_create_vhost(impl_->ctx, &vi);
+  log::InstallLwsLogger();
   if (!impl_->vhost) {
     std::string where = impl_->opt.listen.host + ":" + std::to_string(impl_->opt.listen.port);
     lws_context_destroy(impl_->ctx);
     impl_->ctx = nullptr;
-    throw Error("cannot listen on " + where +
-                " (port in use or address not available); choose another with --listen");
+    throw Error("cannot listen on " + where + " (" + BindProblem(impl_->opt.listen) +
+                "); choose another with --listen");
   }
   impl_->port = lws_get_vhost_listen_port(impl_->vhost);
   RegisterForStopWakeup(impl_->ctx);
