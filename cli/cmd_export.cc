@@ -1,15 +1,56 @@
-// `wsreplay export`: not implemented yet (placeholder so the CLI links).
+// `wsreplay export CASSETTE --format jsonl|har [--session NAME] [-o FILE]`.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cassettes/cassette.h"
 #include "cli/commands.h"
+#include "cli/version.h"
 #include "common/error.h"
+#include "tools/har.h"
+#include "tools/jsonl.h"
 
 namespace wsr::cli {
+namespace {
+struct ExportArgs {
+  std::string path, format, output;
+  std::optional<std::string> session;
+};
+
+void Export(const ExportArgs& a) {
+  auto c = cassette::Cassette::Open(a.path, cassette::Cassette::Mode::kReadOnly);
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  // Resolve the session before creating the output file, so a bad name leaves nothing behind.
+  std::optional<cassette::Session> session;
+  if (a.format == "har" || a.session) session = c->ResolveSession(a.session);
+  if (!a.output.empty() && a.output != "-") {
+    file.open(a.output, std::ios::binary | std::ios::trunc);
+    if (!file) throw Error("cannot write '" + a.output + "'");
+    out = &file;
+  }
+  if (a.format == "jsonl") {
+    tools::ExportJsonl(*c, a.session, *out);
+  } else {
+    tools::ExportHar(*c, *session, kVersion, *out);
+  }
+}
+}  // namespace
 
 void AddExport(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("export", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    *exit_code = 2;
-    throw Error("'export' is not implemented yet");
+  auto* cmd = app.add_subcommand("export", "Write a cassette as JSON Lines (lossless) or HAR 1.2 (Chrome's WebSocket format)");
+  auto a = std::make_shared<ExportArgs>();
+  cmd->add_option("cassette", a->path, "Cassette file")->required();
+  cmd->add_option("--format", a->format, "jsonl (every session unless --session) or har (one session)")
+      ->required()
+      ->check(CLI::IsMember({"jsonl", "har"}));
+  cmd->add_option("--session", a->session, "Only this session (har: needed when the cassette has several)");
+  cmd->add_option("-o,--output", a->output, "Output file (default: stdout)");
+  cmd->callback([exit_code, a] {
+    Export(*a);
+    *exit_code = 0;
   });
 }
 

@@ -1,15 +1,29 @@
-// `wsreplay merge`: not implemented yet (placeholder so the CLI links).
+// `wsreplay merge OUT IN...`: copies every session of the inputs into OUT.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "cli/commands.h"
 #include "common/error.h"
+#include "tools/edit.h"
 
 namespace wsr::cli {
 
 void AddMerge(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("merge", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    *exit_code = 2;
-    throw Error("'merge' is not implemented yet");
+  auto* cmd = app.add_subcommand(
+      "merge", "Copy every session of the input cassettes into OUT (created if missing); a session name clash is an error");
+  auto out = std::make_shared<std::string>();
+  auto ins = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("out", *out, "Output cassette")->required();
+  cmd->add_option("inputs", *ins, "Input cassettes")->required();
+  cmd->callback([exit_code, out, ins] {
+    auto sum = tools::MergeCassettes(*out, *ins);
+    std::string names;
+    for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
+    std::printf("merged %zu session(s) (%s), %lld frame(s) into %s\n", sum.sessions.size(), names.c_str(),
+                static_cast<long long>(sum.frames), out->c_str());
+    *exit_code = 0;
   });
 }
 

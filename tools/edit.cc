@@ -1,0 +1,325 @@
+#include "tools/edit.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "cassettes/cassette.h"
+#include "common/error.h"
+#include "phoenix/frame.h"
+#include "tools/redaction.h"
+
+namespace wsr::tools {
+namespace {
+using cassette::Cassette;
+using cassette::Connection;
+using cassette::Frame;
+using cassette::Session;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string RealPath(const std::string& path) {
+  char* r = ::realpath(path.c_str(), nullptr);
+  if (!r) return path;
+  std::string out = r;
+  std::free(r);
+  return out;
+}
+
+void Step(Cassette& c, sqlite3_stmt* s, const char* what) {
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    throw Error("cassette '" + c.path() + "': " + what + ": " + sqlite3_errmsg(c.db()));
+  }
+}
+
+sqlite3_stmt* Prepare(Cassette& c, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(c.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
+    throw Error("cassette '" + c.path() + "': " + sqlite3_errmsg(c.db()));
+  }
+  return s;
+}
+
+void BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, i);
+}
+
+void UpdateSessionUpstream(Cassette& c, const Session& s) {
+  sqlite3_stmt* st = Prepare(c, "UPDATE sessions SET upstream = ? WHERE id = ?");
+  BindText(st, 1, s.upstream);
+  sqlite3_bind_int64(st, 2, s.id);
+  Step(c, st, "updating a session");
+}
+
+void UpdateFramePayload(Cassette& c, const Frame& f) {
+  sqlite3_stmt* st = Prepare(c,
+      "UPDATE frames SET payload = ?, fragments = NULL, topic = ?, event = ?, join_ref = ?, ref = ? "
+      "WHERE id = ?");
+  sqlite3_bind_blob(st, 1, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_TRANSIENT);
+  BindText(st, 2, f.topic);
+  BindText(st, 3, f.event);
+  BindText(st, 4, f.join_ref);
+  BindText(st, 5, f.ref);
+  sqlite3_bind_int64(st, 6, f.id);
+  Step(c, st, "updating a frame");
+}
+
+// Runs a WAL checkpoint(TRUNCATE); throws when a reader or writer keeps it from completing.
+void CheckpointTruncate(Cassette& c) {
+  sqlite3_stmt* st = Prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+  int busy = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) busy = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (busy) {
+    throw Error("cassette '" + c.path() +
+                "' is in use by another process (recording or reading), so its -wal file still "
+                "holds old bytes; stop that process and run `wsreplay redact` again");
+  }
+}
+
+}  // namespace
+
+RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules) {
+  Redactor redactor(rules);
+  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  c->Exec("PRAGMA secure_delete=ON");
+  RedactSummary sum;
+  c->Begin();
+  try {
+    for (auto s : c->Sessions()) {
+      if (RedactSessionRow(redactor, &s)) {
+        UpdateSessionUpstream(*c, s);
+        ++sum.sessions;
+      }
+      for (auto conn : c->Connections(s.id)) {
+        if (RedactConnectionRow(redactor, &conn)) {
+          c->UpdateConnection(conn);
+          ++sum.connections;
+        }
+      }
+    }
+    if (redactor.has_json_rules()) {
+      std::vector<Frame> changed;
+      {
+        auto cursor = c->Frames({});
+        Frame f;
+        while (cursor.Next(&f)) {
+          if (RedactFrameRow(redactor, &f)) changed.push_back(f);
+        }
+      }
+      for (const auto& f : changed) UpdateFramePayload(*c, f);
+      sum.frames = static_cast<int64_t>(changed.size());
+    }
+    c->Commit();
+  } catch (...) {
+    c->Rollback();
+    throw;
+  }
+  // Scrub: empty the WAL, rebuild the file without free pages, empty the WAL again, and
+  // leave a single file (journal_mode=DELETE removes -wal and -shm).
+  CheckpointTruncate(*c);
+  c->Exec("VACUUM");
+  CheckpointTruncate(*c);
+  c->Seal();
+  return sum;
+}
+
+CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o) {
+  if (Exists(out_path)) {
+    throw Error("'" + out_path + "' already exists; `cut` writes a new cassette (remove it or pick another --out)");
+  }
+  int64_t from = o.from_ns.value_or(0);
+  int64_t to = o.to_ns.value_or(INT64_MAX);
+  if (from < 0 || to < from) throw Error("--to must not be before --from");
+  auto in = Cassette::Open(in_path, Cassette::Mode::kReadOnly);
+  Session s = in->ResolveSession(o.session);
+  auto conns = in->Connections(s.id);
+  auto topic_kept = [&o](const std::optional<std::string>& topic) {
+    if (!topic) return o.topics.empty();
+    if (*topic == phoenix::kPhoenixTopic) return true;  // heartbeats inside the window
+    return o.topics.empty() || o.topics.count(*topic) > 0;
+  };
+
+  // Per connection: kept frames, and the join (+ reply) in force per topic before `from`.
+  std::map<int64_t, std::vector<Frame>> kept;
+  std::map<int64_t, std::map<std::string, std::vector<Frame>>> joined;
+  int64_t last_offset = 0;
+  {
+    cassette::FrameFilter filter;
+    filter.session_id = s.id;
+    auto cursor = in->Frames(filter);
+    Frame f;
+    while (cursor.Next(&f)) {
+      if (f.offset_ns > to) break;
+      last_offset = f.offset_ns;
+      if (f.offset_ns >= from) {
+        if (topic_kept(f.topic)) kept[f.connection_id].push_back(f);
+        continue;
+      }
+      if (!f.topic || !f.event) continue;
+      auto& topics = joined[f.connection_id];
+      bool c2s = f.direction == cassette::Direction::kClientToServer;
+      if (c2s && *f.event == phoenix::kJoin) {
+        topics[*f.topic] = {f};
+      } else if (!c2s && *f.event == phoenix::kReply) {
+        auto it = topics.find(*f.topic);
+        if (it != topics.end() && it->second.size() == 1 && it->second[0].ref == f.ref) {
+          it->second.push_back(f);
+        }
+      } else if ((c2s && *f.event == phoenix::kLeave) || (!c2s && *f.event == phoenix::kClose)) {
+        topics.erase(*f.topic);
+      }
+    }
+  }
+  CutSummary sum;
+  sum.session = s.name;
+  for (auto& [conn_id, topics] : joined) {
+    for (auto& [topic, frames] : topics) {
+      if (!o.topics.empty() && !o.topics.count(topic)) continue;
+      auto& list = kept[conn_id];
+      list.insert(list.end(), frames.begin(), frames.end());
+      sum.carried_joins++;
+    }
+  }
+
+  int64_t end = s.duration_ns ? std::min(*s.duration_ns, to) : (to == INT64_MAX ? last_offset : to);
+  auto out = Cassette::Open(out_path, Cassette::Mode::kCreate);
+  try {
+    out->Begin();
+    Session ns = s;
+    ns.started_at_ns = s.started_at_ns + from;
+    ns.duration_ns = std::max<int64_t>(0, end - from);
+    ns.source = "cut";
+    int64_t sid = out->InsertSession(ns);
+    int ordinal = 0;
+    for (const auto& c : conns) {
+      auto it = kept.find(c.id);
+      bool overlaps = c.opened_ns <= to && (!c.closed_ns || *c.closed_ns >= from);
+      if (it == kept.end() && !overlaps) continue;
+      Connection nc = c;
+      nc.session_id = sid;
+      nc.ordinal = ++ordinal;
+      nc.opened_ns = std::max<int64_t>(0, c.opened_ns - from);
+      if (c.closed_ns && *c.closed_ns <= to) {
+        nc.closed_ns = std::max<int64_t>(0, *c.closed_ns - from);
+      } else {  // still open at the end of the slice
+        nc.closed_ns.reset();
+        nc.close_code.reset();
+        nc.close_reason.clear();
+        nc.close_initiator.clear();
+      }
+      int64_t cid = out->InsertConnection(nc);
+      ++sum.connections;
+      if (it == kept.end()) continue;
+      auto& frames = it->second;
+      std::sort(frames.begin(), frames.end(), [](const Frame& a, const Frame& b) { return a.seq < b.seq; });
+      int64_t seq = 0;
+      for (auto f : frames) {
+        f.connection_id = cid;
+        f.seq = seq++;
+        f.offset_ns = std::max<int64_t>(0, f.offset_ns - from);
+        out->InsertFrame(f);
+        ++sum.frames;
+      }
+    }
+    out->Commit();
+    out->Seal();
+  } catch (...) {
+    out->Rollback();
+    out.reset();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((out_path + suffix).c_str());
+    throw;
+  }
+  return sum;
+}
+
+MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs) {
+  if (inputs.empty()) throw Error("merge needs at least one input cassette");
+  std::string out_real = RealPath(out_path);
+  std::vector<std::unique_ptr<Cassette>> ins;
+  std::map<std::string, std::string> names;  // session name -> where it comes from
+  bool out_existed = Exists(out_path);
+  if (out_existed) {
+    auto existing = Cassette::Open(out_path, Cassette::Mode::kReadOnly);
+    for (const auto& s : existing->Sessions()) names[s.name] = out_path;
+  }
+  for (const auto& path : inputs) {
+    if (RealPath(path) == out_real) throw Error("input '" + path + "' is the output cassette");
+    ins.push_back(Cassette::Open(path, Cassette::Mode::kReadOnly));
+    for (const auto& s : ins.back()->Sessions()) {
+      auto [it, fresh] = names.emplace(s.name, path);
+      if (!fresh) {
+        throw Error("session '" + s.name + "' of '" + path + "' clashes with the one in '" + it->second +
+                    "'; rename one with `wsreplay sessions CASSETTE rename OLD NEW` and merge again");
+      }
+    }
+  }
+  MergeSummary sum;
+  auto out = Cassette::Open(out_path, Cassette::Mode::kCreate);
+  try {
+    out->Begin();
+    for (auto& in : ins) {
+      for (const auto& s : in->Sessions()) {
+        int64_t sid = out->InsertSession(s);
+        std::map<int64_t, int64_t> conn_ids;
+        for (auto c : in->Connections(s.id)) {
+          int64_t old = c.id;
+          c.session_id = sid;
+          conn_ids[old] = out->InsertConnection(c);
+        }
+        cassette::FrameFilter filter;
+        filter.session_id = s.id;
+        auto cursor = in->Frames(filter);
+        Frame f;
+        while (cursor.Next(&f)) {
+          f.connection_id = conn_ids[f.connection_id];
+          out->InsertFrame(f);
+          ++sum.frames;
+        }
+        sum.sessions.push_back(s.name);
+      }
+    }
+    out->Commit();
+    out->Seal();
+  } catch (...) {
+    out->Rollback();
+    out.reset();
+    if (!out_existed) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((out_path + suffix).c_str());
+    }
+    throw;
+  }
+  return sum;
+}
+
+void RenameSession(const std::string& path, const std::string& old_name, const std::string& new_name) {
+  if (new_name.empty()) throw Error("the new session name must not be empty");
+  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  Session s = c->ResolveSession(old_name);
+  c->RenameSession(s.id, new_name);
+}
+
+void RemoveSession(const std::string& path, const std::string& name) {
+  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  Session s = c->ResolveSession(name);
+  c->Begin();
+  try {
+    c->DeleteSession(s.id);
+    c->Commit();
+  } catch (...) {
+    c->Rollback();
+    throw;
+  }
+}
+
+}  // namespace wsr::tools

@@ -1,0 +1,414 @@
+#include "tools/har.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "tools/redaction.h"
+#include "tools/text_util.h"
+
+namespace wsr::tools {
+namespace {
+using ojson = nlohmann::ordered_json;
+using nlohmann::json;
+using cassette::Connection;
+using cassette::Frame;
+using cassette::Session;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+ojson HarHeaders(const cassette::Headers& h) {
+  ojson a = ojson::array();
+  for (const auto& [k, v] : h) a.push_back({{"name", k}, {"value", v}});
+  return a;
+}
+
+std::string HeaderValue(const cassette::Headers& h, const std::string& name) {
+  for (const auto& [k, v] : h) {
+    if (Lower(k) == name) return v;
+  }
+  return "";
+}
+
+// The URL the client asked for: the recorded upstream URL, else upstream base + path + query.
+std::string RequestUrl(const Session& s, const Connection& c) {
+  if (!c.upstream_url.empty()) return c.upstream_url;
+  std::string base = s.upstream;
+  if (base.empty()) {
+    std::string host = HeaderValue(c.request_headers, "host");
+    base = "ws://" + (host.empty() ? std::string("localhost") : host);
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + c.path + (c.query.empty() ? "" : "?" + c.query);
+}
+
+ojson QueryString(const std::string& query) {
+  ojson a = ojson::array();
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t amp = query.find('&', start);
+    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      a.push_back({{"name", part.substr(0, eq)},
+                   {"value", eq == std::string::npos ? "" : part.substr(eq + 1)}});
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return a;
+}
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 101: return "Switching Protocols";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "";
+  }
+}
+
+double EpochSeconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// Epoch seconds -> ns, splitting off whole seconds first so the fraction keeps its precision,
+// rounded to the microsecond: a double near 1.7e9 s carries no more than that.
+int64_t ToNs(double seconds) {
+  double whole = std::floor(seconds);
+  return static_cast<int64_t>(whole) * 1000000000 +
+         static_cast<int64_t>(std::llround((seconds - whole) * 1e6)) * 1000;
+}
+
+}  // namespace
+
+void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_version,
+               std::ostream& out) {
+  ojson entries = ojson::array();
+  for (const auto& conn : c.Connections(s.id)) {
+    int64_t start_ns = s.started_at_ns + conn.opened_ns;
+    ojson messages = ojson::array();
+    cassette::FrameFilter filter;
+    filter.connection_id = conn.id;
+    auto cursor = c.Frames(filter);
+    Frame f;
+    int64_t last_ns = conn.opened_ns;
+    while (cursor.Next(&f)) {
+      ojson m;
+      m["type"] = f.direction == cassette::Direction::kClientToServer ? "send" : "receive";
+      m["time"] = EpochSeconds(s.started_at_ns + f.offset_ns);
+      m["opcode"] = f.opcode;
+      m["data"] = f.is_text() ? f.payload : Base64Encode(f.payload);
+      messages.push_back(std::move(m));
+      last_ns = std::max(last_ns, f.offset_ns);
+    }
+    int64_t end_ns = conn.closed_ns ? std::max(*conn.closed_ns, last_ns) : last_ns;
+    int status = conn.http_status.value_or(0);
+    std::string url = RequestUrl(s, conn);
+    std::string query;
+    if (auto q = url.find('?'); q != std::string::npos) query = url.substr(q + 1);
+
+    ojson e;
+    e["startedDateTime"] = FormatIso8601(start_ns, 3);
+    e["time"] = static_cast<double>(end_ns - conn.opened_ns) / 1e6;
+    e["request"] = {{"method", "GET"},
+                    {"url", url},
+                    {"httpVersion", "HTTP/1.1"},
+                    {"cookies", ojson::array()},
+                    {"headers", HarHeaders(conn.request_headers)},
+                    {"queryString", QueryString(query)},
+                    {"headersSize", -1},
+                    {"bodySize", 0}};
+    ojson response = {{"status", status},
+                      {"statusText", StatusText(status)},
+                      {"httpVersion", "HTTP/1.1"},
+                      {"cookies", ojson::array()},
+                      {"headers", HarHeaders(conn.response_headers)},
+                      {"content", {{"size", 0}, {"mimeType", "x-unknown"}}},
+                      {"redirectURL", ""},
+                      {"headersSize", -1},
+                      {"bodySize", -1}};
+    if (!conn.error.empty()) response["_error"] = conn.error;
+    e["response"] = std::move(response);
+    e["cache"] = ojson::object();
+    e["timings"] = {{"blocked", -1}, {"dns", -1}, {"connect", -1}, {"ssl", -1},
+                    {"send", 0},     {"wait", 0}, {"receive", 0}};
+    e["_resourceType"] = "websocket";
+    e["_webSocketMessages"] = std::move(messages);
+    if (conn.close_code) {
+      // Not part of Chrome's format; other viewers ignore underscore fields.
+      e["_webSocketClose"] = {{"code", *conn.close_code},
+                              {"reason", conn.close_reason},
+                              {"initiator", conn.close_initiator}};
+    }
+    entries.push_back(std::move(e));
+  }
+  ojson har;
+  har["log"] = {{"version", "1.2"},
+                {"creator", {{"name", "wsreplay"}, {"version", tool_version}}},
+                {"pages", ojson::array()},
+                {"entries", std::move(entries)},
+                {"comment", "wsreplay session '" + s.name + "'"}};
+  out << har.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  out.flush();
+  if (!out) throw Error("writing the HAR failed (disk full or closed pipe?)");
+}
+
+bool LooksLikeHar(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  return j.is_object() && j.contains("log") && j["log"].is_object() && j["log"].contains("entries");
+}
+
+namespace {
+
+struct Message {
+  Frame frame;
+  double time = 0;  // epoch seconds
+};
+
+struct WsEntry {
+  size_t index = 0;
+  std::string url;
+  std::optional<int64_t> started_ns;
+  double time_ms = 0;
+  cassette::Headers request_headers, response_headers;
+  int status = 0;
+  std::string error;
+  std::optional<int> close_code;
+  std::string close_reason, close_initiator;
+  std::vector<Message> messages;
+};
+
+cassette::Headers ReadHeaders(const json& obj) {
+  cassette::Headers out;
+  if (!obj.is_object()) return out;
+  auto it = obj.find("headers");
+  if (it == obj.end() || !it->is_array()) return out;
+  for (const auto& h : *it) {
+    if (h.is_object() && h.contains("name") && h["name"].is_string()) {
+      std::string v = h.contains("value") && h["value"].is_string() ? h["value"].get<std::string>() : "";
+      out.emplace_back(h["name"].get<std::string>(), v);
+    }
+  }
+  return out;
+}
+
+bool IsWsUrl(const std::string& url) {
+  return url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0;
+}
+
+}  // namespace
+
+HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Redactor& redactor,
+                    const std::string& session_name, const std::string& tool_version) {
+  auto har = json::parse(text, nullptr, false);
+  if (har.is_discarded() || !har.is_object() || !har.contains("log") || !har["log"].is_object() ||
+      !har["log"].contains("entries") || !har["log"]["entries"].is_array()) {
+    throw Error("not a HAR file (no log.entries array)");
+  }
+  HarImport result;
+  result.session_name = session_name;
+  std::vector<WsEntry> ws;
+  int skipped_http = 0, skipped_control = 0, skipped_other = 0;
+  bool any_fragments_lost = false;
+  const auto& entries = har["log"]["entries"];
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json& e = entries[i];
+    if (!e.is_object()) continue;
+    WsEntry w;
+    w.index = i;
+    const json empty = json::object();
+    const json& req = e.contains("request") && e["request"].is_object() ? e["request"] : empty;
+    const json& resp = e.contains("response") && e["response"].is_object() ? e["response"] : empty;
+    if (req.contains("url") && req["url"].is_string()) w.url = req["url"].get<std::string>();
+    bool has_messages = e.contains("_webSocketMessages") && e["_webSocketMessages"].is_array();
+    bool is_ws = has_messages || (e.contains("_resourceType") && e["_resourceType"] == "websocket") ||
+                 IsWsUrl(w.url);
+    if (!is_ws) {
+      ++skipped_http;
+      continue;
+    }
+    if (e.contains("startedDateTime") && e["startedDateTime"].is_string()) {
+      w.started_ns = ParseIso8601(e["startedDateTime"].get<std::string>());
+      if (!w.started_ns) {
+        throw Error("HAR entry " + std::to_string(i) + ": startedDateTime '" +
+                    e["startedDateTime"].get<std::string>() + "' is not an ISO 8601 time");
+      }
+    }
+    if (e.contains("time") && e["time"].is_number()) w.time_ms = e["time"].get<double>();
+    w.request_headers = ReadHeaders(req);
+    w.response_headers = ReadHeaders(resp);
+    if (resp.contains("status") && resp["status"].is_number_integer()) w.status = resp["status"].get<int>();
+    if (resp.contains("_error") && resp["_error"].is_string()) w.error = resp["_error"].get<std::string>();
+    if (e.contains("_webSocketClose") && e["_webSocketClose"].is_object()) {
+      const auto& cl = e["_webSocketClose"];
+      if (cl.contains("code") && cl["code"].is_number_integer()) w.close_code = cl["code"].get<int>();
+      if (cl.contains("reason") && cl["reason"].is_string()) w.close_reason = cl["reason"].get<std::string>();
+      if (cl.contains("initiator") && cl["initiator"].is_string()) {
+        w.close_initiator = cl["initiator"].get<std::string>();
+      }
+    }
+    if (has_messages) {
+      for (const auto& m : e["_webSocketMessages"]) {
+        if (!m.is_object()) {
+          ++skipped_other;
+          continue;
+        }
+        std::string type = m.contains("type") && m["type"].is_string() ? m["type"].get<std::string>() : "";
+        int opcode = m.contains("opcode") && m["opcode"].is_number_integer() ? m["opcode"].get<int>() : 1;
+        if (opcode >= 8) {
+          ++skipped_control;
+          continue;
+        }
+        if ((type != "send" && type != "receive") || (opcode != 1 && opcode != 2) ||
+            !m.contains("time") || !m["time"].is_number()) {
+          ++skipped_other;
+          continue;
+        }
+        Message msg;
+        msg.time = m["time"].get<double>();
+        if (msg.time > 1e11) msg.time /= 1000.0;  // some tools write milliseconds
+        msg.frame.direction = type == "send" ? cassette::Direction::kClientToServer
+                                             : cassette::Direction::kServerToClient;
+        msg.frame.opcode = opcode;
+        std::string data = m.contains("data") && m["data"].is_string() ? m["data"].get<std::string>() : "";
+        if (opcode == 2) {
+          auto bytes = Base64Decode(data);
+          if (!bytes) {
+            throw Error("HAR entry " + std::to_string(i) + ": a binary message's data is not base64");
+          }
+          data = std::move(*bytes);
+        }
+        msg.frame.payload = std::move(data);
+        w.messages.push_back(std::move(msg));
+      }
+      any_fragments_lost = any_fragments_lost || !w.messages.empty();
+    }
+    ws.push_back(std::move(w));
+  }
+  if (ws.empty()) {
+    throw Error("the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL); "
+                "save it from a page that opened a WebSocket");
+  }
+
+  // The session starts at the earliest thing the HAR saw.
+  std::optional<int64_t> start;
+  auto take = [&start](int64_t ns) { start = start ? std::min(*start, ns) : ns; };
+  for (const auto& w : ws) {
+    if (w.started_ns) take(*w.started_ns);
+    for (const auto& m : w.messages) take(ToNs(m.time));
+  }
+  int64_t start_ns = start.value_or(0);
+  std::stable_sort(ws.begin(), ws.end(), [](const WsEntry& a, const WsEntry& b) {
+    auto key = [](const WsEntry& w) {
+      if (w.started_ns) return *w.started_ns;
+      return w.messages.empty() ? INT64_MAX : ToNs(w.messages.front().time);
+    };
+    return key(a) < key(b);
+  });
+
+  Session s;
+  s.name = session_name;
+  s.started_at_ns = start_ns;
+  s.source = "import-har";
+  s.tool_version = tool_version;
+  {
+    const std::string& url = ws.front().url;
+    size_t scheme = url.find("://");
+    size_t end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+    s.upstream = url.substr(0, end);
+  }
+  RedactSessionRow(redactor, &s);
+  int64_t session_id = out.InsertSession(s);
+
+  int64_t session_end = 0;
+  int no_close = 0;
+  for (size_t k = 0; k < ws.size(); ++k) {
+    WsEntry& w = ws[k];
+    Connection c;
+    c.session_id = session_id;
+    c.ordinal = static_cast<int>(k + 1);
+    std::string target = w.url;
+    if (size_t scheme = target.find("://"); scheme != std::string::npos) {
+      size_t slash = target.find_first_of("/?", scheme + 3);
+      target = slash == std::string::npos ? "/" : target.substr(slash);
+    }
+    if (size_t hash = target.find('#'); hash != std::string::npos) target.resize(hash);
+    size_t q = target.find('?');
+    c.path = target.substr(0, q);
+    if (c.path.empty()) c.path = "/";
+    c.query = q == std::string::npos ? "" : target.substr(q + 1);
+    c.upstream_url = w.url;
+    c.request_headers = w.request_headers;
+    c.response_headers = w.response_headers;
+    c.subprotocol = HeaderValue(w.response_headers, "sec-websocket-protocol");
+    c.error = w.error;
+    if (w.status > 0) c.http_status = w.status;
+    else if (!w.messages.empty()) c.http_status = 101;
+    c.opened_ns = w.started_ns ? *w.started_ns - start_ns
+                               : (w.messages.empty() ? 0 : ToNs(w.messages.front().time) - start_ns);
+    int64_t last = c.opened_ns;
+    std::vector<Frame> frames;
+    int64_t seq = 0;
+    for (auto& m : w.messages) {
+      Frame f = std::move(m.frame);
+      f.seq = seq++;
+      // Wall-clock times may step backwards; a cassette's offsets never do.
+      f.offset_ns = std::max(last, ToNs(m.time) - start_ns);
+      last = f.offset_ns;
+      f.FillPhoenixColumns();
+      RedactFrameRow(redactor, &f);
+      frames.push_back(std::move(f));
+    }
+    int64_t end = c.opened_ns + static_cast<int64_t>(std::max(0.0, w.time_ms) * 1e6);
+    c.closed_ns = std::max(end, last);
+    if (w.close_code) {
+      c.close_code = w.close_code;
+      c.close_reason = w.close_reason;
+      c.close_initiator = w.close_initiator;
+    } else if (c.http_status == 101) {
+      ++no_close;
+    }
+    session_end = std::max(session_end, *c.closed_ns);
+    RedactConnectionRow(redactor, &c);
+    c.id = out.InsertConnection(c);
+    for (auto& f : frames) {
+      f.connection_id = c.id;
+      out.InsertFrame(f);
+      ++result.frames;
+    }
+    ++result.connections;
+  }
+  out.FinishSession(session_id, session_end);
+
+  if (any_fragments_lost) {
+    result.notes.push_back("HAR has no fragment sizes: every message is stored whole");
+  }
+  result.notes.push_back("HAR has no monotonic clock: offsets come from wall-clock times (ms or us precision)");
+  if (no_close > 0) {
+    result.notes.push_back("HAR has no close codes: " + std::to_string(no_close) +
+                           " connection(s) stored without one (the end is the last message or the entry time)");
+  }
+  if (skipped_http > 0) {
+    result.notes.push_back("skipped " + std::to_string(skipped_http) + " non-WebSocket HTTP entr" +
+                           (skipped_http == 1 ? "y" : "ies"));
+  }
+  if (skipped_control > 0) {
+    result.notes.push_back("skipped " + std::to_string(skipped_control) + " control message(s) (ping/pong/close)");
+  }
+  if (skipped_other > 0) {
+    result.notes.push_back("skipped " + std::to_string(skipped_other) +
+                           " malformed message(s) (no send/receive type, time or text/binary opcode)");
+  }
+  return result;
+}
+
+}  // namespace wsr::tools

@@ -1,0 +1,44 @@
+// The wsreplay JSON Lines format (see tools/README.md): a header line, then per session its
+// session line, its connection lines and its frame lines. Lossless: export -> import ->
+// export gives identical bytes.
+//
+// Export streams frames from a Cassette (not thread-safe, like the Cassette it reads).
+// The row -> JSON functions are pure and also serve `show --json`.
+#pragma once
+
+#include <istream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "cassettes/cassette.h"
+#include "recorder/redactor.h"
+
+namespace wsr::tools {
+
+inline constexpr const char* kJsonlFormat = "wsreplay-jsonl";
+inline constexpr int kJsonlVersion = 1;
+
+nlohmann::ordered_json SessionToJson(const cassette::Session& s);
+nlohmann::ordered_json ConnectionToJson(const cassette::Connection& c, const std::string& session);
+nlohmann::ordered_json FrameToJson(const cassette::Frame& f, const std::string& session, int ordinal);
+// One line of text (no newline), invalid UTF-8 in text fields replaced by U+FFFD.
+std::string DumpLine(const nlohmann::ordered_json& j);
+
+// Writes every session (or only `session`) of the cassette.
+void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session, std::ostream& out);
+
+struct ImportCounts {
+  int sessions = 0, connections = 0;
+  int64_t frames = 0;
+  std::vector<std::string> session_names;
+};
+
+// Reads JSON Lines and inserts the rows into `out` (inside the caller's transaction),
+// applying `redactor`. `rename` renames the (single) session of the file.
+// Throws wsr::Error naming the line on bad input.
+ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redactor& redactor,
+                         const std::optional<std::string>& rename);
+
+}  // namespace wsr::tools

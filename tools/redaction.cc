@@ -1,0 +1,58 @@
+#include "tools/redaction.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace wsr::tools {
+namespace {
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Headers whose value is a URL or request target: their query string is redacted too
+// (HTTP/2 ":path" in browser HARs, Referer).
+cassette::Headers RedactHeaderList(const Redactor& r, const cassette::Headers& in) {
+  cassette::Headers out = r.RedactHeaders(in);
+  for (auto& [k, v] : out) {
+    std::string name = Lower(k);
+    if (name == ":path" || name == "referer" || name == "location") v = r.RedactUrl(v);
+  }
+  return out;
+}
+}  // namespace
+
+bool RedactSessionRow(const Redactor& r, cassette::Session* s) {
+  std::string up = r.RedactUrl(s->upstream);
+  if (up == s->upstream) return false;
+  s->upstream = std::move(up);
+  return true;
+}
+
+bool RedactConnectionRow(const Redactor& r, cassette::Connection* c) {
+  bool changed = false;
+  auto set = [&changed](auto* field, auto value) {
+    if (*field != value) {
+      *field = std::move(value);
+      changed = true;
+    }
+  };
+  set(&c->query, r.RedactQuery(c->query));
+  set(&c->upstream_url, r.RedactUrl(c->upstream_url));
+  set(&c->subprotocol, r.RedactSubprotocols(c->subprotocol));
+  set(&c->request_headers, RedactHeaderList(r, c->request_headers));
+  set(&c->response_headers, RedactHeaderList(r, c->response_headers));
+  return changed;
+}
+
+bool RedactFrameRow(const Redactor& r, cassette::Frame* f) {
+  if (!f->is_text() || !r.has_json_rules()) return false;
+  std::string out;
+  if (!r.RedactFrame(f->payload, &out)) return false;
+  f->payload = std::move(out);
+  f->fragments.clear();  // the original fragment sizes no longer add up
+  f->FillPhoenixColumns();
+  return true;
+}
+
+}  // namespace wsr::tools

@@ -1,0 +1,127 @@
+#include "tools/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "common/duration.h"
+#include "common/error.h"
+
+namespace wsr::tools {
+
+int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  if (rank < 1) rank = 1;
+  return sorted[std::min(rank, sorted.size()) - 1];
+}
+
+SessionStats ComputeStats(cassette::Cassette& c, const cassette::Session& s) {
+  SessionStats st;
+  st.session = s.name;
+  st.connections = static_cast<int>(c.Connections(s.id).size());
+  cassette::FrameFilter filter;
+  filter.session_id = s.id;
+  auto cursor = c.Frames(filter);
+  cassette::Frame f;
+  std::vector<int64_t> gaps;
+  int64_t prev = -1, last = 0;
+  while (cursor.Next(&f)) {
+    ++st.frames;
+    auto bytes = static_cast<int64_t>(f.payload.size());
+    st.bytes += bytes;
+    bool c2s = f.direction == cassette::Direction::kClientToServer;
+    (c2s ? st.c2s : st.s2c)++;
+    TopicStats& t = st.topics[f.topic.value_or("")];
+    ++t.frames;
+    (c2s ? t.c2s : t.s2c)++;
+    t.bytes += bytes;
+    if (f.event) t.events[*f.event]++;
+    if (prev >= 0) gaps.push_back(f.offset_ns - prev);
+    prev = f.offset_ns;
+    last = std::max(last, f.offset_ns);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  st.gaps = static_cast<int64_t>(gaps.size());
+  st.gap_p50_ns = Percentile(gaps, 50);
+  st.gap_p90_ns = Percentile(gaps, 90);
+  st.gap_p99_ns = Percentile(gaps, 99);
+  st.gap_max_ns = gaps.empty() ? 0 : gaps.back();
+  st.duration_ns = s.duration_ns.value_or(last);
+  return st;
+}
+
+namespace {
+std::string Rate(int64_t n, int64_t duration_ns) {
+  if (duration_ns <= 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(n) * 1e9 / static_cast<double>(duration_ns));
+  return buf;
+}
+}  // namespace
+
+std::string FormatStats(const SessionStats& st) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "session %s: %d connection(s), %lld frames (%lld c2s, %lld s2c), %lld bytes, over %s "
+                "(%s frames/s)\n",
+                st.session.c_str(), st.connections, static_cast<long long>(st.frames),
+                static_cast<long long>(st.c2s), static_cast<long long>(st.s2c),
+                static_cast<long long>(st.bytes), FormatDurationNs(st.duration_ns).c_str(),
+                Rate(st.frames, st.duration_ns).c_str());
+  out += line;
+  std::snprintf(line, sizeof line, "gaps between frames (%lld): p50 %s  p90 %s  p99 %s  max %s\n",
+                static_cast<long long>(st.gaps), FormatDurationNs(st.gap_p50_ns).c_str(),
+                FormatDurationNs(st.gap_p90_ns).c_str(), FormatDurationNs(st.gap_p99_ns).c_str(),
+                FormatDurationNs(st.gap_max_ns).c_str());
+  out += line;
+  if (st.topics.empty()) return out;
+  size_t width = 24;
+  for (const auto& [topic, t] : st.topics) {
+    width = std::max(width, topic.size() + 2);
+    for (const auto& [event, n] : t.events) width = std::max(width, event.size() + 4);
+  }
+  std::snprintf(line, sizeof line, "\n%-*s %8s %8s %8s %10s %10s\n", static_cast<int>(width), "TOPIC / event",
+                "frames", "c2s", "s2c", "bytes", "frames/s");
+  out += line;
+  for (const auto& [topic, t] : st.topics) {
+    std::string name = topic.empty() ? "(not phoenix)" : topic;
+    std::snprintf(line, sizeof line, "%-*s %8lld %8lld %8lld %10lld %10s\n", static_cast<int>(width),
+                  name.c_str(), static_cast<long long>(t.frames), static_cast<long long>(t.c2s),
+                  static_cast<long long>(t.s2c), static_cast<long long>(t.bytes),
+                  Rate(t.frames, st.duration_ns).c_str());
+    out += line;
+    for (const auto& [event, n] : t.events) {
+      std::snprintf(line, sizeof line, "  %-*s %8lld %8s %8s %10s %10s\n", static_cast<int>(width - 2),
+                    event.c_str(), static_cast<long long>(n), "", "", "", Rate(n, st.duration_ns).c_str());
+      out += line;
+    }
+  }
+  return out;
+}
+
+std::map<int64_t, std::pair<int64_t, int64_t>> FrameCountsByConnection(cassette::Cassette& c,
+                                                                       int64_t session_id) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> out;
+  sqlite3_stmt* s = nullptr;
+  const char* sql =
+      "SELECT f.connection_id, f.direction, count(*) FROM frames f "
+      "JOIN connections c ON c.id = f.connection_id WHERE c.session_id = ? "
+      "GROUP BY f.connection_id, f.direction";
+  if (sqlite3_prepare_v2(c.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
+    throw Error("cassette '" + c.path() + "': counting frames: " + sqlite3_errmsg(c.db()));
+  }
+  sqlite3_bind_int64(s, 1, session_id);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    const unsigned char* dir = sqlite3_column_text(s, 1);
+    int64_t n = sqlite3_column_int64(s, 2);
+    if (dir && dir[0] == 'c') out[id].first = n;
+    else out[id].second = n;
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+}  // namespace wsr::tools
