@@ -167,3 +167,25 @@ TEST(ToolsMerge, CopiesSessionsAndRefusesClashes) {
 
 }  // namespace
 }  // namespace wsr::tools_test
+
+namespace wsr::tools_test {
+namespace {
+
+TEST(ToolsCut, SliceReplaysToAClient) {
+  TempDir t;
+  WriteSample(t.File("a.cassette"));
+  auto r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette"), "--from", "900ms", "--to", "3.2s",
+                "--topic", "chat_room:r1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Replay replay(t.File("cut.cassette"));
+  ASSERT_TRUE(replay.client && replay.client->connected());
+  replay.client->SendText(R"(["1","1","chat_room:r1","phx_join",{}])");
+  auto seen = replay.ReceiveUntil("message_created");
+  std::string all = ::testing::PrintToString(seen) + replay.server->stderr_text();
+  EXPECT_TRUE(Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])")) << all;
+  EXPECT_TRUE(Contains(seen, R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
+      << all;
+}
+
+}  // namespace
+}  // namespace wsr::tools_test

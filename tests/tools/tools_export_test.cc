@@ -273,6 +273,46 @@ TEST(ToolsHar, ChromeHarImportsRedactedWithItsFrames) {
   EXPECT_NE(r.out.find("from-chrome"), std::string::npos) << r.out;
 }
 
+TEST(ToolsHar, ImportedChromeHarReplaysToAClient) {
+  TempDir t;
+  WriteFile(t.File("chrome.har"), kChromeHar);
+  auto r = Wsr({"import", t.File("chrome.har"), "--cassette", t.File("c.cassette")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Replay replay(t.File("c.cassette"));
+  ASSERT_TRUE(replay.client && replay.client->connected());
+  replay.client->SendText(R"(["3","3","chat_room:r1","phx_join",{}])");
+  auto seen = replay.ReceiveUntil("message_created");
+  EXPECT_TRUE(Contains(seen, R"(["3","3","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"))
+      << ::testing::PrintToString(seen) << replay.server->stderr_text();
+  EXPECT_TRUE(Contains(seen, R"(["3",null,"chat_room:r1","message_created",{"content":"hi","sender_name":"Bo"}])"))
+      << ::testing::PrintToString(seen) << replay.server->stderr_text();
+}
+
+TEST(ToolsHar, ExportImportReplayGivesTheClientTheSameEvents) {
+  TempDir t;
+  WriteSample(t.File("a.cassette"), "rec-1", /*invalid_utf8=*/false);
+  auto r = Wsr({"export", t.File("a.cassette"), "--format", "har", "-o", t.File("a.har")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = Wsr({"import", t.File("a.har"), "--cassette", t.File("b.cassette")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Replay replay(t.File("b.cassette"));
+  ASSERT_TRUE(replay.client && replay.client->connected());
+  replay.client->SendText(R"(["1","1","chat_room:r1","phx_join",{}])");
+  replay.client->SendText(R"(["2","2","user_room:u1","phx_join",{}])");
+  auto seen = replay.ReceiveUntil("message_created");
+  // The recording continues after the client's heartbeat; a real client sends one too.
+  replay.client->SendText(R"([null,"3","phoenix","heartbeat",{}])");
+  for (auto& m : replay.ReceiveUntil("room_added")) seen.push_back(m);
+  std::string all = ::testing::PrintToString(seen) + replay.server->stderr_text();
+  EXPECT_TRUE(Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])")) << all;
+  EXPECT_TRUE(Contains(seen, R"(["2","2","user_room:u1","phx_reply",{"status":"ok","response":{}}])")) << all;
+  EXPECT_TRUE(Contains(seen, R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
+      << all;
+  EXPECT_TRUE(Contains(seen, R"([null,"3","phoenix","phx_reply",{"status":"ok","response":{}}])")) << all;
+  EXPECT_TRUE(Contains(seen, std::string("\x00\x01\xff", 3))) << all;
+  EXPECT_TRUE(Contains(seen, R"(["2",null,"user_room:u1","room_added",{"id":"r2"}])")) << all;
+}
+
 TEST(ToolsHar, HarWithoutWebSocketsIsRefused) {
   TempDir t;
   WriteFile(t.File("plain.har"), R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[

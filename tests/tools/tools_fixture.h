@@ -3,14 +3,18 @@
 #pragma once
 
 #include <dirent.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cassettes/cassette.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/ws_client.h"
 
 namespace wsr::tools_test {
 
@@ -157,6 +161,41 @@ inline void ExpectOneLineError(const testing::RunResult& r, const std::string& c
   EXPECT_EQ(r.err.rfind("wsreplay: error: ", 0), 0u) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(contains), std::string::npos) << r.err;
+}
+
+// Serves `cassette` with `wsreplay replay` and connects a client to it.
+struct Replay {
+  std::unique_ptr<testing::Process> server;
+  std::unique_ptr<testing::WsClient> client;
+  explicit Replay(const std::string& cassette) {
+    server = std::make_unique<testing::Process>(std::vector<std::string>{
+        testing::WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--speed", "max"});
+    std::string url = server->WaitForListening(std::chrono::seconds(20));
+    EXPECT_FALSE(url.empty()) << server->stderr_text();
+    if (url.empty()) return;
+    client = testing::WsClient::Connect(url + "/api/v1/socket/websocket?api_key=LIVEKEY&vsn=2.0.0");
+    EXPECT_TRUE(client->connected()) << client->error();
+  }
+  ~Replay() {
+    client.reset();
+    if (server) {
+      server->Signal(SIGTERM);
+      server->Wait(std::chrono::seconds(20));
+    }
+  }
+  // Receives until a message containing `needle` arrives; returns all messages seen.
+  std::vector<std::string> ReceiveUntil(const std::string& needle) {
+    std::vector<std::string> seen;
+    while (auto m = client->Receive(std::chrono::seconds(15))) {
+      seen.push_back(m->data);
+      if (m->data.find(needle) != std::string::npos) break;
+    }
+    return seen;
+  }
+};
+
+inline bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 }  // namespace wsr::tools_test
