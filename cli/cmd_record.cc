@@ -1,16 +1,150 @@
-// `wsreplay record`: not implemented yet (placeholder so the CLI links).
+// `wsreplay record`: relay WebSocket clients to an upstream and record every connection into
+// a cassette (see proxy/README.md and cassettes/README.md).
+//
+// Order of work, so that a failing start leaves nothing behind: validate the flags, check the
+// cassette (a taken session name is refused before listening), bind the listening socket,
+// and only then create the session in the cassette (this creates the file if it is new).
+// The readiness line is printed once all of that succeeded.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cassettes/cassette.h"
+#include "cassettes/writer.h"
 #include "cli/commands.h"
+#include "cli/version.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/log.h"
+#include "common/stop_signal.h"
+#include "common/url.h"
+#include "proxy/relay_server.h"
+#include "recorder/connection_recorder.h"
+#include "recorder/redactor.h"
 
 namespace wsr::cli {
+namespace {
+struct RecordFlags {
+  std::string upstream;
+  std::string cassette;
+  std::string listen = "127.0.0.1:8765";
+  std::string session;
+  std::vector<std::string> redact_params, redact_headers, redact_json;
+  bool insecure = false;
+  std::string tls_cert, tls_key;
+  uint64_t max_message_size = 16u << 20;
+};
+
+std::string DefaultSessionName() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "rec-%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+int RunRecord(const RecordFlags& f) {
+  proxy::RelayServer::Options opts;
+  opts.upstream = ParseWsUrl(f.upstream);
+  opts.listen = ParseListenAddr(f.listen);
+  opts.insecure = f.insecure;
+  opts.tls_cert = f.tls_cert;
+  opts.tls_key = f.tls_key;
+  if (f.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
+
+  RedactionRules rules;
+  for (const auto& p : f.redact_params) rules.AddParam(p);
+  for (const auto& h : f.redact_headers) {
+    rules.AddHeader(h);
+    opts.extra_headers.push_back(h);
+  }
+  for (const auto& j : f.redact_json) rules.AddJsonPointer(j);
+  const Redactor redactor(rules);
+
+  const std::string session_name = f.session.empty() ? DefaultSessionName() : f.session;
+  if (FileExists(f.cassette)) {
+    auto c = cassette::Cassette::Open(f.cassette, cassette::Cassette::Mode::kReadOnly);
+    if (c->FindSession(session_name)) {
+      throw Error("session '" + session_name + "' already exists in " + f.cassette +
+                  ": choose another --session name");
+    }
+  }
+
+  SteadyClock clock;
+  recorder::RecordingContext rec;
+  rec.redactor = &redactor;
+  rec.clock = &clock;
+  rec.max_message_size = static_cast<size_t>(f.max_message_size);
+
+  InstallStopSignals();
+  proxy::RelayServer server(opts, rec);
+  server.Start();
+
+  cassette::Session session;
+  session.name = session_name;
+  session.started_at_ns = WallClockNs();
+  session.upstream = opts.upstream.ToString();
+  session.source = "record";
+  session.tool_version = kVersion;
+  cassette::CassetteWriter writer(f.cassette, session);
+  const int64_t start_ns = clock.NowNs();
+  server.SetRecording(&writer, start_ns);
+
+  std::printf("listening on %s\n", server.url().c_str());
+  std::fflush(stdout);
+  log::Info("recording session '" + session_name + "' into " + f.cassette + ", upstream " +
+            opts.upstream.ToString());
+
+  server.Run();
+
+  const int64_t duration_ns = clock.NowNs() - start_ns;
+  if (!writer.Stop(duration_ns)) {
+    throw Error("writing the cassette " + f.cassette + " failed: " + writer.error());
+  }
+  auto stats = writer.stats();
+  log::Info("stopped: " + std::to_string(stats.frames_written) + " frame(s) recorded in session '" +
+            session_name + "'");
+  return 0;
+}
+}  // namespace
 
 void AddRecord(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("record", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    *exit_code = 2;
-    throw Error("'record' is not implemented yet");
-  });
+  auto flags = std::make_shared<RecordFlags>();
+  auto* cmd = app.add_subcommand(
+      "record", "Relay WebSocket clients to an upstream and record everything into a cassette");
+  cmd->add_option("--upstream", flags->upstream,
+                  "Upstream base URL (ws:// or wss://HOST[:PORT][/PREFIX]); the client's path and "
+                  "query are appended")
+      ->required();
+  cmd->add_option("--cassette", flags->cassette, "Cassette file (SQLite), created if missing")
+      ->required();
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to accept clients on (port 0 = any free port)")
+      ->capture_default_str();
+  cmd->add_option("--session", flags->session, "Session name (default rec-YYYYmmdd-HHMMSS, UTC)");
+  cmd->add_option("--redact-param", flags->redact_params,
+                  "Also redact this query parameter (api_key and token always are)");
+  cmd->add_option("--redact-header", flags->redact_headers,
+                  "Also redact (and forward) this handshake header (Authorization, Cookie, "
+                  "Set-Cookie, X-Api-Key always are)");
+  cmd->add_option("--redact-json", flags->redact_json,
+                  "Redact this JSON pointer inside text frames (Phoenix payloads), e.g. /token");
+  cmd->add_flag("--insecure", flags->insecure, "Do not verify the upstream's TLS certificate");
+  cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate: accept clients over wss");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+  cmd->add_option("--max-message-size", flags->max_message_size,
+                  "Largest message relayed, in bytes; a bigger one closes the connection with 1009")
+      ->capture_default_str();
+  cmd->callback([flags, exit_code] { *exit_code = RunRecord(*flags); });
 }
 
 }  // namespace wsr::cli

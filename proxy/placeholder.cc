@@ -1,1 +1,0 @@
-// Placeholder translation unit; remove once the module has real sources.
