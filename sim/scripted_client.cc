@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <deque>
