@@ -202,7 +202,8 @@ void RunReplaySection(const Env& env, Summary* summary) {
         table.Add({"lateness at speed 1", "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " +
                                               Fixed(p99, 3) + " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
                    std::to_string(timing.frames) + " frames every " +
-                       Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 0) + " ms, measured at the client"});
+                       Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 0) +
+                       " ms; arrival - (client handshake done + offset)"});
         table.Add({"drift (p50 last 100 - first 100)", Fixed(drift, 3) + " ms",
                    "first 100: p50 " + Fixed(Percentile(first, 50), 3) + " ms; last 100: p50 " +
                        Fixed(Percentile(last, 50), 3) + " ms"});

@@ -17,7 +17,9 @@ double Percentile(std::vector<double> values, double p) {
 std::string Fixed(double v, int decimals) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  std::string out(buf);
+  if (out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
+  return out;
 }
 
 std::string Thousands(double v) {

@@ -9,12 +9,12 @@
 
 namespace {
 
-using wsr::testing::Run;
+namespace wt = wsr::testing;
 
 TEST(BenchSmoke, QuickRunPrintsEverySection) {
   // nginx is fast to start and exercises the peer plumbing when installed; mitmdump
   // (a Python start-up of seconds) is left to real runs.
-  auto r = Run({WSREPLAY_BENCH_BIN, "--quick", "--peers", "nginx", "--wsreplay", WSREPLAY_BIN},
+  auto r = wt::Run({WSREPLAY_BENCH_BIN, "--quick", "--peers", "nginx", "--wsreplay", WSREPLAY_BIN},
                {}, std::chrono::seconds(120));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   for (const char* heading : {"== Relay", "== Recorder", "== Memory", "== Replay", "== Summary"}) {
@@ -29,7 +29,7 @@ TEST(BenchSmoke, QuickRunPrintsEverySection) {
 }
 
 TEST(BenchSmoke, RejectsAnUnknownSection) {
-  auto r = Run({WSREPLAY_BENCH_BIN, "--sections", "nope"}, {}, std::chrono::seconds(30));
+  auto r = wt::Run({WSREPLAY_BENCH_BIN, "--sections", "nope"}, {}, std::chrono::seconds(30));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("unknown section 'nope'"), std::string::npos) << r.err;
 }
