@@ -1,0 +1,211 @@
+// `wsreplay timeline` through the real binary; pages checked in headless Chromium.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/viz/viz_cassettes.h"
+
+namespace wsr::viz_test {
+namespace {
+
+using wsr::testing::ReadFile;
+using wsr::testing::TempDir;
+using wsr::testing::WsreplayBin;
+
+std::string FindChromium() {
+  if (const char* env = std::getenv("WSR_CHROMIUM"); env && *env) return env;
+  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser",
+                        "/usr/lib/chromium/chromium"}) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+wsr::testing::RunResult Exec(std::vector<std::string> argv,
+                             wsr::testing::Process::Options opts = {},
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  return wsr::testing::Run(std::move(argv), std::move(opts), timeout);
+}
+
+size_t Count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = hay.find(needle); pos != std::string::npos;
+       pos = hay.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// Loads `file` in headless Chromium; returns browser_check.js's JSON.
+nlohmann::json Browse(const std::string& file) {
+  std::string chromium = FindChromium();
+  wsr::testing::Process::Options opts;
+  opts.env["NODE_PATH"] = VIZ_NODE_PATH;
+  auto r = Exec({"node", VIZ_BROWSER_CHECK, chromium, file}, opts, std::chrono::seconds(150));
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "stdout: " << r.out << "\nstderr: " << r.err;
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+#define REQUIRE_CHROMIUM()                                                                \
+  do {                                                                                    \
+    if (FindChromium().empty())                                                           \
+      GTEST_SKIP() << "chromium is not installed (apt-get install -y chromium); "         \
+                      "the browser check of the timeline is skipped";                     \
+  } while (0)
+
+class Timeline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cassette_ = dir_.File("c.cassette");
+    CassetteBuilder b(cassette_);
+    frames_ = WriteSection7Session(b, "s7");
+  }
+  TempDir dir_;
+  std::string cassette_;
+  size_t frames_ = 0;
+};
+
+TEST_F(Timeline, HtmlLoadsInChromiumWithOneMarkPerFrame) {
+  REQUIRE_CHROMIUM();
+  std::string out = dir_.File("t.html");
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string html = ReadFile(out);
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org"))  // only the SVG namespace
+      << "the page must not reference network assets";
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  if (const char* keep = std::getenv("WSR_VIZ_ARTIFACTS")) {  // to look at the page by hand
+    testing::WriteFile(std::string(keep) + "/section7.html", html);
+    testing::WriteFile(std::string(keep) + "/section7.cassette", ReadFile(cassette_));
+  }
+  auto j = Browse(out);
+  EXPECT_EQ(j.value("frames", -1), static_cast<int>(frames_));
+  EXPECT_EQ(j.value("ready", std::string()), std::to_string(frames_));
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+  // Clicking the first mark (the agent_rooms join) shows its payload.
+  EXPECT_NE(j.value("detail", std::string()).find("phx_join"), std::string::npos) << j.dump(2);
+  EXPECT_EQ(j.value("zoomed", -1), static_cast<int>(frames_));
+}
+
+TEST_F(Timeline, ScriptTagsInPayloadsDoNotBreakThePage) {
+  REQUIRE_CHROMIUM();
+  std::string path = dir_.File("evil.cassette");
+  size_t n = 0;
+  {
+    CassetteBuilder b(path);
+    b.StartSession("evil");
+    int c = b.Connect();
+    b.C2S(c, Join("1", std::string("chat_room:") + kRoom), 1);
+    b.S2C(c, ReplyOk("1", "1", std::string("chat_room:") + kRoom), 2);
+    b.S2C(c, MessageCreated("1", "</script><script>window.__pwned=1</script><!--"), 3);
+    b.S2C(c, MessageCreated("1", "\\u2028 & <b>bold</b> ]]> \\\" '"), 4);
+    b.S2C(c, "not json </script>", 5);
+    b.S2C(c, std::string("[\"1\",null,\"chat_room:x\",\"bad\xff\xfe utf8\",{}]"), 6);
+    b.Binary(c, std::string("\x00\x01</script>\xff", 12), 7);
+    n = b.frames();
+  }
+  std::string out = dir_.File("evil.html");
+  auto r = Exec({WsreplayBin(), "timeline", path, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = Browse(out);
+  EXPECT_EQ(j.value("frames", -1), static_cast<int>(n));
+  EXPECT_FALSE(j.value("pwned", true));
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+
+  std::string svg = dir_.File("evil.svg");
+  r = Exec({WsreplayBin(), "timeline", path, "-o", svg});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto k = Browse(svg);
+  EXPECT_EQ(k.value("parsererrors", -1), 0);
+  EXPECT_EQ(k.value("frames", -1), static_cast<int>(n));
+}
+
+TEST_F(Timeline, SvgIsWellFormedWithOneMarkPerFrame) {
+  std::string out = dir_.File("t.svg");
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string svg = ReadFile(out);
+  EXPECT_EQ(Count(svg, "<path class=\"frame "), frames_);
+  EXPECT_GE(Count(svg, "<title>"), frames_) << "every mark has a tooltip";
+  EXPECT_NE(svg.find("class=\"conn-close\""), std::string::npos);
+  EXPECT_NE(svg.find("1001"), std::string::npos) << "the upstream close code is shown";
+  if (::access("/usr/bin/xmllint", X_OK) == 0) {
+    auto x = Exec({"/usr/bin/xmllint", "--noout", out});
+    EXPECT_EQ(x.status, 0) << x.err;
+  }
+  if (!FindChromium().empty()) {
+    auto j = Browse(out);
+    EXPECT_EQ(j.value("parsererrors", -1), 0);
+    EXPECT_EQ(j.value("frames", -1), static_cast<int>(frames_));
+    EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+  }
+}
+
+TEST_F(Timeline, TopicFilterKeepsOnlyThoseTopics) {
+  std::string out = dir_.File("t.svg");
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "--topic", "chat_room", "--topic",
+                std::string("tasks:") + kUser, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string svg = ReadFile(out);
+  // chat_room: join, reply, message_created, leave, reply, close = 6; tasks: join, reply, push.
+  EXPECT_EQ(Count(svg, "<path class=\"frame "), 9u);
+}
+
+TEST_F(Timeline, TenThousandFramesRender) {
+  std::string path = dir_.File("big.cassette");
+  const int kFrames = 10000;
+  {
+    CassetteBuilder b(path);
+    b.StartSession("big");
+    int c = b.Connect();
+    std::string topic = std::string("chat_room:") + kRoom;
+    b.C2S(c, Join("1", topic), 0);
+    b.S2C(c, ReplyOk("1", "1", topic), 1);
+    for (int i = 2; i < kFrames; ++i) {
+      if (i % 50 == 0) {
+        b.C2S(c, "[null,\"" + std::to_string(i) + "\",\"phoenix\",\"heartbeat\",{}]", i * 5.0);
+      } else {
+        b.S2C(c, MessageCreated("1", "message " + std::to_string(i)), i * 5.0);
+      }
+    }
+  }
+  std::string out = dir_.File("big.html");
+  auto r = Exec({WsreplayBin(), "timeline", path, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string svg = dir_.File("big.svg");
+  r = Exec({WsreplayBin(), "timeline", path, "-o", svg});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Count(ReadFile(svg), "<path class=\"frame "), static_cast<size_t>(kFrames));
+  REQUIRE_CHROMIUM();
+  auto j = Browse(out);
+  std::cerr << "browser timings: ready " << j.value("ms_to_ready", -1) << " ms, total "
+            << j.value("ms_total", -1) << " ms\n";
+  EXPECT_EQ(j.value("frames", -1), kFrames);
+  EXPECT_EQ(j.value("ready", std::string()), std::to_string(kFrames));
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+}
+
+TEST_F(Timeline, BadArgumentsGiveOneLineAndNonZeroExit) {
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", dir_.File("t.png")});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find(".html or .svg"), std::string::npos) << r.err;
+  r = Exec({WsreplayBin(), "timeline", dir_.File("missing.cassette"), "-o", dir_.File("t.svg")});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("error"), std::string::npos) << r.err;
+  testing::WriteFile(dir_.File("junk.cassette"), "not a cassette at all");
+  r = Exec({WsreplayBin(), "timeline", dir_.File("junk.cassette"), "-o", dir_.File("t.svg")});
+  EXPECT_NE(r.status, 0);
+  r = Exec({WsreplayBin(), "timeline", cassette_, "--session", "nope", "-o", dir_.File("t.svg")});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("nope"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace wsr::viz_test

@@ -1,0 +1,165 @@
+#include "tools/timeline_model.h"
+
+#include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "phoenix/frame.h"
+#include "tools/timeline_text.h"
+
+namespace wsr::tools {
+
+const char* MarkKindName(MarkKind k) {
+  switch (k) {
+    case MarkKind::kJoin: return "join";
+    case MarkKind::kReplyOk: return "reply-ok";
+    case MarkKind::kReplyError: return "reply-error";
+    case MarkKind::kLeave: return "leave";
+    case MarkKind::kClose: return "close";
+    case MarkKind::kError: return "error";
+    case MarkKind::kHeartbeat: return "heartbeat";
+    case MarkKind::kPush: return "push";
+    case MarkKind::kRaw: return "raw";
+  }
+  return "push";
+}
+
+const char* MarkKindLabel(MarkKind k) {
+  switch (k) {
+    case MarkKind::kJoin: return "phx_join";
+    case MarkKind::kReplyOk: return "phx_reply ok";
+    case MarkKind::kReplyError: return "phx_reply error";
+    case MarkKind::kLeave: return "phx_leave";
+    case MarkKind::kClose: return "phx_close";
+    case MarkKind::kError: return "phx_error";
+    case MarkKind::kHeartbeat: return "heartbeat / reply";
+    case MarkKind::kPush: return "event (push)";
+    case MarkKind::kRaw: return "not Phoenix (raw/binary)";
+  }
+  return "";
+}
+
+const char* MarkKindColor(MarkKind k) {
+  switch (k) {
+    case MarkKind::kJoin: return "#2e9d3a";
+    case MarkKind::kReplyOk: return "#7aa6c9";
+    case MarkKind::kReplyError: return "#d62728";
+    case MarkKind::kLeave: return "#ff8c1a";
+    case MarkKind::kClose: return "#8e44ad";
+    case MarkKind::kError: return "#8b0000";
+    case MarkKind::kHeartbeat: return "#b8b8b8";
+    case MarkKind::kPush: return "#1f5fbf";
+    case MarkKind::kRaw: return "#333333";
+  }
+  return "#000000";
+}
+
+bool TopicSelected(const std::string& topic, const std::vector<std::string>& filters) {
+  if (filters.empty()) return true;
+  for (const auto& f : filters) {
+    if (topic == f) return true;
+    if (topic.size() > f.size() && topic.compare(0, f.size(), f) == 0 && topic[f.size()] == ':')
+      return true;
+  }
+  return false;
+}
+
+namespace {
+
+MarkKind Classify(const cassette::Frame& f) {
+  if (!f.is_text() || !f.topic || !f.event) return MarkKind::kRaw;
+  const std::string& ev = *f.event;
+  if (*f.topic == phoenix::kPhoenixTopic) return MarkKind::kHeartbeat;
+  if (ev == phoenix::kJoin) return MarkKind::kJoin;
+  if (ev == phoenix::kLeave) return MarkKind::kLeave;
+  if (ev == phoenix::kClose) return MarkKind::kClose;
+  if (ev == phoenix::kError) return MarkKind::kError;
+  if (ev == phoenix::kReply) {
+    auto parsed = phoenix::Parse(f.payload);
+    if (parsed) {
+      auto j = nlohmann::json::parse(parsed->payload, nullptr, false);
+      if (j.is_object()) {
+        auto it = j.find("status");
+        if (it != j.end() && it->is_string() && *it == "ok") return MarkKind::kReplyOk;
+      }
+    }
+    return MarkKind::kReplyError;
+  }
+  return MarkKind::kPush;
+}
+
+}  // namespace
+
+TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions& options) {
+  TimelineModel m;
+  m.session = cassette.ResolveSession(options.session);
+  auto conns = cassette.Connections(m.session.id);
+
+  // First pass over frames: which topics each connection carries, in order of first appearance.
+  std::map<int64_t, int> ordinal_of;  // connection id -> ordinal
+  for (const auto& c : conns) ordinal_of[c.id] = c.ordinal;
+  std::map<int, std::vector<std::string>> topics_of;  // ordinal -> topics ("" = raw)
+  std::vector<cassette::Frame> kept;
+  {
+    auto cur = cassette.Frames({.session_id = m.session.id});
+    cassette::Frame f;
+    while (cur.Next(&f)) {
+      bool phoenix_frame = f.is_text() && f.topic.has_value() && f.event.has_value();
+      if (!options.topics.empty() && (!phoenix_frame || !TopicSelected(*f.topic, options.topics)))
+        continue;
+      int ord = ordinal_of[f.connection_id];
+      std::string topic = phoenix_frame ? *f.topic : "";
+      auto& list = topics_of[ord];
+      if (std::find(list.begin(), list.end(), topic) == list.end()) list.push_back(topic);
+      kept.push_back(std::move(f));
+      f = cassette::Frame{};
+    }
+  }
+
+  std::map<std::pair<int, std::string>, int> lane_of;
+  for (const auto& c : conns) {
+    TimelineConnection tc;
+    tc.lane = static_cast<int>(m.lanes.size());
+    tc.ordinal = c.ordinal;
+    tc.path = c.path;
+    tc.http_status = c.http_status;
+    tc.error = c.error;
+    tc.opened_ns = c.opened_ns;
+    tc.closed_ns = c.closed_ns;
+    tc.close_code = c.close_code;
+    tc.close_reason = RepairUtf8(c.close_reason);
+    tc.close_initiator = c.close_initiator;
+    m.end_ns = std::max(m.end_ns, c.closed_ns.value_or(c.opened_ns));
+    m.connections.push_back(tc);
+    m.lanes.push_back({c.ordinal, "", true, "connection " + std::to_string(c.ordinal) + " " +
+                                                RepairUtf8(c.path)});
+    for (const auto& t : topics_of[c.ordinal]) {
+      lane_of[{c.ordinal, t}] = static_cast<int>(m.lanes.size());
+      m.lanes.push_back({c.ordinal, t, false, t.empty() ? "(raw frames)" : RepairUtf8(t)});
+    }
+  }
+
+  m.marks.reserve(kept.size());
+  for (auto& f : kept) {
+    TimelineMark mk;
+    mk.conn_ordinal = ordinal_of[f.connection_id];
+    bool phoenix_frame = f.is_text() && f.topic.has_value() && f.event.has_value();
+    mk.topic = phoenix_frame ? RepairUtf8(*f.topic) : "";
+    mk.event = phoenix_frame ? RepairUtf8(*f.event) : "";
+    mk.lane = lane_of[{mk.conn_ordinal, phoenix_frame ? *f.topic : ""}];
+    mk.seq = f.seq;
+    mk.offset_ns = f.offset_ns;
+    mk.direction = f.direction;
+    mk.kind = Classify(f);
+    mk.size = f.payload.size();
+    mk.payload = PayloadPreview(f.payload, f.is_text(), options.max_payload_bytes, &mk.truncated);
+    m.end_ns = std::max(m.end_ns, f.offset_ns);
+    m.marks.push_back(std::move(mk));
+  }
+  if (m.session.duration_ns) m.end_ns = std::max(m.end_ns, *m.session.duration_ns);
+  if (m.end_ns <= 0) m.end_ns = 1'000'000;  // 1 ms: an empty session still draws an axis
+  return m;
+}
+
+}  // namespace wsr::tools
