@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/bench.h"
+#include "bench/http_get.h"
 #include "bench/load_client.h"
 #include "bench/proc_stats.h"
 #include "bench/report.h"
@@ -116,6 +120,28 @@ std::optional<Replayer> StartReplay(const Env& env, const std::string& cassette,
   return r;
 }
 
+int PortOf(const std::string& url) {
+  size_t colon = url.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(url.c_str() + colon + 1);
+}
+
+// The replayer's own view (GET /__wsreplay/report) of its first connection: "" if unavailable.
+std::string ReplayerView(const std::string& url) {
+  auto body = HttpGet(PortOf(url), "/__wsreplay/report");
+  if (!body) return "";
+  try {
+    auto j = nlohmann::json::parse(*body);
+    const auto& c = j.at("connections").at(0);
+    const auto& l = c.at("lateness_ms");
+    return "delivered " + std::to_string(c.at("delivered").get<int64_t>()) + ", undelivered " +
+           std::to_string(c.at("undelivered_count").get<int64_t>()) + ", lateness p50 " +
+           Fixed(l.at("p50").get<double>(), 3) + " ms, p99 " + Fixed(l.at("p99").get<double>(), 3) +
+           " ms, max " + Fixed(l.at("max").get<double>(), 3) + " ms";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 void Skip(Summary* summary, const std::string& what, const std::string& why) {
   printf("  %s skipped: %s\n", what.c_str(), why.c_str());
   summary->skipped.push_back("replay " + what + ": " + why);
@@ -182,6 +208,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
       plan.record_arrivals = true;
       plan.timeout_seconds = static_cast<double>(timing.frames * timing.spacing_ns) / 1e9 + 30;
       LoadResult res = RunLoad(plan);
+      std::string view = ReplayerView(r->url);
       r->process->Stop();
       if (res.arrivals_ns.size() != static_cast<size_t>(timing.frames)) {
         Skip(summary, "lateness", "received " + std::to_string(res.arrivals_ns.size()) + " of " +
@@ -208,6 +235,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
                    "first 100: p50 " + Fixed(Percentile(first, 50), 3) + " ms; last 100: p50 " +
                        Fixed(Percentile(last, 50), 3) + " ms"});
       }
+      if (!view.empty()) table.Add({"  replayer's own report", view, "GET /__wsreplay/report"});
     }
   }
 
@@ -231,6 +259,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
       };
       LoadResult res = RunLoad(plan);
       Memory after = ReadMemory(pid);
+      std::string view = ReplayerView(r->url);
       r->process->Stop();
       if (res.messages != static_cast<uint64_t>(big.frames)) {
         Skip(summary, "speed max (1 client)", "received " + std::to_string(res.messages) + " of " +
@@ -246,6 +275,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
                    MiB(after.hwm_kib), "VmHWM; idle after start " + MiB(idle.rss_kib) +
                                            ", largest VmRSS sample " + MiB(peak_rss)});
       }
+      if (!view.empty()) table.Add({"  replayer's own report", view, "GET /__wsreplay/report"});
     }
   }
 
