@@ -542,6 +542,10 @@ void RelayServer::CloseLink(Link* link, int code, const std::string& reason) {
 void RelayServer::RequestClose(Leg& leg, int code, const std::string& reason) {
   if (!leg.alive()) return;
   leg.close = CloseRequest{code, reason};
+  if (leg.paused) {  // read again, or the peer's close acknowledgement would never be seen
+    leg.paused = false;
+    lws_rx_flow_control(leg.wsi, 1);
+  }
   lws_callback_on_writable(leg.wsi);
 }
 
@@ -559,7 +563,9 @@ void RelayServer::UpdateFlow(Link* link, Leg& reader) {
   if (!reader.alive()) return;
   const Leg& writer = link->Other(reader);
   bool want_pause;
-  if (&reader == &link->client && !link->upstream.established) {
+  if (link->closing) {
+    want_pause = false;  // closing: nothing is relayed any more, but close frames must be read
+  } else if (&reader == &link->client && !link->upstream.established) {
     want_pause = true;
   } else if (reader.paused) {
     want_pause = writer.out_bytes > options_.low_water_bytes;

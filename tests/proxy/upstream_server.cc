@@ -42,7 +42,8 @@ std::string Copy(lws* wsi, lws_token_indexes t) {
 }
 }  // namespace
 
-TestUpstream::TestUpstream() {
+TestUpstream::TestUpstream(const std::string& tls_cert, const std::string& tls_key) {
+  tls_ = !tls_cert.empty();
   lws_set_log_level(LLL_ERR, nullptr);
   lws_context_creation_info info{};
   info.port = 0;
@@ -50,6 +51,12 @@ TestUpstream::TestUpstream() {
   info.protocols = kProtocols;
   info.user = this;
   info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (tls_) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = tls_cert.c_str();
+    info.ssl_private_key_filepath = tls_key.c_str();
+    info.alpn = "http/1.1";
+  }
   ctx_ = lws_create_context(&info);
   if (!ctx_) throw std::runtime_error("TestUpstream: lws_create_context failed");
   port_ = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx_, "default"));

@@ -42,10 +42,11 @@ class TestUpstream {
     bool closed = false;
   };
 
-  TestUpstream();
+  // With a PEM certificate and key it speaks wss.
+  TestUpstream(const std::string& tls_cert = "", const std::string& tls_key = "");
   ~TestUpstream();
   int port() const { return port_; }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (tls_ ? "wss://127.0.0.1:" : "ws://127.0.0.1:") + std::to_string(port_); }
 
   std::vector<Seen> connections() const;
   // Waits until pred(connections) holds; false on timeout.
@@ -60,6 +61,7 @@ class TestUpstream {
 
   lws_context* ctx_ = nullptr;
   int port_ = 0;
+  bool tls_ = false;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -158,6 +158,12 @@ void WsClient::Close(int code, std::string reason) {
   Post(std::move(c));
 }
 
+void WsClient::SetReading(bool on) {
+  Command c;
+  c.kind = on ? Command::kResumeReading : Command::kPauseReading;
+  Post(std::move(c));
+}
+
 void WsClient::Abort() {
   Command c;
   c.kind = Command::kAbort;
@@ -228,6 +234,8 @@ int WsClient::Handle(lws* wsi, int reason, void* in, size_t len) {
           for (auto& f : c.frames) outq_.push_back(std::move(f));
         } else if (c.kind == Command::kClose) {
           pending_close_ = std::make_pair(c.code, c.reason);
+        } else if (c.kind == Command::kPauseReading || c.kind == Command::kResumeReading) {
+          lws_rx_flow_control(wsi_, c.kind == Command::kResumeReading);
         } else {
           linger lg{1, 0};
           setsockopt(lws_get_socket_fd(wsi_), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);

@@ -69,6 +69,9 @@ class WsClient {
   void SendFragments(bool binary, std::vector<std::string> fragments);
   std::optional<WsMessage> Receive(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // Stops (false) or resumes (true) reading from the socket: a slow consumer.
+  void SetReading(bool on);
+
   void Close(int code, std::string reason);
   void Abort();  // TCP reset, no close frame
   // The peer's close code (1006 when it ended without a close frame), nullopt on timeout.
@@ -84,7 +87,7 @@ class WsClient {
     int flags = 0;
   };
   struct Command {
-    enum Kind { kSend, kClose, kAbort } kind = kSend;
+    enum Kind { kSend, kClose, kAbort, kPauseReading, kResumeReading } kind = kSend;
     std::vector<Out> frames;
     int code = 0;
     std::string reason;
