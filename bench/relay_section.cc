@@ -188,7 +188,7 @@ void RunRelaySection(const Env& env, Summary* summary) {
     summary->relays.push_back(t);
   }
 
-  Table table({"relay", "size", "msgs/s", "vs direct", "RTT p50", "RTT p99", "added p50",
+  Table table({"relay", "size", "msgs/s", "MiB/s", "vs direct", "RTT p50", "RTT p99", "added p50",
                "CPU gen/echo/relay", "CPU wait gen/echo/relay"});
   for (auto& t : summary->relays) {
     for (size_t size : kSizes) {
@@ -198,7 +198,8 @@ void RunRelaySection(const Env& env, Summary* summary) {
       if (base != nullptr && base->by_size.count(size) && &t != base) {
         added = Fixed(f.p50_us - base->by_size.at(size).p50_us, 0) + " us";
       }
-      table.Add({t.name, SizeName(size), Thousands(f.msgs_per_s), Fixed(f.ratio, 2) + "x",
+      table.Add({t.name, SizeName(size), Thousands(f.msgs_per_s),
+                 Fixed(f.msgs_per_s * static_cast<double>(size) / 1048576.0, 1), Fixed(f.ratio, 2) + "x",
                  Fixed(f.p50_us, 0) + " us", Fixed(f.p99_us, 0) + " us", added,
                  Fixed(f.gen_cpu, 0) + "/" + Fixed(f.echo_cpu, 0) + "/" +
                      (f.proxy_cpu < 0 ? "-" : Fixed(f.proxy_cpu, 0)) + " %",

@@ -253,7 +253,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
       LoadPlan plan;
       plan.url = r->url;
       plan.stop_after_messages = static_cast<uint64_t>(big.frames);
-      plan.timeout_seconds = quick ? 60 : 300;
+      plan.timeout_seconds = quick ? 60 : 120;
       plan.on_message = [&](uint64_t) {
         if (++count % 20'000 == 0) peak_rss = std::max(peak_rss, ReadMemory(pid).rss_kib);
       };
@@ -290,7 +290,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
       plan.url = r->url;
       plan.connections = fan.connections;
       plan.stop_after_messages = static_cast<uint64_t>(fan.frames);
-      plan.timeout_seconds = quick ? 60 : 300;
+      plan.timeout_seconds = quick ? 60 : 120;
       LoadResult res = RunLoad(plan);
       r->process->Stop();
       uint64_t expected = static_cast<uint64_t>(fan.frames) * static_cast<uint64_t>(fan.connections);
