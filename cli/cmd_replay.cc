@@ -1,15 +1,38 @@
-// `wsreplay replay`: not implemented yet (placeholder so the CLI links).
+// `wsreplay replay`: serve a recorded session from a cassette to live WebSocket clients
+// (see replay/README.md). The cassette is opened read-only and checked, and the session
+// resolved, before anything listens; then the readiness line is printed. SIGINT/SIGTERM close
+// live connections with 1001, print the report to stderr and exit (non-zero with --strict
+// when the report is not clean).
+#include <cstdio>
+
 #include "cli/commands.h"
-#include "common/error.h"
+#include "common/stop_signal.h"
+#include "common/url.h"
+#include "replay/replay_flags.h"
+#include "replay/replay_server.h"
 
 namespace wsr::cli {
 
 void AddReplay(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("replay", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    *exit_code = 2;
-    throw Error("'replay' is not implemented yet");
+  auto* cmd = app.add_subcommand(
+      "replay", "Serve a recorded session to live clients (Phoenix-aware, timed, offline)");
+  auto flags = std::make_shared<replay::ReplayFlags>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:8765");
+  replay::AddReplayFlags(cmd, flags.get());
+  cmd->add_option("--listen", *listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->callback([exit_code, flags, listen] {
+    replay::ServerOptions opts = replay::ToServerOptions(*flags);
+    ListenAddr addr = ParseListenAddr(*listen);
+    opts.host = addr.host;
+    opts.port = addr.port;
+    opts.stop_on_signal = true;
+    InstallStopSignals();
+    auto server = replay::ReplayServer::Start(flags->cassette, opts);
+    std::printf("listening on %s\n", server->url().c_str());
+    std::fflush(stdout);
+    replay::Report report = server->Wait();
+    *exit_code = replay::PrintReport(report, *flags);
   });
 }
 

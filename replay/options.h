@@ -15,7 +15,7 @@ enum class Protocol { kAuto, kRaw };
 enum class Order { kConnection, kTopic };
 
 struct ReplayOptions {
-  std::optional<std::string> session;  // the only session when unset
+  std::optional<std::string> session = std::nullopt;  // the only session when unset
   double speed = 1.0;                  // recorded gaps are divided by speed; 0 = "max"
   int64_t max_gap_ns = 0;              // 0 = no cap on a single wait
   bool manual_clock = false;           // time moves only by Advance/Step
@@ -24,7 +24,7 @@ struct ReplayOptions {
   Protocol protocol = Protocol::kAuto;
   int64_t join_timeout_ns = 5'000'000'000;
   Order order = Order::kConnection;
-  std::vector<std::string> ignore_json;  // JSON pointers ignored when comparing client frames
+  std::vector<std::string> ignore_json = {};  // JSON pointers ignored when comparing client frames
 
   bool max_speed() const { return speed <= 0; }
 };

@@ -1,0 +1,240 @@
+// The control endpoint and the timing controls of ReplayServer::Impl (service thread):
+// GET /__wsreplay/status, GET /__wsreplay/report, POST /__wsreplay/advance?ms=N, step, pause,
+// resume, speed?x=F. Other plain HTTP requests get 404 with what the cassette has.
+#include <cstdlib>
+#include <cstring>
+
+#include "common/error.h"
+#include "replay/server_impl.h"
+
+namespace wsr::replay {
+
+void ReplayServer::Impl::DoAdvance(int64_t ms) {
+  int64_t ns = ms * 1'000'000;
+  if (manual_) {
+    manual_->Advance(ns);
+  } else {
+    int64_t now = clock_->NowNs();
+    for (auto& [wsi, c] : live_) {
+      if (c->engine) c->engine->Skip(now, ns);
+    }
+  }
+  PollAll();
+}
+
+bool ReplayServer::Impl::DoStep() {
+  int64_t now = clock_->NowNs();
+  // The connection whose next frame is due first goes first; then any that can go.
+  Live* best = nullptr;
+  std::optional<int64_t> best_d;
+  for (auto& [wsi, c] : live_) {
+    if (!c->engine || c->close_queued) continue;
+    auto d = c->engine->NextDeadline();
+    if (d && (!best_d || *d < *best_d)) {
+      best_d = d;
+      best = c.get();
+    }
+  }
+  std::vector<Live*> order;
+  if (best) order.push_back(best);
+  for (auto& [wsi, c] : live_) {
+    if (c.get() != best) order.push_back(c.get());
+  }
+  for (Live* c : order) {
+    if (!c->engine || c->close_queued) continue;
+    std::vector<Action> actions;
+    if (c->engine->Step(now, &actions)) {
+      Enqueue(*c, actions);
+      Reschedule();
+      return true;
+    }
+  }
+  return false;
+}
+
+void ReplayServer::Impl::DoPause() {
+  paused_ = true;
+  int64_t now = clock_->NowNs();
+  for (auto& [wsi, c] : live_) {
+    if (c->engine) c->engine->Pause(now);
+  }
+  Reschedule();
+}
+
+void ReplayServer::Impl::DoResume() {
+  paused_ = false;
+  int64_t now = clock_->NowNs();
+  for (auto& [wsi, c] : live_) {
+    if (c->engine) c->engine->Resume(now);
+  }
+  PollAll();
+}
+
+void ReplayServer::Impl::DoSetSpeed(double speed) {
+  speed_ = speed;
+  int64_t now = clock_->NowNs();
+  for (auto& [wsi, c] : live_) {
+    if (c->engine) c->engine->SetSpeed(now, speed);
+  }
+  PollAll();
+}
+
+nlohmann::json ReplayServer::Impl::DoStatus() {
+  using nlohmann::json;
+  int64_t now = clock_->NowNs();
+  json conns = json::array();
+  int64_t delivered = 0, mismatches = 0;
+  for (auto& [wsi, c] : live_) {
+    if (!c->engine) continue;
+    json s = c->engine->Status(now);
+    const auto& rep = c->engine->report();
+    s["connection"] = c->index;
+    s["recorded_connection"] = rep.recorded_ordinal;
+    s["path"] = rep.path;
+    s["open"] = true;
+    s["queued_to_send"] = c->queue.size();
+    delivered += rep.delivered;
+    mismatches += rep.mismatch_count;
+    conns.push_back(s);
+  }
+  json closed = json::array();
+  for (const auto& r : reports_) {
+    if (r.live_index == 0 || r.open) continue;
+    delivered += r.delivered;
+    mismatches += r.mismatch_count;
+    closed.push_back({{"connection", r.live_index}, {"recorded_connection", r.recorded_ordinal},
+                      {"path", r.path}, {"mode", r.mode}, {"delivered", r.delivered},
+                      {"undelivered", r.undelivered_count}, {"mismatches", r.mismatch_count},
+                      {"close", r.close}});
+  }
+  json unused = json::array();
+  for (size_t i = 0; i < matcher_.recorded().size(); ++i) {
+    if (!matcher_.used(i)) unused.push_back(matcher_.recorded()[i].ordinal);
+  }
+  return {{"session", session_.name},
+          {"clock",
+           {{"kind", manual_ ? "manual" : "real"},
+            {"now_ms", static_cast<double>(now) / 1e6},
+            {"paused", paused_},
+            {"speed", SpeedText(speed_)}}},
+          {"connections", conns},
+          {"closed_connections", closed},
+          {"unused_recorded_connections", unused},
+          {"delivered", delivered},
+          {"mismatches", mismatches}};
+}
+
+wsr::replay::Report ReplayServer::Impl::DoReport() {
+  if (stopped_.load()) return final_report_;
+  wsr::replay::Report r;
+  r.cassette = cassette_->path();
+  r.session = session_.name;
+  for (auto& [wsi, c] : live_) {
+    if (c->engine) reports_[static_cast<size_t>(c->index - 1)] = c->engine->report();
+  }
+  for (const auto& rep : reports_) {
+    if (rep.live_index != 0) r.connections.push_back(rep);
+  }
+  for (size_t i = 0; i < matcher_.recorded().size(); ++i) {
+    if (matcher_.used(i)) continue;
+    const auto& c = matcher_.recorded()[i];
+    UnusedConnection u;
+    u.ordinal = c.ordinal;
+    u.path = c.path;
+    u.query = c.query;
+    cassette::FrameFilter f;
+    f.connection_id = c.id;
+    // Server frames a client would have received (heartbeat replies are not counted).
+    u.server_frames = 0;
+    auto cur = cassette_->ConnectionFrames(
+        c.id, "f.direction = 's2c' AND NOT (f.topic IS 'phoenix' AND f.event IS 'phx_reply')");
+    cassette::Frame fr;
+    while (cur.Next(&fr)) ++u.server_frames;
+    if (c.http_status.value_or(0) != 101) u.server_frames = 0;
+    r.unused.push_back(u);
+  }
+  r.refused_upgrades = refused_;
+  return r;
+}
+
+void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string& path, lws* wsi,
+                                    int* status, std::string* body) {
+  using nlohmann::json;
+  const std::string prefix = "/__wsreplay/";
+  if (path.rfind(prefix, 0) != 0) {
+    *status = 404;
+    *body = json{{"error", "not a WebSocket upgrade; this is a wsreplay replay server for session '" +
+                               session_.name + "'"},
+                 {"recorded_connections", matcher_.Listing()},
+                 {"control", "GET /__wsreplay/status"}}
+                .dump(2) + "\n";
+    return;
+  }
+  std::string what = path.substr(prefix.size());
+  auto arg = [&](const char* name) -> std::optional<std::string> {
+    char buf[128];
+    const char* v = lws_get_urlarg_by_name(wsi, name, buf, sizeof buf);
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  auto need_post = [&]() {
+    if (method == "POST") return true;
+    *status = 405;
+    *body = json{{"error", "use POST for /__wsreplay/" + what}}.dump() + "\n";
+    return false;
+  };
+  json out;
+  if (what == "status" && method == "GET") {
+    out = DoStatus();
+  } else if (what == "report" && method == "GET") {
+    out = DoReport().ToJson();
+  } else if (what == "advance") {
+    if (!need_post()) return;
+    auto ms = arg("ms=");
+    char* end = nullptr;
+    long long v = ms ? std::strtoll(ms->c_str(), &end, 10) : -1;
+    if (!ms || end == ms->c_str() || *end || v < 0) {
+      *status = 400;
+      *body = json{{"error", "advance needs ?ms=N (a non-negative integer)"}}.dump() + "\n";
+      return;
+    }
+    DoAdvance(v);
+    out = {{"ok", true}, {"advanced_ms", v}, {"status", DoStatus()}};
+  } else if (what == "step") {
+    if (!need_post()) return;
+    bool stepped = DoStep();
+    out = {{"ok", true}, {"stepped", stepped}, {"status", DoStatus()}};
+  } else if (what == "pause") {
+    if (!need_post()) return;
+    DoPause();
+    out = {{"ok", true}, {"paused", true}};
+  } else if (what == "resume") {
+    if (!need_post()) return;
+    DoResume();
+    out = {{"ok", true}, {"paused", false}};
+  } else if (what == "speed") {
+    if (!need_post()) return;
+    auto x = arg("x=");
+    try {
+      if (!x) throw Error("speed needs ?x=F (a positive number or max)");
+      double s = ParseSpeed(*x);
+      DoSetSpeed(s);
+      out = {{"ok", true}, {"speed", SpeedText(s)}};
+    } catch (const Error& e) {
+      *status = 400;
+      *body = json{{"error", e.what()}}.dump() + "\n";
+      return;
+    }
+  } else {
+    *status = 404;
+    *body = json{{"error", "unknown control endpoint /__wsreplay/" + what},
+                 {"endpoints",
+                  {"GET status", "GET report", "POST advance?ms=N", "POST step", "POST pause",
+                   "POST resume", "POST speed?x=F"}}}
+                .dump() + "\n";
+    return;
+  }
+  *body = out.dump(2) + "\n";
+}
+
+}  // namespace wsr::replay

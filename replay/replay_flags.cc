@@ -1,0 +1,75 @@
+#include "replay/replay_flags.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/duration.h"
+#include "common/error.h"
+
+namespace wsr::replay {
+
+void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
+  cmd->add_option("--cassette", f->cassette, "Cassette file to replay (opened read-only)")
+      ->required();
+  cmd->add_option("--session", f->session, "Session to replay (default: the only one)");
+  cmd->add_option("--speed", f->speed, "Playback speed: 1 (recorded gaps), 10, 0.5, or max")
+      ->capture_default_str();
+  cmd->add_option("--max-gap", f->max_gap, "Cap any single wait, e.g. 2s");
+  cmd->add_option("--clock", f->clock,
+                  "real, or manual: time moves only through the control endpoint")
+      ->capture_default_str();
+  cmd->add_option("--on-mismatch", f->on_mismatch,
+                  "Client frame not in the cassette: reply-error (phx_reply error) or close (4400)")
+      ->capture_default_str();
+  cmd->add_flag("--strict", f->strict, "Exit non-zero when there are mismatches or undelivered frames");
+  cmd->add_option("--protocol", f->protocol, "auto (Phoenix when detected) or raw")
+      ->capture_default_str();
+  cmd->add_option("--join-timeout", f->join_timeout,
+                  "Skip pushes held for a topic not joined this long after they were due")
+      ->capture_default_str();
+  cmd->add_option("--order", f->order,
+                  "connection: pushes in recorded order; topic: per-topic order only")
+      ->capture_default_str();
+  cmd->add_option("--ignore-json", f->ignore_json,
+                  "JSON pointer ignored when comparing client frames (repeatable), e.g. /id");
+  cmd->add_option("--report-json", f->report_json, "Also write the report as JSON to this file");
+}
+
+ServerOptions ToServerOptions(const ReplayFlags& f) {
+  ServerOptions o;
+  ReplayOptions& r = o.replay;
+  if (!f.session.empty()) r.session = f.session;
+  r.speed = ParseSpeed(f.speed);
+  if (!f.max_gap.empty()) r.max_gap_ns = ParseDurationNs(f.max_gap);
+  if (f.clock == "manual") {
+    r.manual_clock = true;
+  } else if (f.clock != "real") {
+    throw Error("bad --clock '" + f.clock + "': use real or manual");
+  }
+  r.on_mismatch = ParseOnMismatch(f.on_mismatch);
+  r.strict = f.strict;
+  r.protocol = ParseProtocol(f.protocol);
+  r.join_timeout_ns = ParseDurationNs(f.join_timeout);
+  r.order = ParseOrder(f.order);
+  for (const auto& p : f.ignore_json) {
+    if (!p.empty() && p[0] != '/') {
+      throw Error("bad --ignore-json '" + p + "': a JSON pointer starts with '/', e.g. /id");
+    }
+  }
+  r.ignore_json = f.ignore_json;
+  return o;
+}
+
+int PrintReport(const Report& report, const ReplayFlags& flags) {
+  std::string text = report.ToText();
+  std::fputs(text.c_str(), stderr);
+  std::fflush(stderr);
+  if (!flags.report_json.empty()) {
+    std::ofstream out(flags.report_json);
+    out << report.ToJson().dump(2) << "\n";
+    if (!out) throw Error("cannot write the report to '" + flags.report_json + "'");
+  }
+  return flags.strict && !report.Clean() ? kStrictFailureExit : 0;
+}
+
+}  // namespace wsr::replay

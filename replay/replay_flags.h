@@ -1,0 +1,38 @@
+// The replay flags shared by `wsreplay replay`, `exec` and `auto` (CLI11), and their
+// conversion to ServerOptions. Parsing errors are wsr::Error with a one-line message.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "replay/replay_server.h"
+
+namespace wsr::replay {
+
+struct ReplayFlags {
+  std::string cassette;
+  std::string session;
+  std::string speed = "1";
+  std::string max_gap;
+  std::string clock = "real";
+  std::string on_mismatch = "reply-error";
+  bool strict = false;
+  std::string protocol = "auto";
+  std::string join_timeout = "5s";
+  std::string order = "connection";
+  std::vector<std::string> ignore_json;
+  std::string report_json;  // also write the JSON report to this file
+};
+
+// Adds --cassette, --session, --speed, ... to cmd (not --listen: commands add it if needed).
+void AddReplayFlags(CLI::App* cmd, ReplayFlags* flags);
+ServerOptions ToServerOptions(const ReplayFlags& flags);
+// Prints the report (text to stderr; JSON to --report-json when given). Returns the exit
+// code --strict asks for: 0 when clean or not strict, 3 otherwise.
+int PrintReport(const Report& report, const ReplayFlags& flags);
+
+inline constexpr int kStrictFailureExit = 3;
+
+}  // namespace wsr::replay

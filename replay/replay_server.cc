@@ -1,0 +1,71 @@
+#include "replay/replay_server.h"
+
+#include "replay/server_impl.h"
+
+namespace wsr::replay {
+
+std::unique_ptr<ReplayServer> ReplayServer::Start(const std::string& cassette_path,
+                                                  ServerOptions options) {
+  auto cassette = cassette::Cassette::Open(cassette_path, cassette::Cassette::Mode::kReadOnly);
+  cassette::Session session = cassette->ResolveSession(options.replay.session);
+  auto impl = std::make_unique<Impl>(std::move(cassette), std::move(session), std::move(options));
+  impl->Listen();
+  impl->RunThread();
+  return std::unique_ptr<ReplayServer>(new ReplayServer(std::move(impl)));
+}
+
+ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ReplayServer::~ReplayServer() { Stop(); }
+
+std::string ReplayServer::url() const {
+  std::string host = impl_->host_.find(':') != std::string::npos ? "[" + impl_->host_ + "]"
+                                                                  : impl_->host_;
+  return "ws://" + host + ":" + std::to_string(impl_->port_);
+}
+int ReplayServer::port() const { return impl_->port_; }
+const std::string& ReplayServer::session() const { return impl_->session_.name; }
+
+void ReplayServer::Advance(int64_t ms) {
+  impl_->Call<int>([this, ms] {
+    impl_->DoAdvance(ms);
+    return 0;
+  });
+}
+bool ReplayServer::Step() {
+  return impl_->Call<bool>([this] { return impl_->DoStep(); });
+}
+void ReplayServer::Pause() {
+  impl_->Call<int>([this] {
+    impl_->DoPause();
+    return 0;
+  });
+}
+void ReplayServer::Resume() {
+  impl_->Call<int>([this] {
+    impl_->DoResume();
+    return 0;
+  });
+}
+void ReplayServer::SetSpeed(double speed) {
+  impl_->Call<int>([this, speed] {
+    impl_->DoSetSpeed(speed);
+    return 0;
+  });
+}
+nlohmann::json ReplayServer::Status() {
+  return impl_->Call<nlohmann::json>([this] { return impl_->DoStatus(); });
+}
+wsr::replay::Report ReplayServer::Report() {
+  return impl_->Call<wsr::replay::Report>([this] { return impl_->DoReport(); });
+}
+wsr::replay::Report ReplayServer::Stop() {
+  impl_->RequestStop();
+  impl_->Join();
+  return impl_->final_report_;
+}
+wsr::replay::Report ReplayServer::Wait() {
+  impl_->Join();
+  return impl_->final_report_;
+}
+
+}  // namespace wsr::replay

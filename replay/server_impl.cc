@@ -1,0 +1,463 @@
+#include "replay/server_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/stop_signal.h"
+#include "common/url.h"
+
+namespace wsr::replay {
+namespace {
+
+constexpr size_t kMaxClientMessage = 16u << 20;
+
+int StaticCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  auto* impl = static_cast<ReplayServer::Impl*>(lws_context_user(lws_get_context(wsi)));
+  if (!impl) return 0;
+  try {
+    return impl->Callback(wsi, reason, user, in, len);
+  } catch (const std::exception& e) {
+    log::Error(std::string("replay: internal error, closing the connection: ") + e.what());
+    return -1;
+  } catch (...) {
+    log::Error("replay: unknown internal error, closing the connection");
+    return -1;
+  }
+}
+
+std::string HeaderCopy(lws* wsi, lws_token_indexes token) {
+  int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return "";
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
+  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return s;
+}
+
+std::string QueryOf(lws* wsi) {
+  std::string q;
+  char buf[2048];
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n <= 0) break;
+    if (!q.empty()) q += '&';
+    q.append(buf, static_cast<size_t>(n));
+  }
+  return q;
+}
+
+}  // namespace
+
+ReplayServer::Impl::Impl(std::unique_ptr<cassette::Cassette> cassette, cassette::Session session,
+                         ServerOptions options)
+    : host_(options.host),
+      session_(std::move(session)),
+      cassette_(std::move(cassette)),
+      options_(std::move(options)),
+      matcher_(cassette_->Connections(session_.id)),
+      speed_(options_.replay.speed) {
+  if (options_.replay.manual_clock) {
+    auto m = std::make_unique<ManualClock>(0);
+    manual_ = m.get();
+    clock_ = std::move(m);
+  } else {
+    clock_ = std::make_unique<SteadyClock>();
+  }
+  protocol_names_.push_back("wsreplay");
+  for (const auto& c : matcher_.recorded()) {
+    if (c.subprotocol.empty() || c.subprotocol.rfind("redacted:", 0) == 0) continue;
+    if (std::find(protocol_names_.begin(), protocol_names_.end(), c.subprotocol) ==
+        protocol_names_.end()) {
+      protocol_names_.push_back(c.subprotocol);
+    }
+  }
+  for (const auto& name : protocol_names_) {
+    lws_protocols p{};
+    p.name = name.c_str();
+    p.callback = StaticCallback;
+    p.rx_buffer_size = 0;
+    protocols_.push_back(p);
+  }
+  protocols_.push_back(lws_protocols{});
+  sul_.self = this;
+  final_report_.cassette = cassette_->path();
+  final_report_.session = session_.name;
+}
+
+ReplayServer::Impl::~Impl() {
+  RequestStop();
+  Join();
+}
+
+void ReplayServer::Impl::Listen() {
+  lws_context_creation_info info{};
+  info.port = options_.port;
+  info.iface = host_.c_str();
+  info.protocols = protocols_.data();
+  info.user = this;
+  info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (host_.find(':') != std::string::npos) {
+    info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
+  }
+  info.server_string = "wsreplay";
+  ctx_ = lws_create_context(&info);
+  if (!ctx_) {
+    throw Error("cannot listen on " + host_ + ":" + std::to_string(options_.port) +
+                " (address in use or not local? pick another --listen, port 0 = any free port)");
+  }
+  lws_vhost* vh = lws_get_vhost_by_name(ctx_, "default");
+  port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
+  if (options_.stop_on_signal) RegisterForStopWakeup(ctx_);
+}
+
+void ReplayServer::Impl::RunThread() {
+  thread_ = std::thread([this] {
+    using SteadyTp = std::chrono::steady_clock::time_point;
+    SteadyTp deadline{};
+    bool shutting_down = false;
+    while (true) {
+      bool stop = stop_requested_.load() || (options_.stop_on_signal && StopRequested());
+      if (stop && !shutting_down) {
+        shutting_down = true;
+        ShutdownConnections();
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      }
+      if (shutting_down && (live_.empty() || std::chrono::steady_clock::now() > deadline)) break;
+      if (lws_service(ctx_, 0) < 0) break;
+      DrainCommands();
+    }
+    lws_sul_cancel(&sul_.sul);
+    final_report_ = DoReport();
+    for (auto& [wsi, c] : live_) c->engine.reset();
+    destroying_ = true;
+    if (options_.stop_on_signal) UnregisterForStopWakeup(ctx_);
+    lws_context* ctx = ctx_;
+    lws_context_destroy(ctx);  // may still call back for leftover connections
+    live_.clear();
+    std::deque<std::function<void()>> left;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_.store(true);
+      ctx_ = nullptr;
+      left.swap(commands_);
+    }
+    for (auto& fn : left) fn();
+    cv_.notify_all();
+  });
+}
+
+void ReplayServer::Impl::RequestStop() {
+  stop_requested_.store(true);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ctx_ && !stopped_.load()) lws_cancel_service(ctx_);
+}
+
+void ReplayServer::Impl::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void ReplayServer::Impl::DrainCommands() {
+  std::deque<std::function<void()>> todo;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    todo.swap(commands_);
+  }
+  for (auto& fn : todo) fn();
+}
+
+void ReplayServer::Impl::ShutdownConnections() {
+  for (auto& [wsi, c] : live_) QueueClose(*c, 1001, "wsreplay stopping");
+}
+
+// ---------------- timing ----------------
+
+void ReplayServer::Impl::TimerCb(lws_sorted_usec_list_t* sul) {
+  auto* s = lws_container_of(sul, Sul, sul);
+  try {
+    s->self->PollAll();
+  } catch (const std::exception& e) {
+    log::Error(std::string("replay: internal error in timer: ") + e.what());
+  }
+}
+
+void ReplayServer::Impl::PollAll() {
+  int64_t now = clock_->NowNs();
+  for (auto& [wsi, c] : live_) {
+    if (!c->engine || c->close_queued) continue;
+    std::vector<Action> actions;
+    c->engine->Poll(now, &actions);
+    Enqueue(*c, actions);
+  }
+  Reschedule();
+}
+
+void ReplayServer::Impl::Reschedule() {
+  if (!ctx_ || destroying_) return;
+  lws_sul_cancel(&sul_.sul);
+  if (manual_) return;  // manual time moves only through Advance/Step
+  std::optional<int64_t> best;
+  for (auto& [wsi, c] : live_) {
+    if (!c->engine || c->close_queued) continue;
+    auto d = c->engine->NextDeadline();
+    if (d && (!best || *d < *best)) best = d;
+  }
+  if (!best) return;
+  int64_t wait_ns = std::max<int64_t>(0, *best - clock_->NowNs());
+  lws_sul_schedule(ctx_, 0, &sul_.sul, TimerCb, static_cast<lws_usec_t>(wait_ns / 1000));
+}
+
+// ---------------- connections ----------------
+
+void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
+  if (actions.empty()) return;
+  for (auto& a : actions) {
+    if (c.close_queued) break;
+    if (a.kind == Action::Kind::kClose) {
+      QueueClose(c, a.close_code, a.close_reason);
+      continue;
+    }
+    if (a.kind == Action::Kind::kDrop) {
+      Outgoing o;
+      o.kind = Outgoing::Kind::kDrop;
+      c.queue.push_back(std::move(o));
+      c.close_queued = true;
+      continue;
+    }
+    auto type = a.opcode == 2 ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+    std::vector<uint32_t> frags = a.fragments;
+    uint64_t sum = 0;
+    for (auto f : frags) sum += f;
+    if (frags.size() < 2 || sum != a.payload.size()) frags = {static_cast<uint32_t>(a.payload.size())};
+    size_t off = 0;
+    for (size_t i = 0; i < frags.size(); ++i) {
+      Outgoing o;
+      o.len = frags[i];
+      o.buf.resize(LWS_PRE + o.len);
+      std::memcpy(o.buf.data() + LWS_PRE, a.payload.data() + off, o.len);
+      off += o.len;
+      o.flags = lws_write_ws_flags(type, i == 0, i + 1 == frags.size());
+      c.queue.push_back(std::move(o));
+    }
+  }
+  lws_callback_on_writable(c.wsi);
+}
+
+void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason) {
+  if (c.close_queued) return;
+  Outgoing o;
+  o.kind = Outgoing::Kind::kClose;
+  o.close_code = code;
+  o.close_reason = reason.substr(0, 123);
+  c.queue.push_back(std::move(o));
+  c.close_queued = true;
+  if (c.engine && c.engine->report().close.empty()) {
+    c.engine->report().close = "server closed " + std::to_string(code);
+  }
+  lws_callback_on_writable(c.wsi);
+}
+
+int ReplayServer::Impl::OnWriteable(Live& c) {
+  if (c.queue.empty()) return 0;
+  Outgoing& o = c.queue.front();
+  if (o.kind == Outgoing::Kind::kClose) {
+    lws_close_reason(c.wsi, static_cast<lws_close_status>(o.close_code),
+                     reinterpret_cast<unsigned char*>(o.close_reason.data()),
+                     o.close_reason.size());
+    return -1;
+  }
+  if (o.kind == Outgoing::Kind::kDrop) {
+    lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    c.queue.clear();
+    return 0;
+  }
+  int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, o.len, static_cast<lws_write_protocol>(o.flags));
+  if (n < static_cast<int>(o.len)) return -1;
+  c.queue.pop_front();
+  if (!c.queue.empty()) lws_callback_on_writable(c.wsi);
+  return 0;
+}
+
+int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
+  std::string path = HeaderCopy(wsi, WSI_TOKEN_GET_URI);
+  std::string query = QueryOf(wsi);
+  auto choice = matcher_.Choose(path, query);
+  if (choice.status == 101) {
+    pending_[wsi] = Pending{choice.index, path, query};
+    return 0;
+  }
+  ConnectionReport r;
+  r.live_index = next_index_++;
+  r.recorded_ordinal = choice.index >= 0 ? matcher_.recorded()[choice.index].ordinal : 0;
+  r.path = path;
+  r.query = query;
+  r.mode = "refused";
+  r.http_status = choice.status;
+  if (choice.index < 0) ++refused_;
+  reports_.push_back(r);
+  log::Info("replay: refusing upgrade of " + path + " with HTTP " +
+            std::to_string(choice.status) + ": " + choice.message);
+  lws_return_http_status(wsi, static_cast<unsigned int>(choice.status), choice.message.c_str());
+  return 1;
+}
+
+void ReplayServer::Impl::OnEstablished(lws* wsi) {
+  auto it = pending_.find(wsi);
+  auto c = std::make_unique<Live>();
+  c->wsi = wsi;
+  c->index = next_index_++;
+  reports_.emplace_back();
+  if (it == pending_.end()) {
+    log::Error("replay: established connection without a chosen recording");
+    reports_.back().live_index = c->index;
+    live_[wsi] = std::move(c);
+    QueueClose(*live_[wsi], 1011, "wsreplay: no recording chosen");
+    return;
+  }
+  Pending p = it->second;
+  pending_.erase(it);
+  ReplayOptions o = options_.replay;
+  o.speed = speed_;
+  c->engine = MakeReplayer(*cassette_, matcher_.recorded()[p.recorded_index], o);
+  auto& rep = c->engine->report();
+  rep.live_index = c->index;
+  rep.path = p.path;
+  rep.query = p.query;
+  int64_t now = clock_->NowNs();
+  c->engine->Start(now);
+  if (paused_) c->engine->Pause(now);
+  log::Info("replay: connection " + std::to_string(c->index) + " " + p.path + " served by recorded #" +
+            std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]");
+  Live& ref = *c;
+  live_[wsi] = std::move(c);
+  std::vector<Action> actions;
+  ref.engine->Poll(now, &actions);
+  Enqueue(ref, actions);
+  Reschedule();
+}
+
+void ReplayServer::Impl::OnClosed(lws* wsi) {
+  pending_.erase(wsi);
+  auto it = live_.find(wsi);
+  if (it == live_.end()) return;
+  Live& c = *it->second;
+  if (c.engine) {
+    int64_t now = clock_->NowNs();
+    auto& rep = c.engine->report();
+    if (rep.close.empty()) rep.close = "closed without a close frame";
+    c.engine->Finish(now);
+    reports_[static_cast<size_t>(c.index - 1)] = rep;
+  }
+  live_.erase(it);
+  Reschedule();
+}
+
+// ---------------- the callback ----------------
+
+int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in,
+                                 size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      if (in && std::strcmp(static_cast<const char*>(in), "websocket") == 0) {
+        return OnConfirmUpgrade(wsi);
+      }
+      return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+      OnEstablished(wsi);
+      return 0;
+    case LWS_CALLBACK_RECEIVE: {
+      auto it = live_.find(wsi);
+      if (it == live_.end()) return -1;
+      Live& c = *it->second;
+      if (lws_is_first_fragment(wsi)) {
+        c.rx.clear();
+        c.rx_opcode = lws_frame_is_binary(wsi) ? 2 : 1;
+      }
+      if (c.rx.size() + len > kMaxClientMessage) {
+        QueueClose(c, 1009, "message too big for wsreplay");
+        return 0;
+      }
+      c.rx.append(static_cast<const char*>(in), len);
+      if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
+      if (!c.engine || c.close_queued) return 0;
+      std::vector<Action> actions;
+      c.engine->OnClientMessage(clock_->NowNs(), c.rx_opcode, c.rx, &actions);
+      c.rx.clear();
+      Enqueue(c, actions);
+      Reschedule();
+      return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+      auto it = live_.find(wsi);
+      if (it == live_.end()) return 0;
+      return OnWriteable(*it->second);
+    }
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+      auto it = live_.find(wsi);
+      if (it == live_.end() || !it->second->engine) return 0;
+      int code = 1005;
+      std::string why;
+      auto* b = static_cast<const unsigned char*>(in);
+      if (len >= 2) {
+        code = (b[0] << 8) | b[1];
+        why.assign(reinterpret_cast<const char*>(b) + 2, len - 2);
+      }
+      it->second->engine->OnClientClose(clock_->NowNs(), code, why);
+      return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+      OnClosed(wsi);
+      return 0;
+    case LWS_CALLBACK_HTTP:
+      return OnHttp(wsi, static_cast<const char*>(in));
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+      auto it = http_bodies_.find(wsi);
+      if (it == http_bodies_.end()) return 0;
+      std::string body = std::move(it->second);
+      http_bodies_.erase(it);
+      std::vector<unsigned char> buf(LWS_PRE + body.size());
+      std::memcpy(buf.data() + LWS_PRE, body.data(), body.size());
+      if (lws_write(wsi, buf.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) <
+          static_cast<int>(body.size())) {
+        return -1;
+      }
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return 0;  // control requests carry their arguments in the query; bodies are ignored
+    case LWS_CALLBACK_CLOSED_HTTP:
+      http_bodies_.erase(wsi);
+      pending_.erase(wsi);
+      return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      DrainCommands();
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, nullptr, in, len);
+  }
+}
+
+int ReplayServer::Impl::OnHttp(lws* wsi, const char* uri) {
+  std::string path = uri ? uri : "";
+  std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ? "POST" : "GET";
+  int status = 200;
+  std::string body;
+  HandleHttp(method, path, wsi, &status, &body);
+  unsigned char headers[LWS_PRE + 512];
+  unsigned char* start = headers + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = headers + sizeof headers - 1;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), "application/json",
+                                  body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  http_bodies_[wsi] = std::move(body);
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+}  // namespace wsr::replay

@@ -1,0 +1,146 @@
+// ReplayServer::Impl (internal): the libwebsockets service thread, its connections and the
+// command queue other threads use. Everything below runs on the service thread except
+// Post()/Call(), which other threads use to hand it work. See replay_server.h.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "cassettes/cassette.h"
+#include "common/clock.h"
+#include "replay/connection_matcher.h"
+#include "replay/engine.h"
+#include "replay/replay_server.h"
+
+namespace wsr::replay {
+
+class ReplayServer::Impl {
+ public:
+  Impl(std::unique_ptr<cassette::Cassette> cassette, cassette::Session session,
+       ServerOptions options);
+  ~Impl();
+
+  void Listen();  // creates the lws context; throws wsr::Error
+  void RunThread();
+  // Runs fn on the service thread and waits for its result (runs inline once stopped).
+  template <typename T>
+  T Call(std::function<T()> fn);
+  void RequestStop();
+  void Join();
+
+  // --- service thread ---
+  int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  void PollAll();
+  void Reschedule();
+  void DoAdvance(int64_t ms);
+  bool DoStep();
+  void DoPause();
+  void DoResume();
+  void DoSetSpeed(double speed);
+  nlohmann::json DoStatus();
+  wsr::replay::Report DoReport();
+  // Control endpoint: fills status/body for a plain HTTP request (control_endpoint.cc).
+  void HandleHttp(const std::string& method, const std::string& path, lws* wsi, int* status,
+                  std::string* body);
+
+  std::string host_;
+  int port_ = 0;
+  cassette::Session session_;
+  std::atomic<bool> stopped_{false};
+  wsr::replay::Report final_report_;
+
+ private:
+  struct Outgoing {
+    std::vector<unsigned char> buf;  // LWS_PRE + payload
+    size_t len = 0;
+    int flags = 0;
+    enum class Kind { kData, kClose, kDrop } kind = Kind::kData;
+    int close_code = 0;
+    std::string close_reason;
+  };
+  struct Live {
+    int index = 0;
+    lws* wsi = nullptr;
+    std::unique_ptr<ConnectionReplayer> engine;
+    std::deque<Outgoing> queue;
+    std::string rx;
+    int rx_opcode = 1;
+    bool close_queued = false;
+  };
+  struct Pending {
+    int recorded_index = -1;
+    std::string path, query;
+  };
+
+  void Enqueue(Live& c, std::vector<Action>& actions);
+  void QueueClose(Live& c, int code, const std::string& reason);
+  int OnWriteable(Live& c);
+  void OnEstablished(lws* wsi);
+  void OnClosed(lws* wsi);
+  int OnConfirmUpgrade(lws* wsi);
+  int OnHttp(lws* wsi, const char* uri);
+  void DrainCommands();
+  void ShutdownConnections();
+  static void TimerCb(lws_sorted_usec_list_t* sul);
+
+  std::unique_ptr<cassette::Cassette> cassette_;
+  ServerOptions options_;
+  std::unique_ptr<Clock> clock_;
+  ManualClock* manual_ = nullptr;
+  ConnectionMatcher matcher_;
+  lws_context* ctx_ = nullptr;
+  std::vector<lws_protocols> protocols_;
+  std::vector<std::string> protocol_names_;
+  std::thread thread_;
+  std::atomic<bool> stop_requested_{false};
+
+  std::mutex mu_;         // guards commands_ and the stopped_ transition
+  std::mutex inline_mu_;  // serializes calls that run inline after the thread stopped
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> commands_;
+
+  std::map<lws*, std::unique_ptr<Live>> live_;
+  std::map<lws*, Pending> pending_;
+  std::map<lws*, std::string> http_bodies_;
+  std::vector<ConnectionReport> reports_;  // by live index - 1 (open ones refreshed on demand)
+  int64_t refused_ = 0;
+  int next_index_ = 1;
+  bool paused_ = false;
+  bool destroying_ = false;
+  double speed_;
+  struct Sul {
+    lws_sorted_usec_list_t sul;
+    Impl* self;
+  } sul_{};
+};
+
+template <typename T>
+T ReplayServer::Impl::Call(std::function<T()> fn) {
+  auto task = std::make_shared<std::packaged_task<T()>>(std::move(fn));
+  auto fut = task->get_future();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopped_.load()) {
+      lock.unlock();
+      std::lock_guard<std::mutex> inline_lock(inline_mu_);
+      (*task)();
+      return fut.get();
+    }
+    commands_.push_back([task] { (*task)(); });
+  }
+  lws_cancel_service(ctx_);
+  // The service thread runs it, or runs every leftover command when it stops.
+  return fut.get();
+}
+
+}  // namespace wsr::replay

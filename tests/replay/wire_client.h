@@ -1,0 +1,46 @@
+// Minimal blocking loopback clients for the replay integration tests: an HTTP/1.1 request
+// helper (for the control endpoint; curl is not guaranteed) and a raw WebSocket client that
+// exposes individual frames (FIN bit and opcode), so fragmentation can be checked byte for
+// byte. Test-only; not thread-safe; every call has a timeout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace wsr::testing::wire {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+// method "GET"/"POST", target "/__wsreplay/status". Throws std::runtime_error on failure.
+HttpResponse HttpRequest(int port, const std::string& method, const std::string& target);
+
+struct WsFrame {
+  bool fin = true;
+  int opcode = 0;  // 0 continuation, 1 text, 2 binary, 8 close
+  std::string payload;
+};
+
+class WsClient {
+ public:
+  // Connects and upgrades; `status` gets the HTTP status of the answer (101 on success).
+  WsClient(int port, const std::string& target, int* status = nullptr);
+  ~WsClient();
+  bool ok() const { return fd_ >= 0 && upgraded_; }
+  void Send(int opcode, const std::string& payload, bool fin = true);
+  // Next frame, or nullopt on timeout/EOF.
+  std::optional<WsFrame> Read(int timeout_ms = 5000);
+  // Next whole message (continuations joined); close frames come back as opcode 8.
+  std::optional<WsFrame> ReadMessage(int timeout_ms = 5000);
+  void Close(int code = 1000);
+
+ private:
+  bool Fill(size_t n, int timeout_ms);
+  int fd_ = -1;
+  bool upgraded_ = false;
+  std::string buf_;
+};
+
+}  // namespace wsr::testing::wire
