@@ -45,8 +45,10 @@ class ConnectionReplayer {
   virtual void OnClientMessage(int64_t now, int opcode, std::string_view data,
                                std::vector<Action>* out) = 0;
   void OnClientClose(int64_t now, int code, std::string_view reason);
-  // Releases everything due at `now`.
+  // Releases what is due at `now`, at most kMaxPollBatch frames per call (the server polls
+  // again once the socket drained, so a fast replay never queues the whole recording).
   virtual void Poll(int64_t now, std::vector<Action>* out) = 0;
+  static constexpr size_t kMaxPollBatch = 256;
   // Absolute clock time at which Poll() has work; nullopt when only the client can unblock.
   virtual std::optional<int64_t> NextDeadline() = 0;
   // Releases the next pending frame now if order allows it; false when nothing can go.

@@ -150,7 +150,7 @@ void PhoenixReplayer::EmitClose(std::vector<Action>* out) {
 void PhoenixReplayer::Poll(int64_t now, std::vector<Action>* out) {
   if (closing_ || client_closed_) return;
   bool progress = true;
-  while (progress) {
+  while (progress && out->size() < kMaxPollBatch) {
     progress = false;
     Fill();
     for (size_t i : Candidates()) {

@@ -50,7 +50,7 @@ void RawReplayer::EmitClose(std::vector<Action>* out) {
 
 void RawReplayer::Poll(int64_t now, std::vector<Action>* out) {
   if (closing_ || client_closed_) return;
-  while (pending_ && Eligible()) {
+  while (pending_ && Eligible() && out->size() < kMaxPollBatch) {
     int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
     if (d > now) return;
     Release(now, d, out);

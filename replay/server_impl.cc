@@ -186,7 +186,7 @@ void ReplayServer::Impl::TimerCb(lws_sorted_usec_list_t* sul) {
 void ReplayServer::Impl::PollAll() {
   int64_t now = clock_->NowNs();
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued) continue;
+    if (!c->engine || c->close_queued || !c->queue.empty()) continue;  // busy: polled when drained
     std::vector<Action> actions;
     c->engine->Poll(now, &actions);
     Enqueue(*c, actions);
@@ -200,7 +200,7 @@ void ReplayServer::Impl::Reschedule() {
   if (manual_) return;  // manual time moves only through Advance/Step
   std::optional<int64_t> best;
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued) continue;
+    if (!c->engine || c->close_queued || !c->queue.empty()) continue;
     auto d = c->engine->NextDeadline();
     if (d && (!best || *d < *best)) best = d;
   }
@@ -276,7 +276,15 @@ int ReplayServer::Impl::OnWriteable(Live& c) {
   int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, o.len, static_cast<lws_write_protocol>(o.flags));
   if (n < static_cast<int>(o.len)) return -1;
   c.queue.pop_front();
-  if (!c.queue.empty()) lws_callback_on_writable(c.wsi);
+  if (!c.queue.empty()) {
+    lws_callback_on_writable(c.wsi);
+  } else if (c.engine && !c.close_queued) {
+    // Drained: release what became due meanwhile (bounded batches keep memory flat).
+    std::vector<Action> actions;
+    c.engine->Poll(clock_->NowNs(), &actions);
+    Enqueue(c, actions);
+    Reschedule();
+  }
   return 0;
 }
 

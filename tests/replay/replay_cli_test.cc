@@ -302,5 +302,27 @@ TEST(ReplayCli, MakesNoOutboundConnection) {
   close(lfd);
 }
 
+TEST(ReplayCli, AutoRecordsOnceThenReplays) {
+  TempDir dir;
+  std::string cassette = dir.File("auto.db");
+  std::vector<std::string> args = {WsreplayBin(), "auto", "--cassette", cassette, "--session",
+                                   "once", "--upstream", "ws://127.0.0.1:9", "--listen",
+                                   "127.0.0.1:0"};
+  {
+    Process rec(args);
+    ASSERT_FALSE(rec.WaitForListening().empty()) << rec.stderr_text();
+    rec.Signal(SIGTERM);
+    EXPECT_EQ(rec.Wait(), 0) << rec.stderr_text();
+    EXPECT_NE(rec.stderr_text().find("recording it"), std::string::npos) << rec.stderr_text();
+  }
+  Process replay(args);
+  ASSERT_FALSE(replay.WaitForListening().empty()) << replay.stderr_text();
+  replay.Signal(SIGTERM);
+  EXPECT_EQ(replay.Wait(), 0);
+  EXPECT_NE(replay.stderr_text().find("auto: replaying session 'once'"), std::string::npos)
+      << replay.stderr_text();
+  EXPECT_NE(replay.stderr_text().find("replay report"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace wsr::testing
