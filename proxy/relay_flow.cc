@@ -189,8 +189,6 @@ void RelayServer::UpdateFlow(Link* link, Leg& reader) {
   bool want_pause;
   if (link->closing) {
     want_pause = false;  // closing: nothing is relayed any more, but close frames must be read
-  } else if (&reader == &link->client && !link->upstream.established) {
-    want_pause = true;
   } else if (reader.paused) {
     want_pause = writer.out_bytes > options_.low_water_bytes;
   } else {

@@ -278,9 +278,9 @@ int RelayServer::OnClientEstablished(lws* wsi) {
   log::Info("connection " + std::to_string(link->recorder.ordinal()) + ": " + target.path + " -> " +
             shown);
 
-  // Hold the client's frames until the upstream accepted the handshake.
-  link->client.paused = true;
-  lws_rx_flow_control(wsi, 0);
+  // Frames the client sends before the upstream accepted wait in the upstream leg's queue
+  // (bounded by the high-water mark like any queue); reading continues so that a client
+  // closing early is seen.
   ConnectUpstream(link);
   return 0;
 }
@@ -365,8 +365,7 @@ void RelayServer::OnUpstreamEstablished(Link* link) {
                  shutting_down_ ? "wsreplay record is shutting down" : "client went away");
     return;
   }
-  UpdateFlow(link, link->client);  // release the held client frames
-  if (!up.out.empty()) lws_callback_on_writable(up.wsi);
+  if (!up.out.empty()) lws_callback_on_writable(up.wsi);  // what the client sent meanwhile
 }
 
 void RelayServer::OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len) {

@@ -25,6 +25,49 @@ int DeadPort() {
   return ntohs(sa.sin_port);
 }
 
+// A TCP listener that never answers: an upstream stuck in its handshake.
+class SilentUpstream {
+ public:
+  SilentUpstream() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    listen(fd_, 16);
+    socklen_t len = sizeof sa;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+    port_ = ntohs(sa.sin_port);
+  }
+  ~SilentUpstream() { close(fd_); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1, port_ = 0;
+};
+
+TEST_F(RecordClose, ClientClosingWhileTheUpstreamConnectsAndStopDuringConnect) {
+  SilentUpstream silent;
+  StartRecord(silent.url());
+  auto early = WsClient::Connect(url_ + "/early");
+  ASSERT_TRUE(early->connected()) << early->error();
+  early->SendText("sent before the upstream answered");
+  early->Close(4005, "early");
+  EXPECT_EQ(early->WaitClosed(), 4005);
+  auto waiting = WsClient::Connect(url_ + "/waiting");
+  ASSERT_TRUE(waiting->connected()) << waiting->error();
+  EXPECT_EQ(StopRecord(), 0) << proc_->stderr_text();
+  EXPECT_EQ(waiting->WaitClosed(), 1001);
+  auto r = Read();
+  ASSERT_EQ(r.connections.size(), 2u);
+  EXPECT_EQ(r.connections[0].close_code, 4005);
+  EXPECT_EQ(r.connections[0].close_initiator, "client");
+  EXPECT_FALSE(r.connections[0].http_status.has_value());
+  EXPECT_EQ(r.frames[0].size(), 1u);
+  EXPECT_EQ(r.connections[1].close_code, 1001);
+  EXPECT_EQ(r.connections[1].close_initiator, "proxy");
+}
+
 TEST_F(RecordClose, ClientCloseIsMirroredUpstreamAndRecorded) {
   TestUpstream up;
   StartRecord(up.url());
