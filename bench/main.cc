@@ -2,6 +2,7 @@
 // (see bench/README.md). Not a test: it measures and reports; targets are marked met/not met.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -92,9 +93,9 @@ int Main(int argc, char** argv) {
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  printf("wsreplay-bench %s: %s, %ld cores, load average %.2f %.2f %.2f%s\n", when,
+  printf("wsreplay-bench %s: %s, %ld cores, load average %.2f %.2f %.2f, nice %d%s\n", when,
          opt.wsreplay.c_str(), sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2],
-         opt.quick ? " (QUICK MODE)" : "");
+         getpriority(PRIO_PROCESS, 0), opt.quick ? " (QUICK MODE)" : "");
 
   auto echo = std::make_unique<ChildProcess>(std::vector<std::string>{opt.self, "--serve-echo", "0"},
                                              env.Tmp("echo.stderr"));
