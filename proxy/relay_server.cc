@@ -198,17 +198,24 @@ void RelayServer::BeginShutdown() {
 
 int RelayServer::Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* self = static_cast<RelayServer*>(lws_context_user(lws_get_context(wsi)));
+  if (!self) return lws_callback_http_dummy(wsi, reason, user, in, len);
   try {
-    if (self) return self->Handle(wsi, reason, in, len);
+    return self->Handle(wsi, reason, in, len);
   } catch (const std::exception& e) {
-    log::Error(std::string("relay: ") + e.what() + " (closing the connection)");
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, nullptr, 0);
-    return -1;
+    log::Error(std::string("relay: ") + e.what() + " (closing the connection with 1011)");
   } catch (...) {
-    log::Error("relay: unknown error (closing the connection)");
-    return -1;
+    log::Error("relay: unknown error (closing the connection with 1011)");
   }
-  return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // Something failed inside our handling: end this connection on both legs, recorded.
+  auto* link = static_cast<Link*>(lws_get_opaque_user_data(wsi));
+  if (link) {
+    try {
+      self->CloseLink(link, 1011, "wsreplay record: internal relay error");
+      return 0;
+    } catch (...) {
+    }
+  }
+  return -1;
 }
 
 int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
