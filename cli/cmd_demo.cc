@@ -1,15 +1,216 @@
-// `wsreplay demo`: not implemented yet (placeholder so the CLI links).
+// `wsreplay demo`: the whole record -> replay loop on one machine, with no network and no
+// API key. It starts the built-in Thenvoi simulator, records two scripted Phoenix clients
+// (an agent and a user, all 7 channels) through the recording proxy into a cassette, shows
+// what was recorded, then replays the cassette at --speed max to the same clients and checks
+// that they receive the same events in the same order.
+//
+// Everything runs in this process: the simulator, the relay and the replay server each own
+// a libwebsockets context on their own thread; the clients run on the calling thread.
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "cassettes/cassette.h"
+#include "cassettes/writer.h"
 #include "cli/commands.h"
+#include "cli/version.h"
+#include "common/clock.h"
+#include "common/duration.h"
 #include "common/error.h"
+#include "common/stop_signal.h"
+#include "phoenix/frame.h"
+#include "proxy/relay_server.h"
+#include "recorder/redactor.h"
+#include "replay/replay_server.h"
+#include "sim/scripted_client.h"
+#include "sim/server.h"
 
 namespace wsr::cli {
+namespace {
+
+struct DemoClient {
+  const char* who;
+  const char* key;
+  std::vector<std::string> topics;
+};
+
+const std::vector<DemoClient>& Clients() {
+  static const std::vector<DemoClient> clients = {
+      {"agent \"Weather Agent\"",
+       "sim-agent-weather",
+       {"agent_rooms:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13",
+        "chat_room:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a",
+        "room_participants:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a",
+        "agent_contacts:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13"}},
+      {"user \"Alice Doe\"",
+       "sim-user-alice",
+       {"user_rooms:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58",
+        "user_contacts:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58",
+        "tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58",
+        "chat_room:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a",
+        "room_participants:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a"}},
+  };
+  return clients;
+}
+
+// The channel events a client received, as "topic event payload" lines (refs left out:
+// they are the client's own and replay rewrites them).
+std::vector<std::string> Events(const sim::ScriptedClientResult& r) {
+  std::vector<std::string> out;
+  for (const auto& f : r.frames) {
+    auto p = phoenix::Parse(f.text);
+    if (!p || p->event.rfind("phx_", 0) == 0) continue;
+    out.push_back(p->topic + " " + p->event + " " + std::string(p->payload));
+  }
+  return out;
+}
+
+sim::ScriptedClientResult RunClient(const DemoClient& c, const std::string& base_url,
+                                    int duration_ms, int max_events) {
+  sim::ScriptedClientOptions o;
+  o.url = base_url + sim::kSocketPath;
+  o.params = {{"api_key", c.key}, {"vsn", "2.0.0"}};
+  o.topics = c.topics;
+  o.heartbeat_ms = 500;
+  o.duration_ms = duration_ms;
+  o.max_events = max_events;
+  return sim::ScriptedClient(o).Run();
+}
+
+std::string DefaultSessionName() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "demo-%Y%m%d-%H%M%S", std::gmtime(&t));
+  return buf;
+}
+
+int RunDemo(const std::string& cassette_path, std::string session) {
+  if (session.empty()) session = DefaultSessionName();
+  std::printf(
+      "wsreplay demo: record a Thenvoi session from the built-in simulator, then replay it.\n\n");
+
+  SteadyClock clock;
+  Redactor redactor;
+  cassette::Session s;
+  s.name = session;
+  s.started_at_ns = WallClockNs();
+  s.upstream = "wsreplay sim (in-process)";
+  s.source = "record";
+  s.tool_version = kVersion;
+  std::vector<std::vector<std::string>> recorded;
+  {
+    // Opened first: a taken session name or a foreign file is refused before anything runs.
+    cassette::CassetteWriter writer(cassette_path, s);
+    // 1. The simulator.
+    sim::SimOptions sim_opts;
+    sim_opts.listen = ParseListenAddr("127.0.0.1:0");
+    sim::SimServer sim(sim_opts);
+    sim.Listen();
+    std::thread sim_thread([&] { sim.Run(); });
+    // Whatever happens below, the service threads are stopped before they are destroyed.
+    struct Joiner {
+      std::vector<std::thread*> threads;
+      ~Joiner() {
+        RequestStop();
+        for (auto* t : threads) {
+          if (t->joinable()) t->join();
+        }
+        ResetStopRequest();
+      }
+    } joiner{{&sim_thread}};
+    std::printf(
+        "[1/4] simulator      %s (built-in keys and scenario: every event of the 7 channels)\n",
+        sim.url().c_str());
+
+    // 2. The recording proxy in front of it.
+    recorder::RecordingContext rec;
+    rec.writer = &writer;
+    rec.redactor = &redactor;
+    rec.clock = &clock;
+    rec.session_start_ns = clock.NowNs();
+    proxy::RelayServer::Options relay_opts;
+    relay_opts.listen = ParseListenAddr("127.0.0.1:0");
+    relay_opts.upstream = ParseWsUrl(sim.url());
+    proxy::RelayServer relay(relay_opts, rec);
+    relay.Start();
+    relay.SetRecording(&writer, rec.session_start_ns);
+    std::thread relay_thread([&] { relay.Run(); });
+    joiner.threads.push_back(&relay_thread);
+    std::printf("[2/4] recording      %s -> simulator, into %s (session %s)\n", relay.url().c_str(),
+                cassette_path.c_str(), session.c_str());
+    for (const auto& c : Clients()) {
+      auto r = RunClient(c, relay.url(), 1900, -1);
+      if (!r.connected) throw Error("demo client could not connect through the proxy: " + r.error);
+      recorded.push_back(Events(r));
+      std::printf("      %-22s joined %zu topics, received %zu events\n", c.who, c.topics.size(),
+                  recorded.back().size());
+    }
+    RequestStop();  // stops the relay (closing with 1001) and the simulator
+    relay_thread.join();
+    sim_thread.join();
+    ResetStopRequest();
+    int64_t duration = clock.NowNs() - rec.session_start_ns;
+    if (!writer.Stop(duration)) throw Error("writing the cassette failed: " + writer.error());
+  }
+
+  // 3. What the cassette holds.
+  {
+    auto c = cassette::Cassette::Open(cassette_path, cassette::Cassette::Mode::kReadOnly);
+    auto sess = c->ResolveSession(session);
+    auto conns = c->Connections(sess.id);
+    std::printf("[3/4] cassette       %s: session %s, %s, %zu connections\n", cassette_path.c_str(),
+                sess.name.c_str(), FormatDurationNs(sess.duration_ns.value_or(0)).c_str(),
+                conns.size());
+    for (const auto& conn : conns) {
+      int64_t up = c->CountFrames({.connection_id = conn.id});
+      std::printf("      #%d %s?%s  status %d  %lld frames  closed %d (%s)\n", conn.ordinal,
+                  conn.path.c_str(), conn.query.c_str(), conn.http_status.value_or(0),
+                  static_cast<long long>(up), conn.close_code.value_or(0),
+                  conn.close_initiator.c_str());
+    }
+    std::printf("      (api_key values are stored as redaction placeholders, never in clear)\n");
+  }
+
+  // 4. Replay to the same clients, offline, as fast as order allows.
+  replay::ServerOptions ro;
+  ro.replay.session = session;
+  ro.replay.speed = 0;
+  auto server = replay::ReplayServer::Start(cassette_path, ro);
+  std::printf("[4/4] replaying      %s at --speed max (no network)\n", server->url().c_str());
+  bool same = true;
+  for (size_t i = 0; i < Clients().size(); ++i) {
+    const auto& c = Clients()[i];
+    auto r = RunClient(c, server->url(), 10000, static_cast<int>(recorded[i].size()));
+    auto events = Events(r);
+    bool ok = events == recorded[i];
+    same = same && ok;
+    std::printf("      %-22s received %zu events: %s\n", c.who, events.size(),
+                ok ? "same events, same order as recorded" : "DIFFERENT from the recording");
+  }
+  auto report = server->Stop();
+  std::printf("\n%s\n", report.ToText().c_str());
+  std::printf("Result: %s\n", same ? "replay matched the recording" : "replay differed");
+  std::printf("\nLook closer:  wsreplay ls %s\n              wsreplay show %s --session %s\n",
+              cassette_path.c_str(), cassette_path.c_str(), session.c_str());
+  std::printf("Replay it:    wsreplay replay --cassette %s --session %s\n", cassette_path.c_str(),
+              session.c_str());
+  return same ? 0 : 1;
+}
+
+}  // namespace
 
 void AddDemo(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("demo", "(not implemented yet)");
-  cmd->allow_extras();
+  auto* cmd = app.add_subcommand(
+      "demo", "Record a session from the built-in Thenvoi simulator and replay it (no network)");
+  static std::string cassette = "wsreplay-demo.cassette";
+  static std::string session;
+  cmd->add_option("--cassette", cassette,
+                  "Cassette to record into (created if missing; each run adds a session)")
+      ->capture_default_str();
+  cmd->add_option("--session", session, "Session name (default demo-YYYYmmdd-HHMMSS)");
   cmd->callback([exit_code] {
-    *exit_code = 2;
-    throw Error("'demo' is not implemented yet");
+    InstallStopSignals();
+    *exit_code = RunDemo(cassette, session);
   });
 }
 
