@@ -1,0 +1,99 @@
+// Unit tests for the simulator's pure parts: credential resolution, scenario parsing and the
+// v1/v2 wire encoding.
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "sim/keys.h"
+#include "sim/protocol.h"
+#include "sim/scenario.h"
+
+using namespace wsr::sim;
+
+namespace {
+
+TEST(SimKeys, ResolveCredentials) {
+  Keys k = Keys::Default();
+  const std::string weather = "7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13";
+  const std::string booking = "9c3e5a71-0d2f-4b84-a6e9-3f1b7d5c2e80";
+  ASSERT_NE(k.Resolve("sim-user-alice", "", ""), nullptr);
+  EXPECT_EQ(k.Resolve("sim-user-alice", "", "")->type, wsr::thenvoi::Identity::kUser);
+  EXPECT_EQ(k.Resolve("", "sim-user-alice", "")->name, "Alice Doe");
+  EXPECT_EQ(k.Resolve("sim-user-alice", "", weather)->id, weather);   // owner + agent_id
+  EXPECT_EQ(k.Resolve("sim-user-alice", "", booking), nullptr);        // not the owner
+  EXPECT_EQ(k.Resolve("sim-agent-weather", "", weather)->id, weather);
+  EXPECT_EQ(k.Resolve("sim-agent-weather", "", booking), nullptr);
+  EXPECT_EQ(k.Resolve("nope", "", ""), nullptr);
+  EXPECT_EQ(k.Resolve("", "", ""), nullptr);
+}
+
+TEST(SimKeys, BadFilesNameTheLine) {
+  try {
+    Keys::Parse("# c\n\n{\"key\":\"k\",\"type\":\"agent\",\"id\":\"a\"}\n", "keys.jsonl");
+    FAIL();
+  } catch (const wsr::Error& e) {
+    EXPECT_STREQ(e.what(), "keys.jsonl:3: missing \"owner_id\"");
+  }
+  EXPECT_THROW(Keys::Parse("{\"key\":\"k\",\"type\":\"user\",\"id\":\"u\"}\n"
+                           "{\"key\":\"k\",\"type\":\"user\",\"id\":\"v\"}\n", "f"),
+               wsr::Error);
+  EXPECT_THROW(Keys::Parse("", "f"), wsr::Error);
+  EXPECT_THROW(Keys::Parse("[1]", "f"), wsr::Error);
+}
+
+TEST(SimScenario, ParsesSortsAndWarns) {
+  std::vector<std::string> warnings;
+  auto sc = Scenario::Parse(
+      "{\"at_ms\":5,\"topic\":\"tasks:u\",\"event\":\"task_deleted\",\"payload\":{\"b\":1,\"a\":2}}\n"
+      "{\"at_ms\":1,\"topic\":\"tasks:u\",\"event\":\"task_deleted\",\"payload\":{\"id\":\"x\"}}\n",
+      "s", &warnings);
+  ASSERT_EQ(sc.pushes().size(), 2u);
+  EXPECT_EQ(sc.pushes()[0].at_ms, 1);
+  EXPECT_EQ(sc.pushes()[1].payload_text, "{\"b\":1,\"a\":2}");
+  ASSERT_EQ(warnings.size(), 1u);  // the first line lacks "id"
+  EXPECT_EQ(warnings[0].rfind("s:1: off-spec", 0), 0u) << warnings[0];
+  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"phx_close\",\"payload\":{}}", "s"),
+               wsr::Error);
+  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1.5,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{}}", "s"),
+               wsr::Error);
+  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":[]}", "s"),
+               wsr::Error);
+  EXPECT_THROW(Scenario::Parse("not json", "s"), wsr::Error);
+}
+
+TEST(SimProtocol, SerializerSelection) {
+  EXPECT_EQ(SerializerFor("2.0.0"), Serializer::kV2);
+  EXPECT_EQ(SerializerFor("1.0.0"), Serializer::kV1);
+  EXPECT_FALSE(SerializerFor("3.0.0").has_value());
+  EXPECT_FALSE(SerializerFor("").has_value());
+}
+
+TEST(SimProtocol, DecodeV2KeepsRawRefs) {
+  auto in = Decode(Serializer::kV2, R"([1,"2","chat_room:r","phx_join",{"a":1}])");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->join_ref, "1");
+  EXPECT_EQ(in->ref, "\"2\"");
+  EXPECT_EQ(in->payload, R"({"a":1})");
+  EXPECT_FALSE(Decode(Serializer::kV2, R"([null,"1","phoenix","heartbeat",[]])"));
+  EXPECT_FALSE(Decode(Serializer::kV2, R"({"topic":"phoenix"})"));
+  EXPECT_FALSE(Decode(Serializer::kV2, R"([null,"1","phoenix","heartbeat",{bad])"));
+}
+
+TEST(SimProtocol, V1ObjectsAndArraysCrash) {
+  auto in = Decode(Serializer::kV1, R"({"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"})");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->join_ref, "null");
+  EXPECT_EQ(in->ref, "\"3\"");
+  EXPECT_FALSE(Decode(Serializer::kV1, R"([null,"1","phoenix","heartbeat",{}])"));
+  EXPECT_EQ(EncodeReply(Serializer::kV1, "null", "\"3\"", "phoenix", true, "{}"),
+            R"({"topic":"phoenix","event":"phx_reply","payload":{"status":"ok","response":{}},"ref":"3"})");
+}
+
+TEST(SimProtocol, EncodeV2) {
+  EXPECT_EQ(EncodeReply(Serializer::kV2, "\"1\"", "\"1\"", "t:1", false, R"({"reason":"unauthorized"})"),
+            R"(["1","1","t:1","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}])");
+  EXPECT_EQ(EncodePush(Serializer::kV2, "\"4\"", "t:1", "e", R"({"x":1})"),
+            R"(["4",null,"t:1","e",{"x":1}])");
+  EXPECT_EQ(EncodeSystem(Serializer::kV2, "7", "t:1", "phx_close"), R"([7,7,"t:1","phx_close",{}])");
+}
+
+}  // namespace
