@@ -75,26 +75,38 @@ void AddSim(CLI::App& app, int* exit_code) {
       "scripted scenario to joined topics. See sim/README.md.");
   cmd->add_option("--listen", flags->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8765; port 0 picks a free port). "
-                  "Prints `listening on ws://HOST:PORT` once accepting");
+                  "Prints `listening on ws://HOST:PORT` once accepting")
+      ->type_name("HOST:PORT");
   cmd->add_option("--scenario", flags->scenario,
                   "JSON Lines file of pushes {\"at_ms\":N,\"topic\":T,\"event\":E,\"payload\":{..}}, "
                   "timed from each connection's open (default: the built-in scenario, see "
-                  "--print-default-scenario)");
+                  "--print-default-scenario)")
+      ->type_name("FILE");
   cmd->add_option("--keys", flags->keys,
                   "JSON Lines file of identities {\"key\":K,\"type\":\"user\"|\"agent\",\"id\":UUID,"
                   "\"owner_id\":UUID,\"name\":S,\"rooms\":[UUID..]} (default: built-in keys, see "
-                  "--print-default-keys)");
+                  "--print-default-keys)")
+      ->type_name("FILE");
   cmd->add_option("--idle-timeout", flags->idle_timeout,
                   "Close a connection (code 1000) after this many ms without a client frame "
-                  "(default 45000, Thenvoi's documented 45 s)");
+                  "(default 45000, Thenvoi's documented 45 s)")
+      ->type_name("MS");
   cmd->add_option("--kick-code", flags->kick_code,
                   "Close code an agent's older connection gets when the same agent connects "
                   "again (last connection wins): 1000 (default), 1001, or 0 to drop the TCP "
-                  "connection without a close frame");
+                  "connection without a close frame")
+      ->type_name("CODE");
   cmd->add_flag("--print-default-scenario", flags->print_scenario,
                 "Print the built-in scenario (JSON Lines) and exit");
   cmd->add_flag("--print-default-keys", flags->print_keys,
                 "Print the built-in keys (JSON Lines) and exit");
+  cmd->footer(
+      "Built-in keys: sim-user-alice (user 0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58), "
+      "sim-agent-weather (agent 7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13, owned by that user), "
+      "sim-agent-booking (agent 9c3e5a71-0d2f-4b84-a6e9-3f1b7d5c2e80); all three are in room "
+      "5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a.\nConnect to "
+      "ws://127.0.0.1:8765/api/v1/socket/websocket?api_key=sim-user-alice&vsn=2.0.0 "
+      "(add &agent_id=UUID to act as an agent you own).");
   cmd->callback([flags, exit_code] { *exit_code = RunSim(*flags); });
 }
 
