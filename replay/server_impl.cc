@@ -177,9 +177,18 @@ void ReplayServer::Impl::ShutdownConnections() {
 void ReplayServer::Impl::TimerCb(lws_sorted_usec_list_t* sul) {
   auto* s = lws_container_of(sul, Sul, sul);
   try {
+    s->self->SleepUntilDue();
     s->self->PollAll();
   } catch (const std::exception& e) {
     log::Error(std::string("replay: internal error in timer: ") + e.what());
+  }
+}
+
+void ReplayServer::Impl::SleepUntilDue() {
+  if (manual_ || !next_deadline_) return;
+  int64_t left = *next_deadline_ - clock_->NowNs();
+  if (left > 0 && left <= 2 * kEarlyWakeNs) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(left));
   }
 }
 
@@ -197,6 +206,7 @@ void ReplayServer::Impl::PollAll() {
 void ReplayServer::Impl::Reschedule() {
   if (!ctx_ || destroying_) return;
   lws_sul_cancel(&sul_.sul);
+  next_deadline_.reset();
   if (manual_) return;  // manual time moves only through Advance/Step
   std::optional<int64_t> best;
   for (auto& [wsi, c] : live_) {
@@ -205,8 +215,11 @@ void ReplayServer::Impl::Reschedule() {
     if (d && (!best || *d < *best)) best = d;
   }
   if (!best) return;
-  int64_t wait_ns = std::max<int64_t>(0, *best - clock_->NowNs());
+  // lws wakes up with about 1 ms resolution: wake up early, then SleepUntilDue() sleeps the
+  // rest precisely, so frames leave close to their deadline.
+  int64_t wait_ns = std::max<int64_t>(0, *best - clock_->NowNs() - kEarlyWakeNs);
   lws_sul_schedule(ctx_, 0, &sul_.sul, TimerCb, static_cast<lws_usec_t>(wait_ns / 1000));
+  next_deadline_ = *best;
 }
 
 // ---------------- connections ----------------

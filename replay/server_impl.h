@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,7 @@ class ReplayServer::Impl {
   int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   void PollAll();
   void Reschedule();
+  void SleepUntilDue();  // the last stretch before the next deadline (see Reschedule)
   void DoAdvance(int64_t ms);
   bool DoStep();
   void DoPause();
@@ -117,6 +119,8 @@ class ReplayServer::Impl {
   int next_index_ = 1;
   bool paused_ = false;
   bool destroying_ = false;
+  std::optional<int64_t> next_deadline_;
+  static constexpr int64_t kEarlyWakeNs = 1'500'000;
   double speed_;
   struct Sul {
     lws_sorted_usec_list_t sul;
