@@ -6,6 +6,10 @@
 #include "sim/keys.h"
 #include "sim/protocol.h"
 #include "sim/scenario.h"
+#include "sim/scripted_client.h"
+#include "sim/server.h"
+
+#include <thread>
 
 using namespace wsr::sim;
 
@@ -94,6 +98,28 @@ TEST(SimProtocol, EncodeV2) {
   EXPECT_EQ(EncodePush(Serializer::kV2, "\"4\"", "t:1", "e", R"({"x":1})"),
             R"(["4",null,"t:1","e",{"x":1}])");
   EXPECT_EQ(EncodeSystem(Serializer::kV2, "7", "t:1", "phx_close"), R"([7,7,"t:1","phx_close",{}])");
+}
+
+TEST(SimServerInProcess, ServesAScriptedClientAndStops) {
+  SimOptions opt;
+  opt.listen.port = 0;
+  SimServer server(std::move(opt));
+  server.Listen();
+  ASSERT_GT(server.port(), 0);
+  std::thread loop([&] { server.Run(); });
+  ScriptedClientOptions o;
+  o.url = server.url() + kSocketPath;
+  o.params = {{"api_key", "sim-agent-weather"}, {"vsn", "2.0.0"}};
+  o.topics = {"agent_rooms:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13"};
+  o.max_events = 2;
+  o.duration_ms = 10000;
+  o.heartbeat_ms = 50;
+  auto r = ScriptedClient(o).Run();
+  server.Stop();
+  loop.join();
+  ASSERT_TRUE(r.connected) << r.error;
+  EXPECT_EQ(r.events, 2);  // room_added, room_removed
+  EXPECT_FALSE(r.closed_by_server);
 }
 
 }  // namespace
