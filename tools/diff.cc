@@ -107,9 +107,10 @@ void DiffTopicEvents(const std::string& where, const std::vector<DiffEvent>& a,
       size_t j = static_cast<size_t>(moved_a[i]);
       bool also_changed = ka[i] != kb[j];
       rep.Diff(where, std::string("reordered") + (also_changed ? " and changed" : "") + ": " +
-                          Describe(e) + " is #" + std::to_string(i + 1) + " in A, #" +
-                          std::to_string(j + 1) + " in B (" + pos_a + "; B seq " +
-                          std::to_string(b[j].seq) + " " + At(b[j].offset_ns) + ")");
+                          Describe(e) + " was #" + std::to_string(i + 1) + " in A, is #" +
+                          std::to_string(j + 1) + " in B (A seq " + std::to_string(e.seq) +
+                          " " + At(e.offset_ns) + "; B seq " + std::to_string(b[j].seq) + " " +
+                          At(b[j].offset_ns) + ")");
       if (also_changed) {
         for (const auto& l : JsonFieldDiff(e.payload, b[j].payload)) rep.Detail(l);
       }
