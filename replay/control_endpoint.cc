@@ -1,6 +1,8 @@
 // The control endpoint and the timing controls of ReplayServer::Impl (service thread):
 // GET /__wsreplay/status, GET /__wsreplay/report, POST /__wsreplay/advance?ms=N, step, pause,
 // resume, speed?x=F. Other plain HTTP requests get 404 with what the cassette has.
+#include <sqlite3.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -142,14 +144,16 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
     u.ordinal = c.ordinal;
     u.path = c.path;
     u.query = c.query;
-    cassette::FrameFilter f;
-    f.connection_id = c.id;
     // Server frames a client would have received (heartbeat replies are not counted).
-    u.server_frames = 0;
-    auto cur = cassette_->ConnectionFrames(
-        c.id, "f.direction = 's2c' AND NOT (f.topic IS 'phoenix' AND f.event IS 'phx_reply')");
-    cassette::Frame fr;
-    while (cur.Next(&fr)) ++u.server_frames;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(cassette_->db(),
+                           "SELECT count(*) FROM frames WHERE connection_id = ?1 AND "
+                           "direction = 's2c' AND NOT (topic IS 'phoenix' AND event IS 'phx_reply')",
+                           -1, &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_int64(st, 1, c.id);
+      if (sqlite3_step(st) == SQLITE_ROW) u.server_frames = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
     if (c.http_status.value_or(0) != 101) u.server_frames = 0;
     r.unused.push_back(u);
   }
