@@ -192,6 +192,25 @@ TEST_F(Timeline, TenThousandFramesRender) {
   EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
 }
 
+TEST_F(Timeline, EmptySessionStillDraws) {
+  std::string path = dir_.File("empty.cassette");
+  {
+    CassetteBuilder b(path);
+    b.StartSession("empty");
+  }
+  std::string html = dir_.File("empty.html"), svg = dir_.File("empty.svg");
+  auto r = Exec({WsreplayBin(), "timeline", path, "-o", html});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = Exec({WsreplayBin(), "timeline", path, "-o", svg});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Count(ReadFile(svg), "<path class=\"frame "), 0u);
+  REQUIRE_CHROMIUM();
+  auto j = Browse(html);
+  EXPECT_EQ(j.value("frames", -1), 0);
+  EXPECT_EQ(j.value("ready", std::string()), "0");
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+}
+
 TEST_F(Timeline, BadArgumentsGiveOneLineAndNonZeroExit) {
   auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", dir_.File("t.png")});
   EXPECT_NE(r.status, 0);
