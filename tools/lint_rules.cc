@@ -30,6 +30,13 @@ std::string OptionalFieldNote(const thenvoi::EventSpec& ev, std::string_view fie
   return "";
 }
 
+// "chat_room, room_participants, ..." from the spec table.
+std::string KnownPrefixes() {
+  std::string out;
+  for (const auto& ch : thenvoi::Channels()) out += (out.empty() ? "" : ", ") + std::string(ch.prefix);
+  return out;
+}
+
 }  // namespace
 
 void LintChecker::Add(bool error, const std::string& path, const std::string& message) {
@@ -115,10 +122,9 @@ void LintChecker::CheckClientFrame(ConnState& st, const std::optional<std::strin
   if (event == phoenix::kJoin) {
     const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(topic);
     if (!ch || thenvoi::TopicId(topic).empty()) {
-      Add(false, "", "join of a topic Thenvoi does not route (known: chat_room, "
-                     "room_participants, user_rooms, agent_rooms, user_contacts, "
-                     "agent_contacts, tasks followed by :<id>); the server refuses it with "
-                     "'unmatched topic' (spec 1.4)");
+      Add(false, "", "join of a topic Thenvoi does not route (known: " + KnownPrefixes() +
+                         ", each followed by :<id>); the server refuses it with "
+                         "'unmatched topic' (spec 1.4)");
     }
     if (!join_ref) {
       Add(true, "", "phx_join without a join_ref (spec 2.2: [jr, jr, topic, \"phx_join\", {}])");
@@ -274,8 +280,8 @@ void LintChecker::CheckPush(ConnState& st, const std::optional<std::string>& joi
   const std::string& event = at_.event;
   const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(topic);
   if (!ch || thenvoi::TopicId(topic).empty()) {
-    Add(true, "", "unknown topic pattern '" + topic + "': not one of the 7 Thenvoi channels "
-                  "<prefix>:<id> (spec 3.1)");
+    Add(true, "", "unknown topic pattern '" + topic + "': not <prefix>:<id> with a Thenvoi "
+                  "channel prefix (" + KnownPrefixes() + "; spec 3.1)");
     return;
   }
   json p = json::parse(payload_raw);
