@@ -14,7 +14,7 @@
 namespace wsr::bench {
 
 void RunRecorderSection(const Env& env, Summary* summary) {
-  const int64_t n = env.opt.quick ? 20'000 : 1'000'000;
+  const int64_t n = env.opt.quick ? 5'000 : 1'000'000;
   printf("\n== Recorder: CassetteWriter commit rate, %s frames of ~60 B ==\n",
          Thousands(static_cast<double>(n)).c_str());
   fflush(stdout);

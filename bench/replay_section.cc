@@ -154,9 +154,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
   printf("\n== Replay: wsreplay replay on generated cassettes ==\n");
   fflush(stdout);
 
-  CassetteSpec timing{1, quick ? 200 : 1000, quick ? 1'000'000 : 3'000'000, 64};
-  CassetteSpec big{1, quick ? 20'000 : 1'000'000, 1000, 64};
-  CassetteSpec fan{100, quick ? 20 : 1000, 1000, 64};
+  CassetteSpec timing{1, quick ? 200 : 1000, quick ? 500'000 : 3'000'000, 64};
+  CassetteSpec big{1, quick ? 2'000 : 1'000'000, 1000, 64};
+  CassetteSpec fan{100, quick ? 5 : 1000, 1000, 64};
   std::string timing_path = env.Tmp("timing.cassette"), big_path = env.Tmp("big.cassette"),
               fan_path = env.Tmp("fanout.cassette");
   try {
@@ -174,7 +174,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
 
   // 1. Start-up time (median of N starts).
   {
-    int n = quick ? 3 : 20;
+    int n = quick ? 2 : 20;
     std::vector<double> ms;
     std::string why;
     for (int i = 0; i < n; i++) {
@@ -229,7 +229,7 @@ void RunReplaySection(const Env& env, Summary* summary) {
         table.Add({"lateness at speed 1", "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " +
                                               Fixed(p99, 3) + " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
                    std::to_string(timing.frames) + " frames every " +
-                       Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 0) +
+                       Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 1) +
                        " ms; arrival - (client handshake done + offset)"});
         table.Add({"drift (p50 last 100 - first 100)", Fixed(drift, 3) + " ms",
                    "first 100: p50 " + Fixed(Percentile(first, 50), 3) + " ms; last 100: p50 " +

@@ -17,7 +17,7 @@
 namespace wsr::bench {
 
 void RunRssSection(const Env& env, Summary* summary) {
-  const uint64_t total_bytes = env.opt.quick ? (16ull << 20) : (1ull << 30);
+  const uint64_t total_bytes = env.opt.quick ? (4ull << 20) : (1ull << 30);
   const size_t size = 65536;
   const uint64_t messages = total_bytes / size;
   printf("\n== Memory: wsreplay record relaying %s MiB of 64 KiB messages (64 in flight) ==\n",
