@@ -60,4 +60,3 @@ CREATE TABLE frames (
 
 CREATE INDEX frames_by_offset ON frames (connection_id, offset_ns);
 CREATE INDEX frames_by_topic ON frames (topic, event);
-CREATE INDEX frames_by_ref ON frames (join_ref, ref);

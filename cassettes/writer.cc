@@ -30,7 +30,9 @@ void CassetteWriter::Push(Item item, size_t bytes) {
   });
   queued_bytes_ += bytes;
   queue_.push_back(std::move(item));
-  has_work_.notify_one();
+  // The writer wakes on its own every flush interval; waking it for every row would turn a
+  // busy relay into one tiny transaction per frame. Only a filling queue hurries it.
+  if (queued_bytes_ >= WakeBytes()) has_work_.notify_one();
 }
 
 void CassetteWriter::OpenConnection(Connection c) {
@@ -92,7 +94,9 @@ void CassetteWriter::Run() {
     bool last;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      has_work_.wait_for(lock, interval, [&] { return stopping_; });
+      has_work_.wait_for(lock, interval, [&] {
+        return stopping_ || queued_bytes_ >= WakeBytes();
+      });
       batch.swap(queue_);
       queued_bytes_ = 0;
       last = stopping_;

@@ -14,6 +14,7 @@
 // Thread-safety: all public methods may be called from any thread. Stop() is idempotent.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -33,6 +34,8 @@ class CassetteWriter {
   struct Options {
     size_t max_queue_bytes = 64u << 20;
     int64_t flush_interval_ns = 20'000'000;
+    // The writer is woken early, before its interval ends, once this much is queued.
+    size_t wake_bytes = 4u << 20;
   };
   struct Stats {
     uint64_t frames_written = 0;
@@ -67,6 +70,7 @@ class CassetteWriter {
   using Item = std::variant<OpenConn, UpdateConn, Frame>;
 
   void Push(Item item, size_t bytes);
+  size_t WakeBytes() const { return std::min(options_.wake_bytes, options_.max_queue_bytes / 2); }
   void Run();
 
   std::string path_;
