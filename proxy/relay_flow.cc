@@ -66,17 +66,28 @@ int RelayServer::OnReceive(Link* link, Leg& leg, const uint8_t* data, size_t len
   return 0;
 }
 
+namespace {
+constexpr int kMaxWritesPerWriteable = 16;  // bounds one callback's work (fairness)
+}  // namespace
+
 int RelayServer::OnWritable(Link* link, Leg& leg) {
   if (!leg.out.empty()) {
-    OutFrame& f = leg.out.front();
-    int n = lws_write(leg.wsi, f.data(), f.len, static_cast<lws_write_protocol>(f.write_flags));
-    if (n < 0 || static_cast<size_t>(n) < f.len) {
-      log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": write to " +
-                leg.name + " failed");
-      return -1;
-    }
-    leg.out_bytes -= f.len;
-    leg.out.pop_front();
+    // Several queued frames per WRITEABLE while the socket takes them: lws_send_pipe_choked()
+    // says when lws holds a partial write or the socket is full (the pattern of lws's own
+    // mirror example, valid for ws over HTTP/1.1). One service-loop turn per frame would make
+    // many small messages syscall-bound.
+    int budget = kMaxWritesPerWriteable;
+    do {
+      OutFrame& f = leg.out.front();
+      int n = lws_write(leg.wsi, f.data(), f.len, static_cast<lws_write_protocol>(f.write_flags));
+      if (n < 0 || static_cast<size_t>(n) < f.len) {
+        log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": write to " +
+                  leg.name + " failed");
+        return -1;
+      }
+      leg.out_bytes -= f.len;
+      leg.out.pop_front();
+    } while (--budget > 0 && !leg.out.empty() && !lws_send_pipe_choked(leg.wsi));
     Leg& other = link->Other(leg);
     if (other.alive()) UpdateFlow(link, other);
     if (!leg.out.empty() || leg.close || leg.drop) lws_callback_on_writable(leg.wsi);
