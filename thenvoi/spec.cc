@@ -363,7 +363,16 @@ std::vector<Finding> CheckPayload(const ChannelSpec& channel, std::string_view e
   }
   std::vector<Finding> best;
   const ShapeSpec* best_shape = nullptr;
+  // A payload that names its shape (participant_added's "type": "User" | "Agent") is checked
+  // against that shape only, so its findings name the real problem.
+  const ShapeSpec* named = nullptr;
+  if (auto t = payload.find("type"); t != payload.end() && t->is_string()) {
+    for (const auto& shape : ev->shapes) {
+      if (shape.name == t->get<std::string>()) named = &shape;
+    }
+  }
   for (const auto& shape : ev->shapes) {
+    if (named && &shape != named) continue;
     std::vector<Finding> f;
     CheckFields(shape.fields, payload, "", f);
     if (!best_shape || ErrorCount(f) < ErrorCount(best) ||

@@ -151,3 +151,17 @@ TEST(ThenvoiSpec, AgentMentionFiltering) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ThenvoiSpec, ParticipantAddedIsCheckedAgainstTheShapeItsTypeNames) {
+  json agent = json::parse(R"({"id":"p1","type":"Agent","name":"Booking Agent",
+    "description":"Books hotels","is_external":"yes","handle":"carol/booking-agent"})");
+  auto f = CheckPayload("room_participants:r1", "participant_added", agent);
+  ASSERT_EQ(Errors(f), 1u);
+  EXPECT_EQ(f[0].path, "/is_external");
+  agent["is_external"] = true;
+  EXPECT_EQ(Errors(CheckPayload("room_participants:r1", "participant_added", agent)), 0u);
+}
+
+}  // namespace
