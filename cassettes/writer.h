@@ -32,7 +32,7 @@ namespace wsr::cassette {
 class CassetteWriter {
  public:
   struct Options {
-    size_t max_queue_bytes = 64u << 20;
+    size_t max_queue_bytes = 16u << 20;
     int64_t flush_interval_ns = 20'000'000;
     // The writer is woken early, before its interval ends, once this much is queued.
     size_t wake_bytes = 4u << 20;
