@@ -41,6 +41,20 @@ int main(int argc, char** argv) {
     wsr::log::InstallLwsLogger();
   });
 
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "wsreplay: unknown command '%s' (commands: %s; see `wsreplay --help`)\n",
+                   argv[1], names.c_str());
+      return 2;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
