@@ -67,16 +67,7 @@ void AddAuto(CLI::App& app, int* exit_code) {
       ExecRecord(*flags, *upstream, *listen, cmd->remaining());
     }
     log::Info("auto: replaying session '" + flags->session + "' from " + flags->cassette);
-    replay::ServerOptions opts = replay::ToServerOptions(*flags);
-    ListenAddr addr = ParseListenAddr(*listen);
-    opts.host = addr.host;
-    opts.port = addr.port;
-    opts.stop_on_signal = true;
-    InstallStopSignals();
-    auto server = replay::ReplayServer::Start(flags->cassette, opts);
-    std::printf("listening on %s\n", server->url().c_str());
-    std::fflush(stdout);
-    *exit_code = replay::PrintReport(server->Wait(), *flags);
+    *exit_code = replay::ServeUntilSignal(*flags, *listen);
   });
 }
 

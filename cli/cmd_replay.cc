@@ -3,13 +3,9 @@
 // resolved, before anything listens; then the readiness line is printed. SIGINT/SIGTERM close
 // live connections with 1001, print the report to stderr and exit (non-zero with --strict
 // when the report is not clean).
-#include <cstdio>
 
 #include "cli/commands.h"
-#include "common/stop_signal.h"
-#include "common/url.h"
 #include "replay/replay_flags.h"
-#include "replay/replay_server.h"
 
 namespace wsr::cli {
 
@@ -22,17 +18,7 @@ void AddReplay(CLI::App& app, int* exit_code) {
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   cmd->callback([exit_code, flags, listen] {
-    replay::ServerOptions opts = replay::ToServerOptions(*flags);
-    ListenAddr addr = ParseListenAddr(*listen);
-    opts.host = addr.host;
-    opts.port = addr.port;
-    opts.stop_on_signal = true;
-    InstallStopSignals();
-    auto server = replay::ReplayServer::Start(flags->cassette, opts);
-    std::printf("listening on %s\n", server->url().c_str());
-    std::fflush(stdout);
-    replay::Report report = server->Wait();
-    *exit_code = replay::PrintReport(report, *flags);
+    *exit_code = replay::ServeUntilSignal(*flags, *listen);
   });
 }
 

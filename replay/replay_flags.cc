@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "common/duration.h"
+#include "common/stop_signal.h"
+#include "common/url.h"
 #include "common/error.h"
 
 namespace wsr::replay {
@@ -70,6 +72,19 @@ int PrintReport(const Report& report, const ReplayFlags& flags) {
     if (!out) throw Error("cannot write the report to '" + flags.report_json + "'");
   }
   return flags.strict && !report.Clean() ? kStrictFailureExit : 0;
+}
+
+int ServeUntilSignal(const ReplayFlags& flags, const std::string& listen) {
+  ServerOptions opts = ToServerOptions(flags);
+  ListenAddr addr = ParseListenAddr(listen);
+  opts.host = addr.host;
+  opts.port = addr.port;
+  opts.stop_on_signal = true;
+  InstallStopSignals();
+  auto server = ReplayServer::Start(flags.cassette, opts);
+  std::printf("listening on %s\n", server->url().c_str());
+  std::fflush(stdout);
+  return PrintReport(server->Wait(), flags);
 }
 
 }  // namespace wsr::replay

@@ -33,6 +33,11 @@ ServerOptions ToServerOptions(const ReplayFlags& flags);
 // code --strict asks for: 0 when clean or not strict, 3 otherwise.
 int PrintReport(const Report& report, const ReplayFlags& flags);
 
+// The foreground replay server of `replay` and `auto`: listens on `listen` (HOST:PORT),
+// prints the readiness line, serves until SIGINT/SIGTERM, prints the report and returns the
+// exit code. Throws wsr::Error for bad flags or a bad cassette, before listening.
+int ServeUntilSignal(const ReplayFlags& flags, const std::string& listen);
+
 inline constexpr int kStrictFailureExit = 3;
 
 }  // namespace wsr::replay
