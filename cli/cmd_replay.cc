@@ -17,9 +17,8 @@ void AddReplay(CLI::App& app, int* exit_code) {
   replay::AddReplayFlags(cmd, flags.get());
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
-  cmd->callback([exit_code, flags, listen] {
-    *exit_code = replay::ServeUntilSignal(*flags, *listen);
-  });
+  cmd->callback(
+      [exit_code, flags, listen] { *exit_code = replay::ServeUntilSignal(*flags, *listen); });
 }
 
 }  // namespace wsr::cli
