@@ -1,16 +1,15 @@
 #include "sim/keys.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/error.h"
 #include "sim/default_data.h"
+#include "sim/json_lines.h"
 
 namespace wsr::sim {
 namespace {
 
-std::string Need(const nlohmann::json& j, const char* key, const std::string& where,
+std::string Need(const nlohmann::ordered_json& j, const char* key, const std::string& where,
                  bool required = true) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
@@ -32,58 +31,44 @@ bool Identity::InRoom(std::string_view room) const {
 
 Keys Keys::Parse(std::string_view text, const std::string& source) {
   Keys keys;
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    std::string where = source + ":" + std::to_string(lineno);
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(where + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) throw Error(where + ": each line must be a JSON object");
-    Identity id;
-    id.key = Need(j, "key", where);
-    std::string type = Need(j, "type", where);
-    if (type == "user") {
-      id.type = thenvoi::Identity::kUser;
-    } else if (type == "agent") {
-      id.type = thenvoi::Identity::kAgent;
-    } else {
-      throw Error(where + ": \"type\" must be \"user\" or \"agent\"");
-    }
-    id.id = Need(j, "id", where);
-    id.owner_id = Need(j, "owner_id", where, id.type == thenvoi::Identity::kAgent);
-    id.name = Need(j, "name", where, false);
-    if (auto it = j.find("rooms"); it != j.end()) {
-      if (!it->is_array()) throw Error(where + ": \"rooms\" must be an array of room ids");
-      for (const auto& r : *it) {
-        if (!r.is_string()) throw Error(where + ": \"rooms\" must be an array of room ids");
-        id.rooms.push_back(r.get<std::string>());
-      }
-    }
-    if (id.key.empty() || id.id.empty()) throw Error(where + ": \"key\" and \"id\" must not be empty");
-    for (const auto& other : keys.ids_) {
-      if (other.key == id.key) throw Error(where + ": duplicate key \"" + id.key + "\"");
-    }
-    keys.ids_.push_back(std::move(id));
-  }
-  if (keys.ids_.empty()) throw Error(source + ": no identities (expected JSON Lines, see sim/README.md)");
+  ForEachJsonLine(text, source,
+                  [&](const nlohmann::ordered_json& j, int, const std::string& where) {
+                    Identity id;
+                    id.key = Need(j, "key", where);
+                    std::string type = Need(j, "type", where);
+                    if (type == "user") {
+                      id.type = thenvoi::Identity::kUser;
+                    } else if (type == "agent") {
+                      id.type = thenvoi::Identity::kAgent;
+                    } else {
+                      throw Error(where + ": \"type\" must be \"user\" or \"agent\"");
+                    }
+                    id.id = Need(j, "id", where);
+                    id.owner_id = Need(j, "owner_id", where, id.type == thenvoi::Identity::kAgent);
+                    id.name = Need(j, "name", where, false);
+                    if (auto it = j.find("rooms"); it != j.end()) {
+                      if (!it->is_array())
+                        throw Error(where + ": \"rooms\" must be an array of room ids");
+                      for (const auto& r : *it) {
+                        if (!r.is_string())
+                          throw Error(where + ": \"rooms\" must be an array of room ids");
+                        id.rooms.push_back(r.get<std::string>());
+                      }
+                    }
+                    if (id.key.empty() || id.id.empty())
+                      throw Error(where + ": \"key\" and \"id\" must not be empty");
+                    for (const auto& other : keys.ids_) {
+                      if (other.key == id.key)
+                        throw Error(where + ": duplicate key \"" + id.key + "\"");
+                    }
+                    keys.ids_.push_back(std::move(id));
+                  });
+  if (keys.ids_.empty())
+    throw Error(source + ": no identities (expected JSON Lines, see sim/README.md)");
   return keys;
 }
 
-Keys Keys::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read keys file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str(), path);
-}
+Keys Keys::Load(const std::string& path) { return Parse(ReadTextFile(path, "keys file"), path); }
 
 std::string_view Keys::DefaultText() { return kDefaultKeys; }
 

@@ -1,11 +1,10 @@
 #include "sim/scenario.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "common/error.h"
 #include "sim/default_data.h"
+#include "sim/json_lines.h"
 #include "thenvoi/spec.h"
 
 namespace wsr::sim {
@@ -13,66 +12,50 @@ namespace wsr::sim {
 Scenario Scenario::Parse(std::string_view text, const std::string& source,
                          std::vector<std::string>* warnings) {
   Scenario sc;
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    std::string where = source + ":" + std::to_string(lineno);
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    nlohmann::ordered_json j;  // keeps the payload's key order in what is sent
-    try {
-      j = nlohmann::ordered_json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(where + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) throw Error(where + ": each line must be a JSON object");
-    ScenarioPush p;
-    p.line = lineno;
-    auto at = j.find("at_ms");
-    if (at == j.end() || !at->is_number_integer() || at->get<int64_t>() < 0) {
-      throw Error(where + ": \"at_ms\" must be an integer >= 0");
-    }
-    p.at_ms = at->get<int64_t>();
-    auto topic = j.find("topic");
-    auto event = j.find("event");
-    if (topic == j.end() || !topic->is_string() || topic->get<std::string>().empty()) {
-      throw Error(where + ": \"topic\" must be a non-empty string");
-    }
-    if (event == j.end() || !event->is_string() || event->get<std::string>().empty()) {
-      throw Error(where + ": \"event\" must be a non-empty string");
-    }
-    p.topic = topic->get<std::string>();
-    p.event = event->get<std::string>();
-    auto payload = j.find("payload");
-    if (payload == j.end() || !payload->is_object()) {
-      throw Error(where + ": \"payload\" must be a JSON object (Phoenix payloads are maps)");
-    }
-    if (p.event.rfind("phx_", 0) == 0 || p.topic == "phoenix") {
-      throw Error(where + ": system events and the \"phoenix\" topic cannot be scripted");
-    }
-    p.payload_text = payload->dump();
-    p.payload = nlohmann::json::parse(p.payload_text);
-    if (warnings) {
-      for (const auto& f : thenvoi::CheckPayload(p.topic, p.event, p.payload)) {
-        warnings->push_back(where + ": " + (f.is_error() ? "off-spec: " : "note: ") +
-                            (f.path.empty() ? "" : f.path + ": ") + f.message);
-      }
-    }
-    sc.pushes_.push_back(std::move(p));
-  }
+  // ordered_json keeps the payload's key order in what is sent.
+  ForEachJsonLine(
+      text, source, [&](const nlohmann::ordered_json& j, int lineno, const std::string& where) {
+        ScenarioPush p;
+        p.line = lineno;
+        auto at = j.find("at_ms");
+        if (at == j.end() || !at->is_number_integer() || at->get<int64_t>() < 0) {
+          throw Error(where + ": \"at_ms\" must be an integer >= 0");
+        }
+        p.at_ms = at->get<int64_t>();
+        auto topic = j.find("topic");
+        auto event = j.find("event");
+        if (topic == j.end() || !topic->is_string() || topic->get<std::string>().empty()) {
+          throw Error(where + ": \"topic\" must be a non-empty string");
+        }
+        if (event == j.end() || !event->is_string() || event->get<std::string>().empty()) {
+          throw Error(where + ": \"event\" must be a non-empty string");
+        }
+        p.topic = topic->get<std::string>();
+        p.event = event->get<std::string>();
+        auto payload = j.find("payload");
+        if (payload == j.end() || !payload->is_object()) {
+          throw Error(where + ": \"payload\" must be a JSON object (Phoenix payloads are maps)");
+        }
+        if (p.event.rfind("phx_", 0) == 0 || p.topic == "phoenix") {
+          throw Error(where + ": system events and the \"phoenix\" topic cannot be scripted");
+        }
+        p.payload_text = payload->dump();
+        p.payload = nlohmann::json::parse(p.payload_text);
+        if (warnings) {
+          for (const auto& f : thenvoi::CheckPayload(p.topic, p.event, p.payload)) {
+            warnings->push_back(where + ": " + (f.is_error() ? "off-spec: " : "note: ") +
+                                (f.path.empty() ? "" : f.path + ": ") + f.message);
+          }
+        }
+        sc.pushes_.push_back(std::move(p));
+      });
   std::stable_sort(sc.pushes_.begin(), sc.pushes_.end(),
                    [](const ScenarioPush& a, const ScenarioPush& b) { return a.at_ms < b.at_ms; });
   return sc;
 }
 
 Scenario Scenario::Load(const std::string& path, std::vector<std::string>* warnings) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read scenario file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str(), path, warnings);
+  return Parse(ReadTextFile(path, "scenario file"), path, warnings);
 }
 
 std::string_view Scenario::DefaultText() { return kDefaultScenario; }
