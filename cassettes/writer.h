@@ -32,10 +32,10 @@ namespace wsr::cassette {
 class CassetteWriter {
  public:
   struct Options {
-    size_t max_queue_bytes = 16u << 20;
+    size_t max_queue_bytes = 8u << 20;
     int64_t flush_interval_ns = 20'000'000;
     // The writer is woken early, before its interval ends, once this much is queued.
-    size_t wake_bytes = 4u << 20;
+    size_t wake_bytes = 1u << 20;
   };
   struct Stats {
     uint64_t frames_written = 0;
