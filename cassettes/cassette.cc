@@ -20,12 +20,16 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 void BindOptText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
-  if (v) BindText(s, i, *v);
-  else sqlite3_bind_null(s, i);
+  if (v)
+    BindText(s, i, *v);
+  else
+    sqlite3_bind_null(s, i);
 }
 void BindOptInt(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
-  if (v) sqlite3_bind_int64(s, i, *v);
-  else sqlite3_bind_null(s, i);
+  if (v)
+    sqlite3_bind_int64(s, i, *v);
+  else
+    sqlite3_bind_null(s, i);
 }
 std::string ColText(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
@@ -109,7 +113,8 @@ bool FrameCursor::Next(Frame* f) {
   f->connection_id = sqlite3_column_int64(stmt_, 1);
   f->seq = sqlite3_column_int64(stmt_, 2);
   f->offset_ns = sqlite3_column_int64(stmt_, 3);
-  f->direction = ColText(stmt_, 4) == "c2s" ? Direction::kClientToServer : Direction::kServerToClient;
+  f->direction =
+      ColText(stmt_, 4) == "c2s" ? Direction::kClientToServer : Direction::kServerToClient;
   f->opcode = sqlite3_column_int(stmt_, 5);
   const void* blob = sqlite3_column_blob(stmt_, 6);
   int n = sqlite3_column_bytes(stmt_, 6);
@@ -132,6 +137,7 @@ std::unique_ptr<Cassette> Cassette::Open(const std::string& path, Mode mode) {
   }
   int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (mode == Mode::kCreate) flags |= SQLITE_OPEN_CREATE;
+  flags |= SQLITE_OPEN_NOMUTEX;  // one Cassette, one thread at a time (see cassette.h)
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -206,7 +212,8 @@ void Cassette::CheckAndMigrate(Mode mode) {
     int code = sqlite3_errcode(db_) & 0xff;
     sqlite3_finalize(s);
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
-      throw Error("'" + path_ + "' is not a wsreplay cassette (not an SQLite database, or corrupt)");
+      throw Error("'" + path_ +
+                  "' is not a wsreplay cassette (not an SQLite database, or corrupt)");
     }
     Fail("reading the schema");
   }
@@ -224,20 +231,39 @@ void Cassette::CheckAndMigrate(Mode mode) {
     Exec("INSERT INTO meta(key, value) VALUES ('format', 'wsreplay-cassette')");
     Exec("COMMIT");
   } else if (app_id != kApplicationId) {
-    throw Error("'" + path_ + "' is an SQLite database of another application, not a wsreplay cassette");
+    throw Error("'" + path_ +
+                "' is an SQLite database of another application, not a wsreplay cassette");
   } else if (version > kSchemaVersion) {
     throw Error("cassette '" + path_ + "' has schema version " + std::to_string(version) +
                 ", newer than this wsreplay understands (" + std::to_string(kSchemaVersion) +
                 "); upgrade wsreplay");
-  } else if (version < kSchemaVersion) {
-    // No older schema has been released yet; this is where migrations from `version`
-    // upward will run (in one transaction, ReadWrite/Create only).
+  } else if (version < 1) {
     throw Error("cassette '" + path_ + "' has unknown schema version " + std::to_string(version));
+  } else if (version < kSchemaVersion && mode != Mode::kReadOnly) {
+    Migrate(version);
   }
+  // A read-only open of an older version reads it as it is: every released version is a
+  // superset of what the readers query.
   if (mode != Mode::kReadOnly) {
     Exec("PRAGMA journal_mode=WAL");
     Exec("PRAGMA synchronous=NORMAL");
     Exec("PRAGMA foreign_keys=ON");
+  }
+}
+
+void Cassette::Migrate(int from) {
+  // Each step takes the schema from version v to v + 1; all steps run in one transaction, so
+  // a failed migration leaves the file as it was.
+  Exec("BEGIN IMMEDIATE");
+  try {
+    for (int v = from; v < kSchemaVersion; ++v) {
+      if (v == 1) Exec("DROP INDEX IF EXISTS frames_by_offset");
+    }
+    Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    Exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
 }
 
@@ -269,8 +295,8 @@ Session Cassette::ResolveSession(const std::optional<std::string>& name) {
     for (auto& s : all) {
       if (s.name == *name) return s;
     }
-    throw Error("cassette '" + path_ + "' has no session '" + *name + "' (it has: " +
-                (names.empty() ? "none" : names) + ")");
+    throw Error("cassette '" + path_ + "' has no session '" + *name +
+                "' (it has: " + (names.empty() ? "none" : names) + ")");
   }
   if (all.size() == 1) return all[0];
   if (all.empty()) throw Error("cassette '" + path_ + "' has no sessions");
@@ -344,10 +370,9 @@ FrameCursor Cassette::Frames(const FrameFilter& filter) {
 }
 
 FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const std::string& condition) {
-  std::string sql = std::string("SELECT ") + kFrameCols +
-                    " FROM frames f WHERE f.connection_id = ?1" +
-                    (condition.empty() ? std::string() : " AND (" + condition + ")") +
-                    " ORDER BY f.seq";
+  std::string sql =
+      std::string("SELECT ") + kFrameCols + " FROM frames f WHERE f.connection_id = ?1" +
+      (condition.empty() ? std::string() : " AND (" + condition + ")") + " ORDER BY f.seq";
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("querying frames");
   sqlite3_bind_int64(s, 1, connection_id);
@@ -451,8 +476,10 @@ int64_t Cassette::InsertFrame(const Frame& f) {
   sqlite3_bind_text(s, 4, DirectionName(f.direction), 3, SQLITE_STATIC);
   sqlite3_bind_int(s, 5, f.opcode);
   sqlite3_bind_blob(s, 6, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_STATIC);
-  if (f.fragments.size() > 1) BindText(s, 7, FragmentsToJson(f.fragments));
-  else sqlite3_bind_null(s, 7);
+  if (f.fragments.size() > 1)
+    BindText(s, 7, FragmentsToJson(f.fragments));
+  else
+    sqlite3_bind_null(s, 7);
   BindOptText(s, 8, f.topic);
   BindOptText(s, 9, f.event);
   BindOptText(s, 10, f.join_ref);
@@ -463,7 +490,8 @@ int64_t Cassette::InsertFrame(const Frame& f) {
 
 void Cassette::DeleteSession(int64_t id) {
   sqlite3_stmt* s = Prepare(
-      "DELETE FROM frames WHERE connection_id IN (SELECT id FROM connections WHERE session_id = ?)");
+      "DELETE FROM frames WHERE connection_id IN (SELECT id FROM connections WHERE session_id = "
+      "?)");
   sqlite3_bind_int64(s, 1, id);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting frames");
   s = Prepare("DELETE FROM connections WHERE session_id = ?");
@@ -484,6 +512,11 @@ void Cassette::RenameSession(int64_t id, const std::string& name) {
     }
     Fail("renaming a session");
   }
+}
+
+void Cassette::TuneForRecording() {
+  Exec("PRAGMA foreign_keys=OFF");
+  Exec("PRAGMA wal_autocheckpoint=4096");
 }
 
 void Cassette::Seal() {

@@ -80,16 +80,21 @@ class Cassette {
   void Begin();
   void Commit();
   void Rollback();
-  int64_t InsertSession(const Session& s);          // returns the new id
+  int64_t InsertSession(const Session& s);  // returns the new id
   void FinishSession(int64_t session_id, int64_t duration_ns);
-  int64_t InsertConnection(const Connection& c);    // returns the new id
-  void UpdateConnection(const Connection& c);       // by c.id
-  int64_t InsertFrame(const Frame& f);              // returns the new id
+  int64_t InsertConnection(const Connection& c);  // returns the new id
+  void UpdateConnection(const Connection& c);     // by c.id
+  int64_t InsertFrame(const Frame& f);            // returns the new id
   void DeleteSession(int64_t session_id);
   void RenameSession(int64_t session_id, const std::string& new_name);
   // Leaves a single self-contained file: WAL checkpointed and journal_mode=DELETE (best
   // effort: another open reader keeps it in WAL mode).
   void Seal();
+  // Settings for a connection that only appends a recording (CassetteWriter): foreign keys
+  // are not re-checked per row (the writer inserts a frame only under a connection it
+  // inserted itself) and checkpoints run less often, so every index page is not copied back
+  // for each small batch.
+  void TuneForRecording();
 
   // Runs sql (no results); throws wsr::Error with context on failure.
   void Exec(const std::string& sql);
@@ -97,6 +102,7 @@ class Cassette {
  private:
   Cassette(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   void CheckAndMigrate(Mode mode);
+  void Migrate(int from_version);  // ReadWrite/Create only
   sqlite3_stmt* Prepare(const char* sql);
   [[noreturn]] void Fail(const std::string& what);
 

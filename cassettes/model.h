@@ -10,7 +10,7 @@
 
 namespace wsr::cassette {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

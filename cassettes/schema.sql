@@ -1,7 +1,7 @@
--- wsreplay cassette schema, version 1.
+-- wsreplay cassette schema, version 2.
 -- This file is the single source of truth: it is compiled into the binary and applied to
 -- new cassettes. See cassettes/README.md for what every column means.
--- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 1.
+-- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 2.
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -58,5 +58,7 @@ CREATE TABLE frames (
   UNIQUE (connection_id, seq)
 );
 
-CREATE INDEX frames_by_offset ON frames (connection_id, offset_ns);
+-- A connection's frames in order come from UNIQUE (connection_id, seq): seq order is offset
+-- order within a connection. (Version 1 also had frames_by_offset (connection_id, offset_ns);
+-- it only slowed the recorder down and is dropped when a version 1 cassette is migrated.)
 CREATE INDEX frames_by_topic ON frames (topic, event);

@@ -80,6 +80,7 @@ void CassetteWriter::Run() {
   std::unique_ptr<Cassette> db;
   try {
     db = Cassette::Open(path_, Cassette::Mode::kReadWrite);
+    db->TuneForRecording();
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(mu_);
     error_ = e.what();
@@ -94,9 +95,7 @@ void CassetteWriter::Run() {
     bool last;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      has_work_.wait_for(lock, interval, [&] {
-        return stopping_ || queued_bytes_ >= WakeBytes();
-      });
+      has_work_.wait_for(lock, interval, [&] { return stopping_ || queued_bytes_ >= WakeBytes(); });
       batch.swap(queue_);
       queued_bytes_ = 0;
       last = stopping_;

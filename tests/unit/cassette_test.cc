@@ -43,8 +43,9 @@ TEST(Cassette, CreateWriteReadBack) {
     c->Begin();
     c->InsertFrame(TextFrame(cid, 0, 10, Direction::kClientToServer,
                              R"(["1","1","agent_rooms:a","phx_join",{}])"));
-    c->InsertFrame(TextFrame(cid, 1, 20, Direction::kServerToClient,
-                             R"(["1","1","agent_rooms:a","phx_reply",{"status":"ok","response":{}}])"));
+    c->InsertFrame(
+        TextFrame(cid, 1, 20, Direction::kServerToClient,
+                  R"(["1","1","agent_rooms:a","phx_reply",{"status":"ok","response":{}}])"));
     Frame bin;
     bin.connection_id = cid;
     bin.seq = 2;
@@ -119,6 +120,63 @@ TEST(Cassette, RefusesMissingForeignAndNewerFiles) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
   }
+}
+
+// A cassette written by the first release (schema version 1: one more frames index) is read
+// as it is, and migrated in place when opened for writing.
+TEST(Cassette, Version1IsReadAndMigratedToTheCurrentSchema) {
+  TempDir dir;
+  std::string path = dir.File("v1.cassette");
+  int64_t conn_id = 0;
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
+    Session s;
+    s.name = "old";
+    Connection conn;
+    conn.session_id = c->InsertSession(s);
+    conn.ordinal = 1;
+    conn.path = "/socket";
+    conn_id = c->InsertConnection(conn);
+    c->InsertFrame(
+        TextFrame(conn_id, 0, 10, Direction::kClientToServer, R"([null,"1","t","e",{}])"));
+    c->Seal();
+  }
+  auto query_int = [&](const char* sql) {
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+  };
+  {  // turn it into what version 1 wrote
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE INDEX frames_by_offset ON frames (connection_id, offset_ns);"
+                           "PRAGMA user_version=1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const char* kHasOldIndex =
+      "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='frames_by_offset'";
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+    EXPECT_EQ(c->Sessions().size(), 1u);
+    EXPECT_EQ(c->CountFrames({}), 1);
+  }
+  EXPECT_EQ(query_int("PRAGMA user_version"), 1) << "a read-only open must not change the file";
+  EXPECT_EQ(query_int(kHasOldIndex), 1);
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+    c->InsertFrame(TextFrame(conn_id, 1, 20, Direction::kServerToClient, "x"));
+    EXPECT_EQ(c->CountFrames({}), 2);
+  }
+  EXPECT_EQ(query_int("PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(query_int(kHasOldIndex), 0);
 }
 
 TEST(Cassette, ReadOnlyOpenDoesNotCreate) {
