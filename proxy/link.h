@@ -5,32 +5,26 @@
 // lws opaque user data. The Link is owned by the RelayServer; it is freed when the second leg
 // is gone (whichever closes last), and a gone leg's wsi no longer points at it.
 //
-// Each leg has an outgoing queue of whole wire frames, each in one buffer with LWS_PRE bytes
-// of headroom (allocated once, written once from WRITEABLE), and a frame being assembled from
-// the pieces lws delivers on that leg (forwarded to the other leg's queue when complete, so
-// the wire fragmentation is kept). Not thread-safe: only the lws service thread touches it.
+// Each leg has a WireQueue of the frames to write to it, framed by the relay itself: a frame
+// read from one leg is appended, piece by piece as lws delivers it, to the other leg's queue
+// with the same opcode, FIN bit and length (so the wire fragmentation is kept), and becomes
+// writable when its last piece arrived. Not thread-safe: only the lws service thread touches
+// it.
 #pragma once
 
 #include <libwebsockets.h>
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "cassettes/model.h"
+#include "proxy/wire_queue.h"
 #include "recorder/connection_recorder.h"
 
 namespace wsr::proxy {
-
-struct OutFrame {
-  std::unique_ptr<uint8_t[]> buf;  // LWS_PRE + len bytes
-  size_t len = 0;
-  int write_flags = 0;  // lws_write_protocol incl. NO_FIN / CONTINUATION
-  uint8_t* data() { return buf.get() + LWS_PRE; }
-};
 
 struct CloseRequest {
   int code = 1000;
@@ -43,20 +37,17 @@ struct Leg {
   cassette::Direction reads_as = cassette::Direction::kClientToServer;
   bool established = false;
   bool gone = false;
-  bool paused = false;       // rx flow control currently off
-  bool peer_closed = false;  // the peer sent a close frame
-  bool close_sent = false;   // we sent (or are sending) a close frame
-  bool drop = false;         // end the TCP connection without a close frame once drained
+  bool paused = false;                // rx flow control currently off
+  bool peer_closed = false;           // the peer sent a close frame
+  bool close_sent = false;            // we sent (or are sending) a close frame
+  bool drop = false;                  // end the TCP connection without a close frame once drained
   std::optional<CloseRequest> close;  // close to send once the queue is drained
 
-  std::deque<OutFrame> out;  // frames to write to this leg
-  size_t out_bytes = 0;
+  WireQueue out;             // frames to write to this leg
+  uint64_t direct_turn = 0;  // service turn of the last write made outside WRITEABLE
 
-  // Wire frame being read from this leg, forwarded when complete.
-  OutFrame reading;
-  size_t reading_fill = 0;
+  // A wire frame is being read from this leg (its first piece arrived, its last not yet).
   bool reading_active = false;
-  bool reading_is_start = false;
 
   bool alive() const { return wsi && !gone; }
 };
@@ -73,9 +64,9 @@ struct Link {
   bool closing = false;  // a close began: nothing more is relayed or recorded
 
   // Upstream handshake inputs; lws keeps pointers into these until the connect completes.
-  std::string upstream_path;       // prefix + client path + "?" + query
+  std::string upstream_path;  // prefix + client path + "?" + query
   std::string upstream_host_header;
-  std::string offered_subprotocols;  // the client's Sec-WebSocket-Protocol list, "" if none
+  std::string offered_subprotocols;   // the client's Sec-WebSocket-Protocol list, "" if none
   cassette::Headers forward_headers;  // name (lower-case) -> value, added upstream
   cassette::Headers response_headers;
   std::string upstream_subprotocol;

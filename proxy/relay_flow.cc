@@ -1,6 +1,7 @@
 // RelayServer, part two: moving frames between the legs of a Link, backpressure and how a
 // connection ends (close mirroring, 1006 on abnormal ends, the 1009 cap). See relay_server.h
 // for the class and README.md for the semantics. Service thread only.
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -10,6 +11,9 @@
 namespace wsr::proxy {
 namespace {
 constexpr size_t kMaxCloseReason = 123;  // a close frame's payload is at most 125 bytes
+// One WRITEABLE writes at most this many chunks of whole frames (fairness between links).
+constexpr int kMaxChunksPerWriteable = 8;
+constexpr size_t kChunkBytes = 256u << 10;
 
 std::string Truncate(std::string s, size_t n) {
   if (s.size() > n) s.resize(n);
@@ -33,64 +37,83 @@ int RelayServer::OnReceive(Link* link, Leg& leg, const uint8_t* data, size_t len
     std::string reason = "message too big: over " + std::to_string(recording_.max_message_size) +
                          " bytes (--max-message-size)";
     log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": " + reason);
+    link->Other(leg).out.DropPartial();
+    leg.reading_active = false;
     CloseLink(link, 1009, reason);
     return 0;
   }
 
-  if (!leg.reading_active) {
+  Leg& other = link->Other(leg);
+  if (!leg.reading_active) {  // the first piece of a wire frame: its header goes out first
     leg.reading_active = true;
-    leg.reading_is_start = first;
-    leg.reading.len = len + left;
-    leg.reading.buf.reset(new uint8_t[LWS_PRE + leg.reading.len]);
-    leg.reading_fill = 0;
+    if (!other.gone) {
+      std::array<uint8_t, 4> key;
+      const bool to_server = &other == &link->upstream;
+      if (to_server) key = masks_.Next();
+      other.out.BeginFrame(false, first ? (binary ? 2 : 1) : 0, len + left,
+                           to_server ? &key : nullptr);
+    }
   }
-  if (leg.reading_fill + len > leg.reading.len) {  // cannot happen: lws announced the size
-    CloseLink(link, 1011, "relay error: frame longer than announced");
+  bool ok = other.gone || other.out.Append(data, len);
+  if (frame_end) {
+    leg.reading_active = false;
+    if (ok && !other.gone) {
+      other.out.SetFin(final);
+      ok = other.out.EndFrame();
+    }
+  }
+  if (!ok) {  // cannot happen: lws announced the frame's length
+    other.out.DropPartial();
+    CloseLink(link, 1011, "relay error: frame length differs from its header");
     return 0;
   }
-  if (len) std::memcpy(leg.reading.data() + leg.reading_fill, data, len);
-  leg.reading_fill += len;
-  if (!frame_end) return 0;
-
-  leg.reading_active = false;
-  leg.reading.len = leg.reading_fill;
-  leg.reading.write_flags =
-      lws_write_ws_flags(binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, leg.reading_is_start, final);
-  Leg& other = link->Other(leg);
-  if (other.gone) return 0;
-  other.out_bytes += leg.reading.len;
-  other.out.push_back(std::move(leg.reading));
-  leg.reading = OutFrame{};
-  if (other.established && other.wsi) lws_callback_on_writable(other.wsi);
+  if (!frame_end || other.gone) return 0;
+  if (other.established && other.wsi) {
+    // Latency: the first frame that finds the other leg's queue empty in this service turn is
+    // written at once, saving a trip through poll for the WRITEABLE callback. Frames that
+    // follow in the same turn (a pipelined burst read in one go) wait for WRITEABLE and leave
+    // in one send(). A leg lws still holds unsent data for waits as well (so lws never holds
+    // more than one chunk: backpressure stays with the queue).
+    const bool direct = other.direct_turn != turn_ && !other.close && !other.drop &&
+                        other.out.frames() == 1 && !lws_partial_buffered(other.wsi);
+    if (direct) {
+      other.direct_turn = turn_;
+      if (!WriteQueued(link, other, 1)) {
+        Kill(other);  // the socket failed: it ends as an abnormal close (1006)
+        return 0;
+      }
+    }
+    if (!other.out.idle()) lws_callback_on_writable(other.wsi);
+  }
   UpdateFlow(link, leg);
   return 0;
 }
 
-namespace {
-constexpr int kMaxWritesPerWriteable = 16;  // bounds one callback's work (fairness)
-}  // namespace
+bool RelayServer::WriteQueued(Link* link, Leg& leg, int max_chunks) {
+  // Many frames per send(): the queue holds them already framed, and a chunk always ends on a
+  // frame boundary. lws_write() either takes the whole chunk or keeps what the socket refused
+  // (copying it) and sends it before the next WRITEABLE. Between chunks, which only happens
+  // with more than kChunkBytes queued, lws_send_pipe_choked() asks the socket (a poll())
+  // whether it takes more, so lws is not made to copy a chunk it cannot send.
+  do {
+    auto [data, n] = leg.out.NextChunk(kChunkBytes);
+    int w = lws_write(leg.wsi, const_cast<uint8_t*>(data), n, LWS_WRITE_RAW);
+    if (w < 0 || static_cast<size_t>(w) < n) {
+      log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": write to " +
+                leg.name + " failed");
+      return false;
+    }
+    leg.out.Consume(n);
+  } while (--max_chunks > 0 && !leg.out.idle() && !lws_send_pipe_choked(leg.wsi));
+  return true;
+}
 
 int RelayServer::OnWritable(Link* link, Leg& leg) {
-  if (!leg.out.empty()) {
-    // Several queued frames per WRITEABLE while the socket takes them: lws_send_pipe_choked()
-    // says when lws holds a partial write or the socket is full (the pattern of lws's own
-    // mirror example, valid for ws over HTTP/1.1). One service-loop turn per frame would make
-    // many small messages syscall-bound.
-    int budget = kMaxWritesPerWriteable;
-    do {
-      OutFrame& f = leg.out.front();
-      int n = lws_write(leg.wsi, f.data(), f.len, static_cast<lws_write_protocol>(f.write_flags));
-      if (n < 0 || static_cast<size_t>(n) < f.len) {
-        log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": write to " +
-                  leg.name + " failed");
-        return -1;
-      }
-      leg.out_bytes -= f.len;
-      leg.out.pop_front();
-    } while (--budget > 0 && !leg.out.empty() && !lws_send_pipe_choked(leg.wsi));
+  if (!leg.out.idle()) {
+    if (!WriteQueued(link, leg, kMaxChunksPerWriteable)) return -1;
     Leg& other = link->Other(leg);
     if (other.alive()) UpdateFlow(link, other);
-    if (!leg.out.empty() || leg.close || leg.drop) lws_callback_on_writable(leg.wsi);
+    if (!leg.out.idle() || leg.close || leg.drop) lws_callback_on_writable(leg.wsi);
     return 0;
   }
   if (leg.close && !leg.close_sent) {
@@ -129,8 +152,7 @@ void RelayServer::OnLegGone(Link* link, Leg& leg) {
   leg.gone = true;
   if (leg.wsi) lws_set_opaque_user_data(leg.wsi, nullptr);
   leg.wsi = nullptr;
-  leg.out.clear();
-  leg.out_bytes = 0;
+  leg.out.Clear();
 
   Leg& other = link->Other(leg);
   const bool clean = leg.peer_closed || leg.close_sent;
@@ -149,7 +171,8 @@ void RelayServer::OnLegGone(Link* link, Leg& leg) {
     }
   } else if (other.alive() && !other.established) {
     Kill(other);  // the client left while the upstream was still connecting
-  } else if (other.alive() && !other.close && !other.close_sent && !other.peer_closed && !other.drop) {
+  } else if (other.alive() && !other.close && !other.close_sent && !other.peer_closed &&
+             !other.drop) {
     RequestDrop(other);  // should not happen: every clean end already asked the other leg
   }
   if (link->client.gone && link->upstream.gone) {
@@ -201,9 +224,9 @@ void RelayServer::UpdateFlow(Link* link, Leg& reader) {
   if (link->closing) {
     want_pause = false;  // closing: nothing is relayed any more, but close frames must be read
   } else if (reader.paused) {
-    want_pause = writer.out_bytes > options_.low_water_bytes;
+    want_pause = writer.out.bytes() > options_.low_water_bytes;
   } else {
-    want_pause = writer.out_bytes > options_.high_water_bytes;
+    want_pause = writer.out.bytes() > options_.high_water_bytes;
   }
   if (want_pause != reader.paused) {
     reader.paused = want_pause;

@@ -26,10 +26,23 @@ constexpr size_t kMaxCloseReason = 123;  // a close frame's payload is at most 1
 // Subprotocols lws may accept on the client-facing side (it refuses an upgrade offering only
 // names missing from the vhost's protocol list; see README). The client's full list is still
 // offered upstream and the upstream's choice is recorded.
-const char* const kKnownSubprotocols[] = {
-    "phoenix", "graphql-ws", "graphql-transport-ws", "wamp.2.json", "wamp.2.msgpack", "mqtt",
-    "v10.stomp", "v11.stomp", "v12.stomp", "actioncable-v1-json", "ocpp1.6", "ocpp2.0.1",
-    "soap", "xmpp", "chat", "json", "binary"};
+const char* const kKnownSubprotocols[] = {"phoenix",
+                                          "graphql-ws",
+                                          "graphql-transport-ws",
+                                          "wamp.2.json",
+                                          "wamp.2.msgpack",
+                                          "mqtt",
+                                          "v10.stomp",
+                                          "v11.stomp",
+                                          "v12.stomp",
+                                          "actioncable-v1-json",
+                                          "ocpp1.6",
+                                          "ocpp2.0.1",
+                                          "soap",
+                                          "xmpp",
+                                          "chat",
+                                          "json",
+                                          "binary"};
 
 // Request headers copied to the upstream handshake (lower-case, lws format adds the colon).
 const char* const kForwardHeaders[] = {"user-agent", "authorization", "cookie", "x-api-key"};
@@ -82,7 +95,8 @@ std::string ProbeBindError(const ListenAddr& addr) {
 
 void CheckReadable(const std::string& path, const char* what) {
   std::ifstream f(path);
-  if (!f) throw Error(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
+  if (!f)
+    throw Error(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
 }
 }  // namespace
 
@@ -180,6 +194,7 @@ void RelayServer::Run() {
       deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
     }
     if (shutting_down_ && (links_.empty() || Clock::now() > deadline)) break;
+    ++turn_;
     if (lws_service(context_, 0) < 0) break;
   }
   lws_sul_cancel(&tick_.sul);
@@ -234,7 +249,8 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
   if (reason == LWS_CALLBACK_ESTABLISHED) return OnClientEstablished(wsi);
   auto* link = static_cast<Link*>(lws_get_opaque_user_data(wsi));
   if (!link) return lws_callback_http_dummy(wsi, reason, nullptr, in, len);
-  if (wsi != link->client.wsi && !link->upstream.wsi && !link->upstream.gone) link->upstream.wsi = wsi;
+  if (wsi != link->client.wsi && !link->upstream.wsi && !link->upstream.gone)
+    link->upstream.wsi = wsi;
   Leg& leg = link->LegOf(wsi);
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -292,8 +308,9 @@ int RelayServer::OnClientEstablished(lws* wsi) {
                        options_.extra_headers.end();
     if (forward) link->forward_headers.emplace_back(name, value);
   }
-  std::string shown = link->recorder.Open(target.path, target.query, headers,
-                                          up.ToString() + link->upstream_path.substr(up.path.size()));
+  std::string shown =
+      link->recorder.Open(target.path, target.query, headers,
+                          up.ToString() + link->upstream_path.substr(up.path.size()));
   log::Info("connection " + std::to_string(link->recorder.ordinal()) + ": " + target.path + " -> " +
             shown);
 
@@ -384,12 +401,14 @@ void RelayServer::OnUpstreamEstablished(Link* link) {
                  shutting_down_ ? "wsreplay record is shutting down" : "client went away");
     return;
   }
-  if (!up.out.empty()) lws_callback_on_writable(up.wsi);  // what the client sent meanwhile
+  if (!up.out.idle()) lws_callback_on_writable(up.wsi);  // what the client sent meanwhile
 }
 
 void RelayServer::OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len) {
-  std::string error = in && len ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len))
-                                : std::string(in ? static_cast<const char*>(in) : "connection failed");
+  std::string error =
+      in && len
+          ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len))
+          : std::string(in ? static_cast<const char*>(in) : "connection failed");
   int status = static_cast<int>(lws_http_client_http_response(wsi));
   if (status <= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) > 0) {
     char buf[16] = {};

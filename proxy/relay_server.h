@@ -31,8 +31,8 @@ class RelayServer {
   struct Options {
     ListenAddr listen;
     WsUrl upstream;
-    bool insecure = false;            // skip upstream TLS verification
-    std::string tls_cert, tls_key;    // both set: the client-facing side speaks wss
+    bool insecure = false;               // skip upstream TLS verification
+    std::string tls_cert, tls_key;       // both set: the client-facing side speaks wss
     size_t high_water_bytes = 1u << 20;  // per leg queue; above it the other leg stops reading
     size_t low_water_bytes = 256u << 10;
     std::vector<std::string> extra_headers;  // more header names to record and forward
@@ -71,6 +71,8 @@ class RelayServer {
   void OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len);
   int OnReceive(Link* link, Leg& leg, const uint8_t* data, size_t len);
   int OnWritable(Link* link, Leg& leg);
+  // Writes up to `max_chunks` chunks of queued frames; false when the socket failed.
+  bool WriteQueued(Link* link, Leg& leg, int max_chunks);
   void OnPeerClose(Link* link, Leg& leg, const uint8_t* data, size_t len);
   void OnLegGone(Link* link, Leg& leg);
 
@@ -91,6 +93,8 @@ class RelayServer {
   int next_ordinal_ = 0;
   bool shutting_down_ = false;
   std::unordered_set<Link*> links_;
+  MaskKeys masks_;     // keys for frames written to upstreams
+  uint64_t turn_ = 1;  // lws_service() calls so far: one turn of the event loop
   struct Tick {
     lws_sorted_usec_list_t sul;  // first member: the callback casts back
     RelayServer* self;
