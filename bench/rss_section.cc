@@ -90,7 +90,7 @@ void RunRssSection(const Env& env, Summary* summary) {
   unlink((cassette + "-wal").c_str());
   unlink((cassette + "-shm").c_str());
   // Flat: the largest RSS of the second half is within 10 % (or 8 MiB) of the first half's.
-  // (The recorder's queue is bounded, by default 64 MiB, and may fill whenever the disk is
+  // (The recorder's queue is bounded, by default 8 MiB, and may fill whenever the disk is
   // slower than the relay; a process that keeps what it relays grows quarter after quarter.)
   int64_t first = std::max(quarter_peak[0], quarter_peak[1]);
   int64_t second = std::max(quarter_peak[2], quarter_peak[3]);
