@@ -42,7 +42,8 @@ WsUrl ParseWsUrl(std::string_view url) {
   } else if (starts("http://")) {
     rest = url.substr(7);
   } else {
-    throw Error("bad URL '" + std::string(url) + "': expected ws://HOST[:PORT][/PATH] or wss://...");
+    throw Error("bad URL '" + std::string(url) +
+                "': expected ws://HOST[:PORT][/PATH] or wss://...");
   }
   size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
@@ -79,7 +80,8 @@ ListenAddr ParseListenAddr(std::string_view spec) {
     return out;
   }
   std::string_view host = spec.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (!host.empty()) out.host = std::string(host);
   out.port = ParsePort(spec.substr(colon + 1), spec);
   return out;
@@ -112,6 +114,24 @@ std::string JoinQuery(const QueryParams& params) {
     out += k;
     out += '=';
     out += v;
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view s, std::string_view keep) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || (c && keep.find(static_cast<char>(c)) != std::string_view::npos)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
   }
   return out;
 }

@@ -13,10 +13,10 @@
 namespace wsr {
 
 struct WsUrl {
-  bool tls = false;        // wss
-  std::string host;        // without brackets for IPv6
-  int port = 0;            // explicit or the scheme default (80/443)
-  std::string path;        // path prefix, "" when none; never ends with '/'
+  bool tls = false;              // wss
+  std::string host;              // without brackets for IPv6
+  int port = 0;                  // explicit or the scheme default (80/443)
+  std::string path;              // path prefix, "" when none; never ends with '/'
   std::string ToString() const;  // scheme://host:port/path
 };
 
@@ -37,6 +37,9 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 QueryParams SplitQuery(std::string_view query);
 std::string JoinQuery(const QueryParams& params);
 std::string PercentDecode(std::string_view s);
+// Percent-encodes every byte but the RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~)
+// and those in `keep`, with upper-case hex.
+std::string PercentEncode(std::string_view s, std::string_view keep = {});
 
 // Splits "/path?query" into path and query (without '?').
 std::pair<std::string, std::string> SplitPathQuery(std::string_view target);

@@ -1,30 +1,9 @@
 #include "proxy/handshake.h"
 
-#include <cstring>
+#include "common/url.h"
 
 namespace wsr::proxy {
 namespace {
-bool Unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-std::string Encode(const std::string& s, const char* keep) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (Unreserved(c) || (c && std::strchr(keep, c))) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string CopyToken(lws* wsi, lws_token_indexes tok) {
   int len = lws_hdr_total_length(wsi, tok);
   if (len <= 0) return {};
@@ -36,8 +15,12 @@ std::string CopyToken(lws* wsi, lws_token_indexes tok) {
 }
 }  // namespace
 
-std::string EncodePathPart(const std::string& decoded) { return Encode(decoded, "/!$'()*,:@;="); }
-std::string EncodeQueryPart(const std::string& decoded) { return Encode(decoded, "!$'()*,:@/?"); }
+std::string EncodePathPart(const std::string& decoded) {
+  return PercentEncode(decoded, "/!$'()*,:@;=");
+}
+std::string EncodeQueryPart(const std::string& decoded) {
+  return PercentEncode(decoded, "!$'()*,:@/?");
+}
 
 RequestTarget ReadRequestTarget(lws* wsi) {
   RequestTarget t;

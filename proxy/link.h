@@ -71,6 +71,11 @@ struct Link {
   cassette::Headers response_headers;
   std::string upstream_subprotocol;
 
+  // "connection N: ", the prefix of every log line about this connection.
+  std::string LogPrefix() const {
+    return "connection " + std::to_string(recorder.ordinal()) + ": ";
+  }
+
   Leg& LegOf(lws* wsi) { return wsi == client.wsi ? client : upstream; }
   Leg& Other(const Leg& leg) { return &leg == &client ? upstream : client; }
 };

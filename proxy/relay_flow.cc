@@ -36,7 +36,7 @@ int RelayServer::OnReceive(Link* link, Leg& leg, const uint8_t* data, size_t len
   if (result == recorder::ConnectionRecorder::PieceResult::kTooBig) {
     std::string reason = "message too big: over " + std::to_string(recording_.max_message_size) +
                          " bytes (--max-message-size)";
-    log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": " + reason);
+    log::Warn(link->LogPrefix() + reason);
     link->Other(leg).out.DropPartial();
     leg.reading_active = false;
     CloseLink(link, 1009, reason);
@@ -99,8 +99,7 @@ bool RelayServer::WriteQueued(Link* link, Leg& leg, int max_chunks) {
     auto [data, n] = leg.out.NextChunk(kChunkBytes);
     int w = lws_write(leg.wsi, const_cast<uint8_t*>(data), n, LWS_WRITE_RAW);
     if (w < 0 || static_cast<size_t>(w) < n) {
-      log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": write to " +
-                leg.name + " failed");
+      log::Warn(link->LogPrefix() + "write to " + leg.name + " failed");
       return false;
     }
     leg.out.Consume(n);
@@ -134,8 +133,7 @@ void RelayServer::OnPeerClose(Link* link, Leg& leg, const uint8_t* data, size_t 
   if (link->closing) return;
   link->closing = true;
   link->recorder.Close(code, reason, leg.name);
-  log::Info("connection " + std::to_string(link->recorder.ordinal()) + ": " + leg.name +
-            " closed with " + std::to_string(code));
+  log::Info(link->LogPrefix() + leg.name + " closed with " + std::to_string(code));
   Leg& other = link->Other(leg);
   if (!other.alive()) return;
   if (!other.established) {
@@ -160,8 +158,7 @@ void RelayServer::OnLegGone(Link* link, Leg& leg) {
     // Ended without a close frame (TCP reset, crash): 1006, and the other leg loses its TCP.
     link->closing = true;
     link->recorder.Close(1006, "", leg.name);
-    log::Info("connection " + std::to_string(link->recorder.ordinal()) + ": " + leg.name +
-              " ended without a close frame (1006)");
+    log::Info(link->LogPrefix() + leg.name + " ended without a close frame (1006)");
     if (other.alive()) {
       if (other.established) {
         RequestDrop(other);

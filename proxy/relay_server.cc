@@ -311,8 +311,7 @@ int RelayServer::OnClientEstablished(lws* wsi) {
   std::string shown =
       link->recorder.Open(target.path, target.query, headers,
                           up.ToString() + link->upstream_path.substr(up.path.size()));
-  log::Info("connection " + std::to_string(link->recorder.ordinal()) + ": " + target.path + " -> " +
-            shown);
+  log::Info(link->LogPrefix() + target.path + " -> " + shown);
 
   // Frames the client sends before the upstream accepted wait in the upstream leg's queue
   // (bounded by the high-water mark like any queue); reading continues so that a client
@@ -367,8 +366,7 @@ int RelayServer::OnAppendHeaders(Link* link, lws* wsi, void* in, size_t len) {
     if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
                                     reinterpret_cast<const unsigned char*>(value.data()),
                                     static_cast<int>(value.size()), p, end)) {
-      log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": header " + name +
-                " too long to forward");
+      log::Warn(link->LogPrefix() + "header " + name + " too long to forward");
       return -1;
     }
   }
@@ -390,9 +388,9 @@ void RelayServer::OnUpstreamEstablished(Link* link) {
     const lws_protocols* p = lws_get_protocol(link->client.wsi);
     std::string chosen = p && p->name && std::strcmp(p->name, kProtocolName) ? p->name : "";
     if (chosen != link->upstream_subprotocol) {
-      log::Warn("connection " + std::to_string(link->recorder.ordinal()) +
-                ": the upstream chose subprotocol '" + link->upstream_subprotocol +
-                "' but the client was given '" + chosen + "' (see proxy/README.md)");
+      log::Warn(link->LogPrefix() + "the upstream chose subprotocol '" +
+                link->upstream_subprotocol + "' but the client was given '" + chosen +
+                "' (see proxy/README.md)");
     }
   }
   if (link->closing || shutting_down_) {
@@ -421,7 +419,7 @@ void RelayServer::OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len) {
   std::string reason = http_status ? "upstream refused handshake: HTTP " + std::to_string(status)
                                    : "upstream unreachable: " + error;
   reason = Truncate(reason, kMaxCloseReason);
-  log::Warn("connection " + std::to_string(link->recorder.ordinal()) + ": " + reason);
+  log::Warn(link->LogPrefix() + reason);
   if (!link->closing) {
     link->closing = true;
     link->recorder.Close(1014, reason, "proxy");

@@ -2,7 +2,6 @@
 
 #include <libwebsockets.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -16,21 +15,6 @@ namespace wsr::sim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string PercentEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 struct State {
   const ScriptedClientOptions* opt = nullptr;
@@ -63,8 +47,10 @@ struct State {
   void OnTick() {
     auto now = Clock::now();
     if (now - start > std::chrono::milliseconds(opt->duration_ms)) {
-      if (wsi && result.connected) Stop();
-      else done = true;
+      if (wsi && result.connected)
+        Stop();
+      else
+        done = true;
     }
     if (!result.connected && !done &&
         now - start > std::chrono::milliseconds(opt->connect_timeout_ms)) {
@@ -95,7 +81,8 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, si
     switch (reason) {
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         s->result.http_status = static_cast<int>(lws_http_client_http_response(wsi));
-        s->result.error = in ? std::string(static_cast<const char*>(in), len ? len : std::strlen(static_cast<const char*>(in)))
+        s->result.error = in ? std::string(static_cast<const char*>(in),
+                                           len ? len : std::strlen(static_cast<const char*>(in)))
                              : "connection failed";
         s->wsi = nullptr;
         s->done = true;
@@ -118,8 +105,7 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, si
         f.binary = lws_frame_is_binary(wsi);
         f.text = std::move(s->rx);
         s->rx.clear();
-        if (auto parsed = phoenix::Parse(f.text);
-            parsed && parsed->event.rfind("phx_", 0) != 0) {
+        if (auto parsed = phoenix::Parse(f.text); parsed && parsed->event.rfind("phx_", 0) != 0) {
           ++s->result.events;
         }
         s->result.frames.push_back(std::move(f));
@@ -215,7 +201,8 @@ ScriptedClientResult ScriptedClient::Run() {
   }
   lws_sul_schedule(s.ctx, 0, &s.tick, &State::Tick, 5 * LWS_US_PER_MS);
   // Stop also when the close handshake stalls: give up 3 s past the duration.
-  auto hard_deadline = s.start + std::chrono::milliseconds(opt_.duration_ms) + std::chrono::seconds(3);
+  auto hard_deadline =
+      s.start + std::chrono::milliseconds(opt_.duration_ms) + std::chrono::seconds(3);
   while (!s.done && Clock::now() < hard_deadline) {
     if (lws_service(s.ctx, 0) < 0) break;
   }

@@ -40,6 +40,9 @@ TEST(Url, QuerySplitJoinDecode) {
   EXPECT_EQ(q[2].first, "flag");
   EXPECT_EQ(JoinQuery(q), "b=2&a=1&flag=&e=");
   EXPECT_EQ(PercentDecode("a%2Fb+c%zz%4"), "a/b c%zz%4");
+  EXPECT_EQ(PercentEncode("aZ0-._~ /?&=\xff"), "aZ0-._~%20%2F%3F%26%3D%FF");
+  EXPECT_EQ(PercentEncode("a/b?c&d", "/?"), "a/b?c%26d");
+  EXPECT_EQ(PercentDecode(PercentEncode(std::string("x\0y\x80", 4))), std::string("x\0y\x80", 4));
   auto [p, qs] = SplitPathQuery("/x/y?z=1");
   EXPECT_EQ(p, "/x/y");
   EXPECT_EQ(qs, "z=1");
