@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "cassettes/cassette.h"
 #include "phoenix/frame.h"
+#include "tests/support/phoenix_js.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,7 +29,7 @@ struct Received {
 
 Received RunClient(const std::string& base, const std::string& key,
                    const std::vector<std::string>& topics) {
-  std::vector<std::string> argv = {"node",           SourceDir() + "/tests/js/phoenix_client.mjs",
+  std::vector<std::string> argv = {"node",           PhoenixJsClient(),
                                    "--url",          base + "/api/v1/socket",
                                    "--params",       json{{"api_key", key}}.dump(),
                                    "--duration-ms",  "2500",
@@ -37,18 +37,9 @@ Received RunClient(const std::string& base, const std::string& key,
   for (const auto& t : topics) argv.insert(argv.end(), {"--join", t});
   auto r = Run(argv, {}, std::chrono::seconds(30));
   EXPECT_EQ(r.status, 0) << r.err;
-  Received out;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    json j = json::parse(line);
-    if (j["kind"] == "join" && j["status"] == "ok") ++out.joins_ok;
-    if (j["kind"] == "event") {
-      out.events.push_back(j["topic"].get<std::string>() + " " + j["event"].get<std::string>() +
-                           " " + j["payload"].dump());
-    }
-  }
-  return out;
+  auto out = ReadPhoenixJsOutput(r.out);
+  EXPECT_TRUE(out.unparsed.empty()) << r.out;
+  return {out.events, out.joins_ok};
 }
 
 TEST(RecordWithPhoenixJs, EveryChannelEventArrivesThroughTheProxyAsItDoesDirectly) {

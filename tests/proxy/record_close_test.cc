@@ -12,8 +12,8 @@ using namespace std::chrono_literals;
 
 class RecordClose : public RecordFixture {};
 
-// A port nobody listens on (bound then released).
-int DeadPort() {
+// A TCP socket bound to a free port on 127.0.0.1; the port goes to *port.
+int BindLoopback(int* port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -21,29 +21,27 @@ int DeadPort() {
   bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   socklen_t len = sizeof sa;
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
+  *port = ntohs(sa.sin_port);
+  return fd;
+}
+
+// A port nobody listens on (bound then released).
+int DeadPort() {
+  int port = 0;
+  close(BindLoopback(&port));
+  return port;
 }
 
 // A TCP listener that never answers: an upstream stuck in its handshake.
 class SilentUpstream {
  public:
-  SilentUpstream() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    listen(fd_, 16);
-    socklen_t len = sizeof sa;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-    port_ = ntohs(sa.sin_port);
-  }
+  SilentUpstream() : fd_(BindLoopback(&port_)) { listen(fd_, 16); }
   ~SilentUpstream() { close(fd_); }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
 
  private:
-  int fd_ = -1, port_ = 0;
+  int port_ = 0;
+  int fd_ = -1;
 };
 
 TEST_F(RecordClose, ClientClosingWhileTheUpstreamConnectsAndStopDuringConnect) {
@@ -144,7 +142,8 @@ TEST_F(RecordClose, RefusedHandshakeReachesTheClientAndIsRecorded) {
   // arrives intact. Node's `ws` below sees the real code.
   EXPECT_EQ(c->WaitClosed(), 1002);
   EXPECT_EQ(c->close_reason(), "upstream refused handshake: HTTP 403");
-  EXPECT_EQ(NodeProbe(url_ + "/refuse/again"), "open\nclose 1014 upstream refused handshake: HTTP 403\n");
+  EXPECT_EQ(NodeProbe(url_ + "/refuse/again"),
+            "open\nclose 1014 upstream refused handshake: HTTP 403\n");
   ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
   auto r = Read();
   ASSERT_EQ(r.connections.size(), 2u);

@@ -2,15 +2,13 @@
 // heartbeats, leave/close, join-timeout, --order topic, mismatches.
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-#include "replay/engine.h"
-#include "tests/support/temp_dir.h"
+#include "tests/replay/engine_harness.h"
 #include "tests/replay/recording.h"
+#include "tests/support/temp_dir.h"
 
 namespace wsr::replay {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
 using testing::Recording;
 using testing::TempDir;
 
@@ -29,43 +27,6 @@ void RecordTwoTopics(Recording& r) {
   r.S(400, R"(["1",null,"room:A","msg",{"n":"A2"}])");
   r.Finish();
 }
-
-struct Harness {
-  ManualClock clock;
-  std::unique_ptr<ConnectionReplayer> rep;
-  std::vector<Action> out;
-
-  Harness(Recording& r, ReplayOptions o) {
-    rep = MakeReplayer(r.cassette(), r.connection(), o);
-    rep->Start(clock.NowNs());
-  }
-  void Send(const std::string& text) { rep->OnClientMessage(clock.NowNs(), 1, text, &out); }
-  void At(int64_t ms) {
-    clock.Set(ms * kMs);
-    rep->Poll(clock.NowNs(), &out);
-  }
-  // Runs time forward to every deadline until `until_ms`, noting release times.
-  std::vector<std::pair<int64_t, std::string>> RunUntil(int64_t until_ms) {
-    std::vector<std::pair<int64_t, std::string>> seen;
-    for (auto& a : out) seen.emplace_back(clock.NowNs() / kMs, a.payload);
-    out.clear();
-    while (true) {
-      auto d = rep->NextDeadline();
-      if (!d || *d > until_ms * kMs) break;
-      clock.Set(std::max(*d, clock.NowNs()));
-      rep->Poll(clock.NowNs(), &out);
-      for (auto& a : out) seen.emplace_back(clock.NowNs() / kMs, a.payload);
-      out.clear();
-    }
-    return seen;
-  }
-  std::vector<std::string> Take() {
-    std::vector<std::string> v;
-    for (auto& a : out) v.push_back(a.payload);
-    out.clear();
-    return v;
-  }
-};
 
 ReplayOptions Speed(double s) {
   ReplayOptions o;
@@ -112,7 +73,8 @@ TEST(PhoenixReplayer, ExactTimingAtSpeedOne) {
   h.Take();
   auto seen = h.RunUntil(10000);
   ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[0], std::make_pair(int64_t{200}, std::string(R"(["1",null,"room:A","msg",{"n":"A1"}])")));
+  EXPECT_EQ(seen[0],
+            std::make_pair(int64_t{200}, std::string(R"(["1",null,"room:A","msg",{"n":"A1"}])")));
   EXPECT_EQ(seen[1].first, 300);
   EXPECT_EQ(seen[2].first, 400);
   EXPECT_EQ(h.rep->report().lateness.MaxNs(), 0);
@@ -164,7 +126,8 @@ TEST(PhoenixReplayer, LateJoinKeepsTheRecordedGapAfterTheJoinReply) {
   h.Take();
   auto seen = h.RunUntil(10000);
   ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[0], std::make_pair(int64_t{1190}, std::string(R"(["5",null,"room:A","msg",{"n":"A1"}])")));
+  EXPECT_EQ(seen[0],
+            std::make_pair(int64_t{1190}, std::string(R"(["5",null,"room:A","msg",{"n":"A1"}])")));
   EXPECT_EQ(seen[1].first, 1190);  // B1 was due (300 ms) and only waited for A1
   EXPECT_EQ(seen[1].second, R"(["2",null,"room:B","msg",{"n":"B1"}])");
   EXPECT_EQ(seen[2].first, 1390);
@@ -262,12 +225,19 @@ TEST(PhoenixReplayer, MismatchRepliesErrorWithExplanation) {
   h.Send(R"(["4","4","room:A","phx_join",{"since":5}])");
   auto got = h.Take();
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].rfind(R"(["3","3","room:C","phx_reply",{"status":"error","response":{"reason":"not in cassette: )", 0), 0u) << got[0];
+  EXPECT_EQ(
+      got[0].rfind(
+          R"(["3","3","room:C","phx_reply",{"status":"error","response":{"reason":"not in cassette: )",
+          0),
+      0u)
+      << got[0];
   const auto& rep = h.rep->report();
   ASSERT_EQ(rep.mismatch_count, 2);
-  EXPECT_NE(rep.mismatches[0].explanation.find("topic 'room:C' is not in the cassette"), std::string::npos);
+  EXPECT_NE(rep.mismatches[0].explanation.find("topic 'room:C' is not in the cassette"),
+            std::string::npos);
   EXPECT_NE(rep.mismatches[0].explanation.find("room:A"), std::string::npos);
-  EXPECT_NE(rep.mismatches[1].explanation.find("/since"), std::string::npos) << rep.mismatches[1].explanation;
+  EXPECT_NE(rep.mismatches[1].explanation.find("/since"), std::string::npos)
+      << rep.mismatches[1].explanation;
   EXPECT_EQ(rep.mismatches[1].action, "replied phx_reply error");
   // The join still works with the recorded payload.
   h.Send(R"(["5","5","room:A","phx_join",{}])");

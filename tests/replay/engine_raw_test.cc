@@ -2,15 +2,13 @@
 // JSON matching with ignored pointers, close replay, mismatches.
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-#include "replay/engine.h"
-#include "tests/support/temp_dir.h"
+#include "tests/replay/engine_harness.h"
 #include "tests/replay/recording.h"
+#include "tests/support/temp_dir.h"
 
 namespace wsr::replay {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
 using testing::Recording;
 using testing::TempDir;
 
@@ -19,31 +17,14 @@ const std::string kBin2("\x10\x20\x00\x30\x40\x50", 6);
 
 void RecordRaw(Recording& r) {
   r.Connect(0, "/raw", "");
-  r.S(10, "hello");                         // needs nothing from the client
+  r.S(10, "hello");  // needs nothing from the client
   r.C(100, kBin1, 2);
-  r.S(150, kBin2, 2, {2, 2, 2});            // after kBin1, 50 ms later, in 3 fragments
+  r.S(150, kBin2, 2, {2, 2, 2});  // after kBin1, 50 ms later, in 3 fragments
   r.C(200, R"({"op":"sub","id":7})");
   r.S(300, R"({"ok":true})");
   r.Close(400, 4001, "bye", "upstream");
   r.Finish();
 }
-
-struct Harness {
-  ManualClock clock;
-  std::unique_ptr<ConnectionReplayer> rep;
-  std::vector<Action> out;
-  Harness(Recording& r, ReplayOptions o) {
-    rep = MakeReplayer(r.cassette(), r.connection(), o);
-    rep->Start(0);
-  }
-  void At(int64_t ms) {
-    clock.Set(ms * kMs);
-    rep->Poll(clock.NowNs(), &out);
-  }
-  void Send(const std::string& data, int opcode) {
-    rep->OnClientMessage(clock.NowNs(), opcode, data, &out);
-  }
-};
 
 TEST(RawReplayer, ReleasesServerFramesAfterTheClientFramesBeforeThem) {
   TempDir dir;
@@ -56,9 +37,9 @@ TEST(RawReplayer, ReleasesServerFramesAfterTheClientFramesBeforeThem) {
   EXPECT_EQ(h.out[0].payload, "hello");
   h.out.clear();
   h.At(1000);
-  EXPECT_TRUE(h.out.empty());        // kBin2 waits for kBin1
+  EXPECT_TRUE(h.out.empty());  // kBin2 waits for kBin1
   EXPECT_FALSE(h.rep->NextDeadline().has_value());
-  h.Send(kBin1, 2);                  // 900 ms late: kBin2 keeps its 50 ms gap
+  h.Send(kBin1, 2);  // 900 ms late: kBin2 keeps its 50 ms gap
   EXPECT_TRUE(h.out.empty());
   EXPECT_EQ(h.rep->NextDeadline(), 1050 * kMs);
   h.At(1050);

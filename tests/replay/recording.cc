@@ -31,24 +31,21 @@ cassette::Connection& Recording::Connect(int64_t opened_ms, const std::string& p
 }
 
 void Recording::C(int64_t ms, const std::string& payload, int opcode) {
-  cassette::Frame f;
-  f.connection_id = conns_.back().id;
-  f.seq = seq_++;
-  f.offset_ns = ms * kMs;
-  f.direction = cassette::Direction::kClientToServer;
-  f.opcode = opcode;
-  f.payload = payload;
-  f.FillPhoenixColumns();
-  cassette_->InsertFrame(f);
+  Add(ms, cassette::Direction::kClientToServer, payload, opcode, {});
 }
 
 void Recording::S(int64_t ms, const std::string& payload, int opcode,
                   std::vector<uint32_t> fragments) {
+  Add(ms, cassette::Direction::kServerToClient, payload, opcode, std::move(fragments));
+}
+
+void Recording::Add(int64_t ms, cassette::Direction direction, const std::string& payload,
+                    int opcode, std::vector<uint32_t> fragments) {
   cassette::Frame f;
   f.connection_id = conns_.back().id;
   f.seq = seq_++;
   f.offset_ns = ms * kMs;
-  f.direction = cassette::Direction::kServerToClient;
+  f.direction = direction;
   f.opcode = opcode;
   f.payload = payload;
   f.fragments = std::move(fragments);

@@ -18,8 +18,7 @@ class Recording {
   // Starts a new recorded connection opened at `opened_ms`; returns it.
   cassette::Connection& Connect(int64_t opened_ms = 0,
                                 const std::string& path = "/socket/websocket",
-                                const std::string& query = "vsn=2.0.0",
-                                int http_status = 101);
+                                const std::string& query = "vsn=2.0.0", int http_status = 101);
   // Client->server / server->client frames of the current connection at `ms` after session start.
   void C(int64_t ms, const std::string& payload, int opcode = 1);
   void S(int64_t ms, const std::string& payload, int opcode = 1,
@@ -34,6 +33,9 @@ class Recording {
   const std::vector<cassette::Connection>& connections() const { return conns_; }
 
  private:
+  void Add(int64_t ms, cassette::Direction direction, const std::string& payload, int opcode,
+           std::vector<uint32_t> fragments);
+
   std::unique_ptr<cassette::Cassette> cassette_;
   int64_t session_id_ = 0;
   std::vector<cassette::Connection> conns_;

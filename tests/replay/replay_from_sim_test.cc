@@ -3,10 +3,8 @@
 // the same client joining in the opposite order with another heartbeat interval, at speed 10
 // and max: the same events in the same order, and a clean --strict report.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include <sstream>
-
+#include "tests/support/phoenix_js.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -15,26 +13,12 @@ namespace {
 
 const char* kRoom = "5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a";  // Alice's room in the built-in data
 
-std::string Events(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, events;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("kind", "") == "event") {
-      events += j["topic"].get<std::string>() + " " + j["event"].get<std::string>() + " " +
-                j["payload"].dump() + "\n";
-    }
-  }
-  return events;
-}
-
 RunResult Client(const std::string& url, const std::string& first, const std::string& second,
                  const std::string& heartbeat_ms, const std::string& stop_flag,
                  const std::string& stop_value) {
-  return testing::Run({"node", SourceDir() + "/tests/js/phoenix_client.mjs", "--url",
-                       url + "/api/v1/socket", "--params", R"({"api_key":"sim-user-alice"})",
-                       "--join", first, "--join", second, "--heartbeat-ms", heartbeat_ms,
-                       stop_flag, stop_value},
+  return testing::Run({"node", PhoenixJsClient(), "--url", url + "/api/v1/socket", "--params",
+                       R"({"api_key":"sim-user-alice"})", "--join", first, "--join", second,
+                       "--heartbeat-ms", heartbeat_ms, stop_flag, stop_value},
                       {}, std::chrono::seconds(30));
 }
 
@@ -55,7 +39,7 @@ TEST(ReplayFromSim, RecordedSimulatorSessionReplaysIdentically) {
     ASSERT_FALSE(rec_url.empty()) << rec.stderr_text();
     auto r = Client(rec_url, chat, people, "100", "--duration-ms", "1800");
     ASSERT_EQ(r.status, 0) << r.err;
-    recorded = Events(r.out);
+    recorded = ReadPhoenixJsOutput(r.out).EventLines();
     rec.Signal(SIGTERM);
     ASSERT_EQ(rec.Wait(), 0) << rec.stderr_text();
     sim.Signal(SIGTERM);
@@ -70,7 +54,7 @@ TEST(ReplayFromSim, RecordedSimulatorSessionReplaysIdentically) {
     ASSERT_FALSE(url.empty()) << rep.stderr_text();
     auto r = Client(url, people, chat, "37", "--until-events", "9");  // other order, heartbeat
     EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(Events(r.out), recorded) << "speed " << speed;
+    EXPECT_EQ(ReadPhoenixJsOutput(r.out).EventLines(), recorded) << "speed " << speed;
     rep.Signal(SIGTERM);
     EXPECT_EQ(rep.Wait(), 0) << rep.stderr_text();
   }

@@ -3,11 +3,9 @@
 // max, with the client joining in a different order and with another heartbeat interval than
 // recorded; 20 replays at max giving identical sequences; exec exit statuses.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <sstream>
 
 #include "tests/replay/recording.h"
+#include "tests/support/phoenix_js.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -44,7 +42,7 @@ const char* kExpected =
 
 std::vector<std::string> ClientArgs(const std::string& url) {
   return {"node",
-          SourceDir() + "/tests/js/phoenix_client.mjs",
+          PhoenixJsClient(),
           "--url",
           url + "/api/v1/socket",
           "--params",
@@ -61,24 +59,10 @@ std::vector<std::string> ClientArgs(const std::string& url) {
           "5000"};
 }
 
-// "topic event payload" per event line, in arrival order.
-std::string Events(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, events;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("kind", "") == "event") {
-      events += j["topic"].get<std::string>() + " " + j["event"].get<std::string>() + " " +
-                j["payload"].dump() + "\n";
-    }
-  }
-  return events;
-}
-
 std::string RunClient(const std::string& url) {
   auto r = testing::Run(ClientArgs(url), {}, std::chrono::seconds(30));
   EXPECT_EQ(r.status, 0) << r.err;
-  return Events(r.out);
+  return ReadPhoenixJsOutput(r.out).EventLines();
 }
 
 class ReplayPhoenixJs : public ::testing::TestWithParam<std::string> {};
@@ -91,14 +75,14 @@ TEST_P(ReplayPhoenixJs, SameEventsSameOrderWhateverJoinOrderAndHeartbeat) {
     RecordChat(r, 0);
     r.Finish();
   }
-  Process p({WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0",
-             "--speed", GetParam(), "--strict"});
+  Process p({WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--speed",
+             GetParam(), "--strict"});
   std::string url = p.WaitForListening();
   ASSERT_FALSE(url.empty()) << p.stderr_text();
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(RunClient(url), kExpected);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   if (GetParam() == "1") {
     EXPECT_GE(ms, 290);  // the last push is 300 ms after the open
@@ -119,8 +103,8 @@ TEST(ReplayPhoenixJsRepeat, TwentyReplaysAtMaxGiveIdenticalSequences) {
     for (int i = 0; i < 20; ++i) RecordChat(r, i * 1000);
     r.Finish(20000);
   }
-  Process p({WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0",
-             "--speed", "max"});
+  Process p({WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--speed",
+             "max"});
   std::string url = p.WaitForListening();
   ASSERT_FALSE(url.empty()) << p.stderr_text();
   for (int i = 0; i < 20; ++i) {
@@ -142,21 +126,25 @@ TEST(ReplayExec, RunsTheCommandWithTheUrlAndExitsWithItsStatus) {
   for (const auto& a : ClientArgs("\"$WSREPLAY_URL\"")) {
     client += (client.empty() ? "" : " ") + (a.front() == '{' ? "'" + a + "'" : a);
   }
-  auto pass = testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--speed", "max", "--strict",
-                   "--", "sh", "-c", client + " > " + dir.File("events.jsonl")});
+  auto pass =
+      testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--speed", "max", "--strict",
+                    "--", "sh", "-c", client + " > " + dir.File("events.jsonl")});
   EXPECT_EQ(pass.status, 0) << pass.err;
-  EXPECT_EQ(Events(ReadFile(dir.File("events.jsonl"))), kExpected);
+  EXPECT_EQ(ReadPhoenixJsOutput(ReadFile(dir.File("events.jsonl"))).EventLines(), kExpected);
   EXPECT_NE(pass.err.find("replay report"), std::string::npos);
 
-  auto fail = testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--", "sh", "-c", "exit 7"});
+  auto fail =
+      testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--", "sh", "-c", "exit 7"});
   EXPECT_EQ(fail.status, 7);
 
   // The command passed but never connected: --strict turns the undelivered frames into 3.
-  auto strict = testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--strict", "--", "true"});
+  auto strict =
+      testing::Run({WsreplayBin(), "exec", "--cassette", cassette, "--strict", "--", "true"});
   EXPECT_EQ(strict.status, 3) << strict.err;
   EXPECT_NE(strict.err.find("never opened"), std::string::npos) << strict.err;
 
-  auto missing = testing::Run({WsreplayBin(), "exec", "--cassette", dir.File("nope.db"), "--", "true"});
+  auto missing =
+      testing::Run({WsreplayBin(), "exec", "--cassette", dir.File("nope.db"), "--", "true"});
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos);
 }

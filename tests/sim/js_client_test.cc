@@ -6,9 +6,9 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "sim/scenario.h"
+#include "tests/support/phoenix_js.h"
 #include "tests/support/process.h"
 #include "thenvoi/spec.h"
 
@@ -27,8 +27,9 @@ PerTopic Expected(const std::vector<std::string>& topics, wsr::thenvoi::Identity
     if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) continue;
     const auto* ch = wsr::thenvoi::FindChannel(p.topic);
     const auto* ev = wsr::thenvoi::FindEvent(*ch, p.event);
-    bool ok = who == wsr::thenvoi::Identity::kUser ? ev->to_users
-                                                   : wsr::thenvoi::AgentReceives(*ch, *ev, p.payload, id);
+    bool ok = who == wsr::thenvoi::Identity::kUser
+                  ? ev->to_users
+                  : wsr::thenvoi::AgentReceives(*ch, *ev, p.payload, id);
     if (!ok) continue;
     out[p.topic].push_back(json{{"event", p.event}, {"payload", p.payload}});
     ++*count;
@@ -44,29 +45,28 @@ void RunAndCompare(const std::string& key, const std::vector<std::string>& topic
   int count = 0;
   PerTopic want = Expected(topics, who, id, &count);
   ASSERT_GT(count, 0);
-  std::vector<std::string> argv = {"node", wsr::testing::SourceDir() + "/tests/js/phoenix_client.mjs",
-                                    "--url", url + "/api/v1/socket", "--params",
-                                    json{{"api_key", key}}.dump(), "--until-events",
-                                    std::to_string(count), "--duration-ms", "15000",
-                                    "--heartbeat-ms", "1000"};
+  std::vector<std::string> argv = {"node",           wsr::testing::PhoenixJsClient(),
+                                   "--url",          url + "/api/v1/socket",
+                                   "--params",       json{{"api_key", key}}.dump(),
+                                   "--until-events", std::to_string(count),
+                                   "--duration-ms",  "15000",
+                                   "--heartbeat-ms", "1000"};
   for (const auto& t : topics) {
     argv.push_back("--join");
     argv.push_back(t);
   }
   auto r = wsr::testing::Run(argv, {}, std::chrono::seconds(30));
   ASSERT_EQ(r.status, 0) << r.err;
+  auto out = wsr::testing::ReadPhoenixJsOutput(r.out);
+  EXPECT_TRUE(out.unparsed.empty()) << r.out;
+  ASSERT_FALSE(out.lines.empty()) << r.out;
   PerTopic got;
-  int joins_ok = 0;
-  std::istringstream in(r.out);
-  std::string line;
-  json last;
-  while (std::getline(in, line)) {
-    json j = json::parse(line);
-    if (j["kind"] == "join" && j["status"] == "ok") ++joins_ok;
-    if (j["kind"] == "event") got[j["topic"]].push_back(json{{"event", j["event"]}, {"payload", j["payload"]}});
-    last = j;
+  for (const json& j : out.lines) {
+    if (j["kind"] == "event")
+      got[j["topic"]].push_back(json{{"event", j["event"]}, {"payload", j["payload"]}});
   }
-  EXPECT_EQ(joins_ok, static_cast<int>(topics.size())) << r.out;
+  const json& last = out.lines.back();
+  EXPECT_EQ(out.joins_ok, static_cast<int>(topics.size())) << r.out;
   EXPECT_EQ(last["kind"], "done");
   EXPECT_EQ(last["events"], count);
   for (const auto& t : topics) EXPECT_EQ(got[t], want[t]) << t;
@@ -84,10 +84,10 @@ TEST(SimJsClient, UserReceivesEveryEventOfTheUserChannels) {
 TEST(SimJsClient, AgentReceivesEveryEventOfTheAgentChannels) {
   const std::string a = "7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13";
   const std::string room = "5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a";
-  RunAndCompare("sim-agent-weather",
-                {"chat_room:" + room, "room_participants:" + room, "agent_rooms:" + a,
-                 "agent_contacts:" + a},
-                wsr::thenvoi::Identity::kAgent, a);
+  RunAndCompare(
+      "sim-agent-weather",
+      {"chat_room:" + room, "room_participants:" + room, "agent_rooms:" + a, "agent_contacts:" + a},
+      wsr::thenvoi::Identity::kAgent, a);
 }
 
 }  // namespace
