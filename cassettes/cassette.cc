@@ -83,9 +83,28 @@ Session ReadSession(sqlite3_stmt* s) {
 
 constexpr const char* kSessionCols =
     "id, name, started_at_ns, duration_ns, upstream, source, tool_version";
+// Version 3 columns, and what a read-only open of an older file reads in their place.
 constexpr const char* kFrameCols =
     "f.id, f.connection_id, f.seq, f.offset_ns, f.direction, f.opcode, f.payload, f.fragments, "
-    "f.topic, f.event, f.join_ref, f.ref";
+    "f.topic, f.event, f.join_ref, f.ref, f.flags, f.note";
+constexpr const char* kFrameColsV2 =
+    "f.id, f.connection_id, f.seq, f.offset_ns, f.direction, f.opcode, f.payload, f.fragments, "
+    "f.topic, f.event, f.join_ref, f.ref, 0, NULL";
+constexpr const char* kConnectionCols =
+    "id, session_id, ordinal, path, query, request_headers, upstream_url, http_status, "
+    "response_headers, subprotocol, error, opened_ns, closed_ns, close_code, close_reason, "
+    "close_initiator, request_head, response_head, response_body, extensions";
+constexpr const char* kConnectionColsV2 =
+    "id, session_id, ordinal, path, query, request_headers, upstream_url, http_status, "
+    "response_headers, subprotocol, error, opened_ns, closed_ns, close_code, close_reason, "
+    "close_initiator, '', '', NULL, ''";
+
+std::optional<std::string> ColOptBlob(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  const void* b = sqlite3_column_blob(s, i);
+  return std::string(b ? static_cast<const char*>(b) : "",
+                     static_cast<size_t>(sqlite3_column_bytes(s, i)));
+}
 
 }  // namespace
 
@@ -125,6 +144,8 @@ bool FrameCursor::Next(Frame* f) {
   f->event = ColOptText(stmt_, 9);
   f->join_ref = ColOptText(stmt_, 10);
   f->ref = ColOptText(stmt_, 11);
+  f->flags = sqlite3_column_int(stmt_, 12);
+  f->note = ColText(stmt_, 13);
   return true;
 }
 
@@ -242,9 +263,12 @@ void Cassette::CheckAndMigrate(Mode mode) {
   } else if (version < kSchemaVersion && mode != Mode::kReadOnly) {
     Migrate(version);
   }
-  // A read-only open of an older version reads it as it is: every released version is a
-  // superset of what the readers query.
+  // A read-only open of an older version reads it as it is, with defaults for the version 3
+  // columns it lacks.
+  v3_columns_ = mode != Mode::kReadOnly || version >= 3 || (tables == 0 && app_id == 0);
   if (mode != Mode::kReadOnly) {
+    // A recorder that stopped without building its indexes (crash) left them missing.
+    BuildIndexes();
     Exec("PRAGMA journal_mode=WAL");
     Exec("PRAGMA synchronous=NORMAL");
     Exec("PRAGMA foreign_keys=ON");
@@ -258,6 +282,7 @@ void Cassette::Migrate(int from) {
   try {
     for (int v = from; v < kSchemaVersion; ++v) {
       if (v == 1) Exec("DROP INDEX IF EXISTS frames_by_offset");
+      if (v == 2) MigrateToVersion3();
     }
     Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     Exec("COMMIT");
@@ -265,6 +290,57 @@ void Cassette::Migrate(int from) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+void Cassette::MigrateToVersion3() {
+  // Columns are added only when missing, so a partly upgraded file is upgraded too.
+  auto has_column = [this](const char* column) {
+    sqlite3_stmt* st = nullptr;
+    bool found = false;
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('connections') WHERE name = ?", -1,
+                           &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+      found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+  };
+  const char* const kAdded[][2] = {{"request_head", "TEXT NOT NULL DEFAULT ''"},
+                                   {"response_head", "TEXT NOT NULL DEFAULT ''"},
+                                   {"response_body", "BLOB"},
+                                   {"extensions", "TEXT NOT NULL DEFAULT ''"}};
+  for (const auto& [name, type] : kAdded) {
+    if (!has_column(name)) {
+      Exec(std::string("ALTER TABLE connections ADD COLUMN ") + name + " " + type);
+    }
+  }
+  // The frames table is rebuilt from schema.sql's definition: its UNIQUE (connection_id, seq)
+  // becomes the index frames_by_seq, which a recorder can drop while it appends.
+  std::string ddl = kSchemaSql;
+  const std::string head = "CREATE TABLE frames (";
+  size_t begin = ddl.find(head);
+  size_t end = ddl.find("\n);", begin);
+  if (begin == std::string::npos || end == std::string::npos) {
+    throw Error("cassette schema has no frames table (wsreplay build error)");
+  }
+  Exec("CREATE TABLE frames_v3 (" + ddl.substr(begin + head.size(), end + 3 - begin - head.size()));
+  Exec(
+      "INSERT INTO frames_v3(id, connection_id, seq, offset_ns, direction, opcode, payload, "
+      "fragments, topic, event, join_ref, ref) SELECT id, connection_id, seq, offset_ns, "
+      "direction, opcode, payload, fragments, topic, event, join_ref, ref FROM frames;"
+      "DROP TABLE frames;"
+      "ALTER TABLE frames_v3 RENAME TO frames;");
+  BuildIndexes();
+}
+
+void Cassette::BuildIndexes() {
+  Exec(
+      "CREATE UNIQUE INDEX IF NOT EXISTS frames_by_seq ON frames (connection_id, seq);"
+      "CREATE INDEX IF NOT EXISTS frames_by_topic ON frames (topic, event);");
+}
+
+void Cassette::DropIndexes() {
+  Exec("DROP INDEX IF EXISTS frames_by_seq; DROP INDEX IF EXISTS frames_by_topic;");
 }
 
 // ---------------- reading ----------------
@@ -305,10 +381,11 @@ Session Cassette::ResolveSession(const std::optional<std::string>& name) {
 }
 
 std::vector<Connection> Cassette::Connections(int64_t session_id) {
-  sqlite3_stmt* s = Prepare(
-      "SELECT id, session_id, ordinal, path, query, request_headers, upstream_url, http_status, "
-      "response_headers, subprotocol, error, opened_ns, closed_ns, close_code, close_reason, "
-      "close_initiator FROM connections WHERE session_id = ? ORDER BY ordinal");
+  static const std::string sql = std::string("SELECT ") + kConnectionCols +
+                                 " FROM connections WHERE session_id = ? ORDER BY ordinal";
+  static const std::string sql_v2 = std::string("SELECT ") + kConnectionColsV2 +
+                                    " FROM connections WHERE session_id = ? ORDER BY ordinal";
+  sqlite3_stmt* s = Prepare(v3_columns_ ? sql.c_str() : sql_v2.c_str());
   sqlite3_bind_int64(s, 1, session_id);
   std::vector<Connection> out;
   while (sqlite3_step(s) == SQLITE_ROW) {
@@ -329,6 +406,10 @@ std::vector<Connection> Cassette::Connections(int64_t session_id) {
     if (auto v = ColOptInt(s, 13)) c.close_code = static_cast<int>(*v);
     c.close_reason = ColText(s, 14);
     c.close_initiator = ColText(s, 15);
+    c.request_head = ColText(s, 16);
+    c.response_head = ColText(s, 17);
+    c.response_body = ColOptBlob(s, 18);
+    c.extensions = ColText(s, 19);
     out.push_back(std::move(c));
   }
   return out;
@@ -341,6 +422,7 @@ std::string FilterWhere(const FrameFilter& f) {
   if (f.connection_id) w += " AND f.connection_id = :connection";
   if (f.topic) w += " AND f.topic = :topic";
   if (f.event) w += " AND f.event = :event";
+  if (!f.include_control) w += " AND f.opcode < 8";
   return w;
 }
 void BindFilter(sqlite3_stmt* s, const FrameFilter& f) {
@@ -360,7 +442,7 @@ void BindFilter(sqlite3_stmt* s, const FrameFilter& f) {
 }  // namespace
 
 FrameCursor Cassette::Frames(const FrameFilter& filter) {
-  std::string sql = std::string("SELECT ") + kFrameCols +
+  std::string sql = std::string("SELECT ") + FrameCols() +
                     " FROM frames f JOIN connections c ON c.id = f.connection_id" +
                     FilterWhere(filter) + " ORDER BY f.offset_ns, c.ordinal, f.seq";
   sqlite3_stmt* s = nullptr;
@@ -369,9 +451,13 @@ FrameCursor Cassette::Frames(const FrameFilter& filter) {
   return FrameCursor(s);
 }
 
-FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const std::string& condition) {
+const char* Cassette::FrameCols() const { return v3_columns_ ? kFrameCols : kFrameColsV2; }
+
+FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const std::string& condition,
+                                       bool include_control) {
   std::string sql =
-      std::string("SELECT ") + kFrameCols + " FROM frames f WHERE f.connection_id = ?1" +
+      std::string("SELECT ") + FrameCols() + " FROM frames f WHERE f.connection_id = ?1" +
+      (include_control ? "" : " AND f.opcode < 8") +
       (condition.empty() ? std::string() : " AND (" + condition + ")") + " ORDER BY f.seq";
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("querying frames");
@@ -443,6 +529,15 @@ void BindConnection(sqlite3_stmt* s, const Connection& c) {
   BindOptInt(s, 13, c.close_code ? std::optional<int64_t>(*c.close_code) : std::nullopt);
   BindText(s, 14, c.close_reason);
   BindText(s, 15, c.close_initiator);
+  BindText(s, 16, c.request_head);
+  BindText(s, 17, c.response_head);
+  if (c.response_body) {
+    sqlite3_bind_blob(s, 18, c.response_body->data(), static_cast<int>(c.response_body->size()),
+                      SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(s, 18);
+  }
+  BindText(s, 19, c.extensions);
 }
 }  // namespace
 
@@ -450,7 +545,8 @@ int64_t Cassette::InsertConnection(const Connection& c) {
   sqlite3_stmt* s = Prepare(
       "INSERT INTO connections(session_id, ordinal, path, query, request_headers, upstream_url, "
       "http_status, response_headers, subprotocol, error, opened_ns, closed_ns, close_code, "
-      "close_reason, close_initiator) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "close_reason, close_initiator, request_head, response_head, response_body, extensions) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   BindConnection(s, c);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting a connection");
   return sqlite3_last_insert_rowid(db_);
@@ -460,16 +556,17 @@ void Cassette::UpdateConnection(const Connection& c) {
   sqlite3_stmt* s = Prepare(
       "UPDATE connections SET session_id=?, ordinal=?, path=?, query=?, request_headers=?, "
       "upstream_url=?, http_status=?, response_headers=?, subprotocol=?, error=?, opened_ns=?, "
-      "closed_ns=?, close_code=?, close_reason=?, close_initiator=? WHERE id=?");
+      "closed_ns=?, close_code=?, close_reason=?, close_initiator=?, request_head=?, "
+      "response_head=?, response_body=?, extensions=? WHERE id=?");
   BindConnection(s, c);
-  sqlite3_bind_int64(s, 16, c.id);
+  sqlite3_bind_int64(s, 20, c.id);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("updating a connection");
 }
 
 int64_t Cassette::InsertFrame(const Frame& f) {
   sqlite3_stmt* s = Prepare(
       "INSERT INTO frames(connection_id, seq, offset_ns, direction, opcode, payload, fragments, "
-      "topic, event, join_ref, ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+      "topic, event, join_ref, ref, flags, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
   sqlite3_bind_int64(s, 1, f.connection_id);
   sqlite3_bind_int64(s, 2, f.seq);
   sqlite3_bind_int64(s, 3, f.offset_ns);
@@ -484,6 +581,11 @@ int64_t Cassette::InsertFrame(const Frame& f) {
   BindOptText(s, 9, f.event);
   BindOptText(s, 10, f.join_ref);
   BindOptText(s, 11, f.ref);
+  sqlite3_bind_int(s, 12, f.flags);
+  if (f.note.empty())
+    sqlite3_bind_null(s, 13);
+  else
+    sqlite3_bind_text(s, 13, f.note.data(), static_cast<int>(f.note.size()), SQLITE_STATIC);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting a frame");
   return sqlite3_last_insert_rowid(db_);
 }

@@ -44,6 +44,9 @@ struct FrameFilter {
   std::optional<int64_t> connection_id = std::nullopt;
   std::optional<std::string> topic = std::nullopt;
   std::optional<std::string> event = std::nullopt;
+  // Control frames (close, ping, pong: opcode >= 8) are left out unless this is set; the
+  // typed readers (replay, diff, lint) see only data frames.
+  bool include_control = false;
 };
 
 class Cassette {
@@ -72,8 +75,10 @@ class Cassette {
   FrameCursor Frames(const FrameFilter& filter);
   // Frames of one connection in seq order, restricted by `condition`: trusted SQL over the
   // frame columns aliased `f` (e.g. "f.direction = 's2c'"), written by wsreplay itself.
-  // Used by replay to stream one connection with a bounded window.
-  FrameCursor ConnectionFrames(int64_t connection_id, const std::string& condition);
+  // Used by replay to stream one connection with a bounded window. Control frames only when
+  // include_control.
+  FrameCursor ConnectionFrames(int64_t connection_id, const std::string& condition,
+                               bool include_control = false);
   int64_t CountFrames(const FrameFilter& filter);
 
   // --- writing (ReadWrite/Create only) ---
@@ -95,6 +100,10 @@ class Cassette {
   // inserted itself) and checkpoints run less often, so every index page is not copied back
   // for each small batch.
   void TuneForRecording();
+  // The secondary frame indexes (frames_by_seq, frames_by_topic): a recorder drops them while
+  // it appends and builds them when it stops; an open for writing builds missing ones.
+  void DropIndexes();
+  void BuildIndexes();
 
   // Runs sql (no results); throws wsr::Error with context on failure.
   void Exec(const std::string& sql);
@@ -103,11 +112,14 @@ class Cassette {
   Cassette(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   void CheckAndMigrate(Mode mode);
   void Migrate(int from_version);  // ReadWrite/Create only
+  void MigrateToVersion3();
+  const char* FrameCols() const;
   sqlite3_stmt* Prepare(const char* sql);
   [[noreturn]] void Fail(const std::string& what);
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  bool v3_columns_ = true;  // false: a read-only open of a version 1/2 file
   // Prepared statements keyed by the address of their SQL literal.
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
 };

@@ -10,7 +10,7 @@
 
 namespace wsr::cassette {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -21,8 +21,8 @@ const char* DirectionName(Direction d);  // "c2s" / "s2c"
 struct Session {
   int64_t id = 0;
   std::string name;
-  int64_t started_at_ns = 0;               // wall clock
-  std::optional<int64_t> duration_ns;      // NULL while recording
+  int64_t started_at_ns = 0;           // wall clock
+  std::optional<int64_t> duration_ns;  // NULL while recording
   std::string upstream;
   std::string source = "record";
   std::string tool_version;
@@ -45,7 +45,20 @@ struct Connection {
   std::optional<int> close_code;
   std::string close_reason;
   std::string close_initiator;  // "client" | "upstream" | "proxy" | ""
+  // Schema version 3: the handshake as relayed.
+  std::string request_head;   // the client's request head as received (request line through
+                              // the blank line), secrets redacted
+  std::string response_head;  // the response head the client got (the upstream's as received,
+                              // or the proxy's own 502/504), redacted
+  std::optional<std::string> response_body;  // body bytes of a refused upgrade (status != 101)
+  std::string extensions;  // the negotiated Sec-WebSocket-Extensions value, "" = none
 };
+
+// Frame::flags bits.
+inline constexpr int kFrameCompressed = 1;  // sent compressed (permessage-deflate); payload
+                                            // stored inflated
+inline constexpr int kFrameViolation = 2;   // the frame broke RFC 6455 (note says how); it was
+                                            // relayed anyway
 
 struct Frame {
   int64_t id = 0;
@@ -53,12 +66,17 @@ struct Frame {
   int64_t seq = 0;
   int64_t offset_ns = 0;
   Direction direction = Direction::kClientToServer;
-  int opcode = 1;                  // 1 text, 2 binary
-  std::string payload;             // bytes
-  std::vector<uint32_t> fragments; // sizes when the message came in >1 fragment
+  // 1 text, 2 binary, 8 close, 9 ping, 10 pong (any other only with kFrameViolation).
+  // A close's payload is the close payload as sent: 2-byte code + reason, unmasked.
+  int opcode = 1;
+  std::string payload;              // bytes (inflated when kFrameCompressed)
+  std::vector<uint32_t> fragments;  // sizes when the message came in >1 fragment
   std::optional<std::string> topic, event, join_ref, ref;
+  int flags = 0;     // kFrameCompressed | kFrameViolation
+  std::string note;  // violation text(s), "; "-separated, "" when none
 
   bool is_text() const { return opcode == 1; }
+  bool is_control() const { return opcode >= 8; }
   // Fills topic/event/join_ref/ref from the payload when it is a Phoenix v2 text frame.
   void FillPhoenixColumns();
 };

@@ -1,7 +1,7 @@
--- wsreplay cassette schema, version 2.
+-- wsreplay cassette schema, version 3.
 -- This file is the single source of truth: it is compiled into the binary and applied to
 -- new cassettes. See cassettes/README.md for what every column means.
--- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 2.
+-- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 3.
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -36,29 +36,41 @@ CREATE TABLE connections (
   closed_ns        INTEGER,                    -- offset of the close; NULL while open
   close_code       INTEGER,                    -- 1000..4999; 1006 = ended without a close frame
   close_reason     TEXT NOT NULL DEFAULT '',
-  close_initiator  TEXT NOT NULL DEFAULT '',   -- client | upstream | proxy
+  close_initiator  TEXT NOT NULL DEFAULT '',   -- first close frame's sender: client | upstream;
+                                               -- proxy = the proxy's own end; else whose TCP ended
+  -- Version 3: the handshake as relayed.
+  request_head     TEXT NOT NULL DEFAULT '',   -- client request head as received, redacted
+  response_head    TEXT NOT NULL DEFAULT '',   -- response head the client got, redacted
+  response_body    BLOB,                       -- body of a refused upgrade (status != 101)
+  extensions       TEXT NOT NULL DEFAULT '',   -- negotiated Sec-WebSocket-Extensions
   UNIQUE (session_id, ordinal)
 );
 
--- Every WebSocket message, whole (fragments reassembled; their sizes kept).
+-- Every WebSocket message, whole (fragments reassembled; their sizes kept), and every control
+-- frame (close, ping, pong).
 CREATE TABLE frames (
   id            INTEGER PRIMARY KEY,
   connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
   seq           INTEGER NOT NULL,             -- 0, 1, ... per connection, both directions
   offset_ns     INTEGER NOT NULL,             -- from session start (monotonic clock)
   direction     TEXT NOT NULL CHECK (direction IN ('c2s', 's2c')),
-  opcode        INTEGER NOT NULL,             -- 1 text, 2 binary
-  payload       BLOB NOT NULL,
+  opcode        INTEGER NOT NULL,             -- 1 text, 2 binary, 8 close, 9 ping, 10 pong
+  payload       BLOB NOT NULL,                -- inflated when sent compressed
   fragments     TEXT,                         -- JSON [size, ...] when sent in >1 fragment
   -- Phoenix v2 columns, set when the payload is a [join_ref, ref, topic, event, payload] array.
   topic         TEXT,
   event         TEXT,
   join_ref      TEXT,                         -- the ref's text ("1" and 1 both give 1); NULL for null
   ref           TEXT,
-  UNIQUE (connection_id, seq)
+  flags         INTEGER NOT NULL DEFAULT 0,   -- 1 = sent compressed, 2 = RFC 6455 violation
+  note          TEXT                          -- violation text(s), "; "-separated
 );
 
--- A connection's frames in order come from UNIQUE (connection_id, seq): seq order is offset
--- order within a connection. (Version 1 also had frames_by_offset (connection_id, offset_ns);
--- it only slowed the recorder down and is dropped when a version 1 cassette is migrated.)
+-- Secondary indexes. A recorder drops them while it appends and builds them when it stops
+-- (and Cassette::Open for writing builds any that are missing, e.g. after a crash); readers
+-- work without them. frames_by_seq is unique: a connection's frames in seq order (seq order is
+-- offset order within a connection). (Version 1 also had frames_by_offset; versions 1 and 2
+-- had UNIQUE (connection_id, seq) inside the table, which a migration to 3 turns into
+-- frames_by_seq.)
+CREATE UNIQUE INDEX frames_by_seq ON frames (connection_id, seq);
 CREATE INDEX frames_by_topic ON frames (topic, event);

@@ -1,13 +1,38 @@
 #include "cassettes/writer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "cassettes/cassette.h"
 #include "common/error.h"
 #include "common/log.h"
 
 namespace wsr::cassette {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Rows taken off the queue per lock hold; the clock is read once per chunk.
+constexpr size_t kChunkItems = 256;
+// Dropping the secondary indexes while recording pays off only when rebuilding them at the
+// end is cheap: on a cassette that already holds many frames, they stay.
+constexpr int64_t kDropIndexesBelowFrames = 1'000'000;
+
+int64_t MaxFrameId(Cassette* db) {
+  sqlite3_stmt* s = nullptr;
+  int64_t n = 0;
+  if (sqlite3_prepare_v2(db->db(), "SELECT max(id) FROM frames", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    n = sqlite3_column_int64(s, 0);
+  }
+  sqlite3_finalize(s);
+  return n;
+}
+
+}  // namespace
 
 CassetteWriter::CassetteWriter(const std::string& path, Session session, Options options)
     : path_(path), options_(options) {
@@ -22,33 +47,56 @@ CassetteWriter::CassetteWriter(const std::string& path, Session session, Options
 
 CassetteWriter::~CassetteWriter() { Stop(-1); }
 
-void CassetteWriter::Push(Item item, size_t bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (stopping_) return;
-  has_room_.wait(lock, [&] {
-    return queued_bytes_ < options_.max_queue_bytes || stopping_ || failed_.load();
-  });
-  queued_bytes_ += bytes;
+bool CassetteWriter::AboveHigh() const {
+  return queued_bytes_ > options_.max_queue_bytes || queued_items_ > options_.max_queue_items;
+}
+
+bool CassetteWriter::BelowLow() const {
+  return queued_bytes_ < options_.max_queue_bytes / 2 &&
+         queued_items_ < options_.max_queue_items / 2;
+}
+
+bool CassetteWriter::Push(Item item) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // After a failure or Stop() rows are dropped: the relay goes on, unrecorded.
+  if (stopping_ || failed_.load()) return true;
+  queued_bytes_ += item.bytes;
+  queued_items_ += 1;
   queue_.push_back(std::move(item));
   // The writer wakes on its own every flush interval; waking it for every row would turn a
   // busy relay into one tiny transaction per frame. Only a filling queue hurries it.
-  if (queued_bytes_ >= WakeBytes()) has_work_.notify_one();
+  if (queued_bytes_ >= std::min(options_.wake_bytes, options_.max_queue_bytes / 2) ||
+      queued_items_ >= options_.max_queue_items / 2) {
+    has_work_.notify_one();
+  }
+  if (!AboveHigh()) return true;
+  paused_ = true;
+  over_high_.store(true, std::memory_order_relaxed);
+  return false;
 }
 
 void CassetteWriter::OpenConnection(Connection c) {
   c.session_id = session_id_;
-  size_t n = 256 + c.path.size() + c.query.size();
-  Push(OpenConn{std::move(c)}, n);
+  size_t n = 256 + c.path.size() + c.query.size() + c.request_head.size() + c.response_head.size() +
+             (c.response_body ? c.response_body->size() : 0);
+  Push(Item{OpenConn{std::move(c)}, n});
 }
 
 void CassetteWriter::UpdateConnection(Connection c) {
   c.session_id = session_id_;
-  Push(UpdateConn{std::move(c)}, 256);
+  size_t n = 256 + c.request_head.size() + c.response_head.size() +
+             (c.response_body ? c.response_body->size() : 0);
+  Push(Item{UpdateConn{std::move(c)}, n});
 }
 
-void CassetteWriter::AddFrame(Frame f) {
-  size_t n = 64 + f.payload.size();
-  Push(std::move(f), n);
+bool CassetteWriter::AddFrame(Frame f) {
+  size_t n = 64 + f.payload.size() + f.note.size();
+  return Push(Item{std::move(f), n});
+}
+
+void CassetteWriter::SetDrainedCallback(std::function<void()> cb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  drained_ = std::move(cb);
 }
 
 std::string CassetteWriter::error() const {
@@ -69,11 +117,26 @@ bool CassetteWriter::Stop(int64_t duration_ns) {
       stopping_ = true;
       final_duration_ns_ = duration_ns;
       has_work_.notify_all();
-      has_room_.notify_all();
     }
   }
   if (thread_.joinable()) thread_.join();
   return !failed_.load();
+}
+
+void CassetteWriter::Fail(const std::string& what) {
+  log::Error("writing the cassette failed: " + what);
+  std::function<void()> cb;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = what;
+    failed_ = true;
+    queue_.clear();
+    queued_bytes_ = queued_items_ = 0;
+    over_high_.store(false, std::memory_order_relaxed);
+    if (paused_) cb = drained_;  // let a paused relay go on, unrecorded
+    paused_ = false;
+  }
+  if (cb) cb();
 }
 
 void CassetteWriter::Run() {
@@ -81,39 +144,58 @@ void CassetteWriter::Run() {
   try {
     db = Cassette::Open(path_, Cassette::Mode::kReadWrite);
     db->TuneForRecording();
+    if (MaxFrameId(db.get()) < kDropIndexesBelowFrames) db->DropIndexes();
   } catch (const std::exception& e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    error_ = e.what();
-    failed_ = true;
-    has_room_.notify_all();
+    Fail(e.what());
     return;
   }
   std::unordered_map<int, int64_t> conn_ids;  // ordinal -> row id
-  std::vector<Item> batch;
+  std::vector<Item> chunk;
+  chunk.reserve(kChunkItems);
   const auto interval = std::chrono::nanoseconds(options_.flush_interval_ns);
   for (;;) {
     bool last;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      has_work_.wait_for(lock, interval, [&] { return stopping_ || queued_bytes_ >= WakeBytes(); });
-      batch.swap(queue_);
-      queued_bytes_ = 0;
-      last = stopping_;
-      has_room_.notify_all();
+      // A backlog is written at once; otherwise wait for the interval or a filling queue.
+      if (queue_.empty() && !stopping_) {
+        has_work_.wait_for(lock, interval, [&] {
+          return stopping_ ||
+                 queued_bytes_ >= std::min(options_.wake_bytes, options_.max_queue_bytes / 2) ||
+                 queued_items_ >= options_.max_queue_items / 2;
+        });
+      }
+      last = stopping_ && queue_.empty();
+      if (queue_.empty() || failed_.load()) {
+        if (last || failed_.load()) break;
+        continue;
+      }
     }
-    if (!batch.empty() && !failed_.load()) {
-      uint64_t frames = 0, bytes = 0;
-      try {
-        db->Begin();
-        for (auto& item : batch) {
-          if (auto* o = std::get_if<OpenConn>(&item)) {
+    // One transaction: chunks until the queue is empty or the interval has passed.
+    uint64_t frames = 0, bytes = 0, items = 0, item_bytes = 0;
+    const auto began = SteadyClock::now();
+    try {
+      db->Begin();
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          while (!queue_.empty() && chunk.size() < kChunkItems) {
+            chunk.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+          }
+        }
+        if (chunk.empty()) break;
+        for (auto& item : chunk) {
+          ++items;
+          item_bytes += item.bytes;
+          if (auto* o = std::get_if<OpenConn>(&item.row)) {
             conn_ids[o->row.ordinal] = db->InsertConnection(o->row);
-          } else if (auto* u = std::get_if<UpdateConn>(&item)) {
+          } else if (auto* u = std::get_if<UpdateConn>(&item.row)) {
             auto it = conn_ids.find(u->row.ordinal);
             if (it == conn_ids.end()) continue;
             u->row.id = it->second;
             db->UpdateConnection(u->row);
-          } else if (auto* f = std::get_if<Frame>(&item)) {
+          } else if (auto* f = std::get_if<Frame>(&item.row)) {
             auto it = conn_ids.find(static_cast<int>(f->connection_id));
             if (it == conn_ids.end()) continue;
             f->connection_id = it->second;
@@ -123,34 +205,42 @@ void CassetteWriter::Run() {
             bytes += f->payload.size();
           }
         }
-        db->Commit();
-        std::lock_guard<std::mutex> lock(mu_);
-        stats_.frames_written += frames;
-        stats_.bytes_written += bytes;
-        stats_.transactions += 1;
-      } catch (const std::exception& e) {
-        try {
-          db->Rollback();
-        } catch (...) {
-        }
-        log::Error(std::string("writing the cassette failed: ") + e.what());
-        std::lock_guard<std::mutex> lock(mu_);
-        error_ = e.what();
-        failed_ = true;
-        has_room_.notify_all();
+        chunk.clear();
+        if (SteadyClock::now() - began >= interval) break;
+      }
+      db->Commit();
+    } catch (const std::exception& e) {
+      chunk.clear();
+      try {
+        db->Rollback();
+      } catch (...) {
+      }
+      Fail(e.what());
+      break;
+    }
+    std::function<void()> cb;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.frames_written += frames;
+      stats_.bytes_written += bytes;
+      stats_.transactions += 1;
+      queued_bytes_ -= item_bytes;
+      queued_items_ -= items;
+      if (!AboveHigh()) over_high_.store(false, std::memory_order_relaxed);
+      if (paused_ && BelowLow()) {
+        paused_ = false;
+        cb = drained_;
       }
     }
-    batch.clear();
-    if (last) break;
+    if (cb) cb();
   }
   if (!failed_.load()) {
     try {
       if (final_duration_ns_ >= 0) db->FinishSession(session_id_, final_duration_ns_);
+      db->BuildIndexes();
       db->Seal();
     } catch (const std::exception& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      error_ = e.what();
-      failed_ = true;
+      Fail(e.what());
     }
   }
 }

@@ -1,11 +1,24 @@
 // CassetteWriter: records one session into a cassette from a single writer thread.
 //
-// The event loop calls OpenConnection/UpdateConnection/AddFrame; they only move the row into
-// a bounded in-memory queue (no disk I/O). The writer thread commits the queue in batched
-// transactions at least every `flush_interval` (20 ms by default), so a SIGKILL loses at
-// most that much and a frame is never half-written. When the queue holds more than
-// `max_queue_bytes`, the enqueuing call blocks until the writer catches up: the disk then
-// slows the relay rather than memory growing without bound.
+// Threads: the relay's event loop calls OpenConnection/UpdateConnection/AddFrame; they never
+// block (beyond a short mutex hold) and do no disk I/O: the row is appended to an in-memory
+// queue. The writer thread takes the queue in chunks and commits them in transactions; a
+// transaction is committed as soon as 20 ms (`flush_interval_ns`) have passed since it began,
+// even when a backlog remains, and the writer wakes at least every 20 ms, so with a producer
+// that honours backpressure no row stays uncommitted for more than ~50 ms.
+//
+// Backpressure: AddFrame returns false once the queue is above its high mark (more than
+// `max_queue_bytes` or `max_queue_items` uncommitted): the row IS queued anyway, and the
+// caller should pause reading its peers. After such a false, the callback set with
+// SetDrainedCallback runs once on the writer thread when the queue drops below its low mark
+// (half of both limits). The callback must be cheap and must not call back into the writer
+// (e.g. lws_cancel_service). The queue is not bounded by the writer itself: a caller that
+// ignores the false return makes memory grow.
+//
+// Durability: each transaction is one SQLite commit in WAL mode, synchronous=NORMAL: a
+// committed row survives a process crash (SIGKILL); a power cut can lose the commits made
+// since the last WAL sync (see README.md). While recording, the secondary frame indexes are
+// dropped (on a cassette with few frames) and rebuilt by Stop().
 //
 // Connections are identified by their ordinal (1, 2, ...), which the caller assigns; the
 // writer maps ordinals to row ids. Frames carry the ordinal in Frame::connection_id.
@@ -14,16 +27,15 @@
 // Thread-safety: all public methods may be called from any thread. Stop() is idempotent.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <variant>
-#include <vector>
 
 #include "cassettes/model.h"
 
@@ -32,10 +44,12 @@ namespace wsr::cassette {
 class CassetteWriter {
  public:
   struct Options {
-    size_t max_queue_bytes = 8u << 20;
+    size_t max_queue_bytes = 8u << 20;  // high mark, bytes (low mark: half)
     int64_t flush_interval_ns = 20'000'000;
     // The writer is woken early, before its interval ends, once this much is queued.
     size_t wake_bytes = 1u << 20;
+    // High mark, rows (low mark: half): bounds the backlog so it commits within ~20 ms.
+    size_t max_queue_items = 8192;
   };
   struct Stats {
     uint64_t frames_written = 0;
@@ -54,10 +68,15 @@ class CassetteWriter {
 
   void OpenConnection(Connection c);
   void UpdateConnection(Connection c);
-  void AddFrame(Frame f);
+  // Queues the frame; false when the queue is above its high mark (pause reading).
+  bool AddFrame(Frame f);
+  // Called on the writer thread when the queue drops below the low mark after an AddFrame
+  // returned false. Set it before the first AddFrame.
+  void SetDrainedCallback(std::function<void()> cb);
+  bool over_high_mark() const { return over_high_.load(std::memory_order_relaxed); }
 
-  // Drains everything, records the session duration, seals the file. Returns false when
-  // any write failed (error() says why).
+  // Drains everything, records the session duration, builds the indexes, seals the file.
+  // Returns false when any write failed (error() says why).
   bool Stop(int64_t duration_ns);
 
   bool failed() const { return failed_.load(); }
@@ -65,13 +84,22 @@ class CassetteWriter {
   Stats stats() const;
 
  private:
-  struct OpenConn { Connection row; };
-  struct UpdateConn { Connection row; };
-  using Item = std::variant<OpenConn, UpdateConn, Frame>;
+  struct OpenConn {
+    Connection row;
+  };
+  struct UpdateConn {
+    Connection row;
+  };
+  struct Item {
+    std::variant<OpenConn, UpdateConn, Frame> row;
+    size_t bytes = 0;
+  };
 
-  void Push(Item item, size_t bytes);
-  size_t WakeBytes() const { return std::min(options_.wake_bytes, options_.max_queue_bytes / 2); }
+  bool Push(Item item);
+  bool AboveHigh() const;  // REQUIRES: mu_ held
+  bool BelowLow() const;   // REQUIRES: mu_ held
   void Run();
+  void Fail(const std::string& what);
 
   std::string path_;
   Options options_;
@@ -79,12 +107,15 @@ class CassetteWriter {
 
   mutable std::mutex mu_;
   std::condition_variable has_work_;
-  std::condition_variable has_room_;
-  std::vector<Item> queue_;
-  size_t queued_bytes_ = 0;
+  std::deque<Item> queue_;
+  size_t queued_bytes_ = 0;  // of rows queued or being written, not yet committed
+  size_t queued_items_ = 0;
+  bool paused_ = false;  // an AddFrame returned false; the drained callback is owed
+  std::function<void()> drained_;
   bool stopping_ = false;
   int64_t final_duration_ns_ = -1;
 
+  std::atomic<bool> over_high_{false};
   std::atomic<bool> failed_{false};
   std::string error_;  // guarded by mu_
   Stats stats_;        // guarded by mu_

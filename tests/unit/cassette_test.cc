@@ -179,6 +179,209 @@ TEST(Cassette, Version1IsReadAndMigratedToTheCurrentSchema) {
   EXPECT_EQ(query_int(kHasOldIndex), 0);
 }
 
+// Schema version 3: the handshake heads, a refusal body, control frames and their marks are
+// stored and read back byte for byte; the typed frame readers leave control frames out.
+TEST(Cassette, Version3ColumnsRoundTripAndControlFramesAreOptIn) {
+  TempDir dir;
+  std::string path = dir.File("v3.cassette");
+  const std::string body("refused\0\xff", 9);
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
+    Session s;
+    s.name = "v3";
+    Connection conn;
+    conn.session_id = c->InsertSession(s);
+    conn.ordinal = 1;
+    conn.path = "/socket";
+    conn.request_head = "GET /socket HTTP/1.1\r\nHost: x\r\n\r\n";
+    conn.response_head = "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\n";
+    conn.response_body = body;
+    conn.extensions = "permessage-deflate; client_max_window_bits";
+    conn.http_status = 403;
+    int64_t cid = c->InsertConnection(conn);
+    Frame text = TextFrame(cid, 0, 10, Direction::kClientToServer, "hi");
+    text.flags = kFrameCompressed;
+    c->InsertFrame(text);
+    Frame ping;
+    ping.connection_id = cid;
+    ping.seq = 1;
+    ping.offset_ns = 20;
+    ping.direction = Direction::kServerToClient;
+    ping.opcode = 9;
+    ping.payload = "p";
+    c->InsertFrame(ping);
+    Frame close;
+    close.connection_id = cid;
+    close.seq = 2;
+    close.offset_ns = 30;
+    close.opcode = 8;
+    close.payload = std::string(
+        "\x03\xe8"
+        "bye",
+        5);
+    close.flags = kFrameViolation;
+    close.note = "RSV1 set on a control frame; masked by the server";
+    c->InsertFrame(close);
+    conn.id = cid;
+    conn.response_body.reset();
+    conn.extensions = "";
+    c->UpdateConnection(conn);
+    conn.response_body = body;
+    conn.extensions = "permessage-deflate; client_max_window_bits";
+    c->UpdateConnection(conn);
+  }
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto sess = c->ResolveSession(std::nullopt);
+  auto conns = c->Connections(sess.id);
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].request_head, "GET /socket HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(conns[0].response_head, "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\n");
+  EXPECT_EQ(conns[0].response_body, body);
+  EXPECT_EQ(conns[0].extensions, "permessage-deflate; client_max_window_bits");
+
+  EXPECT_EQ(c->CountFrames({}), 1) << "control frames are left out by default";
+  EXPECT_EQ(c->CountFrames({.include_control = true}), 3);
+  std::vector<Frame> all;
+  Frame f;
+  for (auto cur = c->Frames({.include_control = true}); cur.Next(&f);) all.push_back(f);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].flags, kFrameCompressed);
+  EXPECT_EQ(all[0].note, "");
+  EXPECT_TRUE(all[1].is_control());
+  EXPECT_EQ(all[1].opcode, 9);
+  EXPECT_EQ(all[2].opcode, 8);
+  EXPECT_EQ(all[2].payload, std::string("\x03\xe8"
+                                        "bye",
+                                        5));
+  EXPECT_EQ(all[2].flags, kFrameViolation);
+  EXPECT_EQ(all[2].note, "RSV1 set on a control frame; masked by the server");
+
+  int n = 0;
+  for (auto cur = c->ConnectionFrames(conns[0].id, ""); cur.Next(&f);) ++n;
+  EXPECT_EQ(n, 1) << "replay's reader sees data frames only";
+  n = 0;
+  for (auto cur = c->ConnectionFrames(conns[0].id, "", true); cur.Next(&f);) ++n;
+  EXPECT_EQ(n, 3);
+}
+
+// A version 2 cassette (UNIQUE (connection_id, seq) inside the frames table, no version 3
+// columns) is read as it is with defaults, and migrated in place when opened for writing.
+TEST(Cassette, Version2IsReadWithDefaultsAndMigratedToVersion3) {
+  TempDir dir;
+  std::string path = dir.File("v2.cassette");
+  {
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v2 = R"SQL(
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE sessions (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+        started_at_ns INTEGER NOT NULL, duration_ns INTEGER, upstream TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'record', tool_version TEXT NOT NULL DEFAULT '');
+      CREATE TABLE connections (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL
+        REFERENCES sessions(id) ON DELETE CASCADE, ordinal INTEGER NOT NULL, path TEXT NOT NULL,
+        query TEXT NOT NULL DEFAULT '', request_headers TEXT NOT NULL DEFAULT '[]',
+        upstream_url TEXT NOT NULL DEFAULT '', http_status INTEGER,
+        response_headers TEXT NOT NULL DEFAULT '[]', subprotocol TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '', opened_ns INTEGER NOT NULL, closed_ns INTEGER,
+        close_code INTEGER, close_reason TEXT NOT NULL DEFAULT '',
+        close_initiator TEXT NOT NULL DEFAULT '', UNIQUE (session_id, ordinal));
+      CREATE TABLE frames (id INTEGER PRIMARY KEY, connection_id INTEGER NOT NULL
+        REFERENCES connections(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+        offset_ns INTEGER NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('c2s', 's2c')),
+        opcode INTEGER NOT NULL, payload BLOB NOT NULL, fragments TEXT, topic TEXT, event TEXT,
+        join_ref TEXT, ref TEXT, UNIQUE (connection_id, seq));
+      CREATE INDEX frames_by_topic ON frames (topic, event);
+      PRAGMA application_id = 1465078352;
+      PRAGMA user_version = 2;
+      INSERT INTO sessions(id, name, started_at_ns) VALUES (1, 'old', 0);
+      INSERT INTO connections(id, session_id, ordinal, path, opened_ns, http_status)
+        VALUES (7, 1, 1, '/s', 0, 101);
+      INSERT INTO frames(id, connection_id, seq, offset_ns, direction, opcode, payload, topic)
+        VALUES (3, 7, 0, 5, 'c2s', 1, 'hello', 't');
+    )SQL";
+    ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto read_all = [&](Cassette::Mode mode) {
+    auto c = Cassette::Open(path, mode);
+    auto conns = c->Connections(1);
+    EXPECT_EQ(conns.size(), 1u);
+    if (!conns.empty()) {
+      EXPECT_EQ(conns[0].request_head, "");
+      EXPECT_FALSE(conns[0].response_body);
+    }
+    Frame f;
+    auto cur = c->Frames({.include_control = true});
+    EXPECT_TRUE(cur.Next(&f));
+    EXPECT_EQ(f.id, 3);
+    EXPECT_EQ(f.payload, "hello");
+    EXPECT_EQ(f.flags, 0);
+    EXPECT_EQ(f.note, "");
+    EXPECT_FALSE(cur.Next(&f));
+  };
+  auto user_version = [&] {
+    sqlite3* db;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+  };
+  read_all(Cassette::Mode::kReadOnly);
+  EXPECT_EQ(user_version(), 2) << "a read-only open must not change the file";
+  read_all(Cassette::Mode::kReadWrite);
+  EXPECT_EQ(user_version(), 3);
+  {  // the migrated file takes the new columns, and keeps (connection_id, seq) unique
+    auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+    Frame f = TextFrame(7, 1, 6, Direction::kServerToClient, "x");
+    f.flags = kFrameViolation;
+    f.note = "bad";
+    c->InsertFrame(f);
+    EXPECT_THROW(c->InsertFrame(f), Error);
+    Connection conn = c->Connections(1).at(0);
+    conn.response_body = "no";
+    c->UpdateConnection(conn);
+  }
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  EXPECT_EQ(c->Connections(1).at(0).response_body, "no");
+  Frame f;
+  auto cur = c->Frames({});
+  ASSERT_TRUE(cur.Next(&f));
+  ASSERT_TRUE(cur.Next(&f));
+  EXPECT_EQ(f.note, "bad");
+}
+
+// A recorder that crashed left its indexes dropped: readers work, and the next open for
+// writing builds them.
+TEST(Cassette, MissingIndexesAreBuiltWhenOpenedForWriting) {
+  TempDir dir;
+  std::string path = dir.File("c.cassette");
+  auto count_indexes = [&] {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(c->db(),
+                       "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
+                       "('frames_by_seq', 'frames_by_topic')",
+                       -1, &st, nullptr);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+  };
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
+    c->DropIndexes();
+  }
+  EXPECT_EQ(count_indexes(), 0);
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+    EXPECT_TRUE(c->Sessions().empty());
+  }
+  { Cassette::Open(path, Cassette::Mode::kReadWrite); }
+  EXPECT_EQ(count_indexes(), 2);
+}
+
 TEST(Cassette, ReadOnlyOpenDoesNotCreate) {
   TempDir dir;
   EXPECT_THROW(Cassette::Open(dir.File("x.cassette"), Cassette::Mode::kReadOnly), Error);

@@ -56,6 +56,55 @@ TEST(CassetteWriter, WritesEverythingQueuedBeforeStop) {
   EXPECT_TRUE(testing::ReadFile(path + "-wal").empty());
 }
 
+TEST(CassetteWriter, PassesHandshakeHeadsAndControlFramesThrough) {
+  TempDir dir;
+  std::string path = dir.File("w.cassette");
+  Session s;
+  s.name = "run";
+  CassetteWriter w(path, s);
+  Connection c;
+  c.ordinal = 1;
+  c.path = "/p";
+  c.request_head = "GET /p HTTP/1.1\r\n\r\n";
+  c.response_head = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  c.extensions = "permessage-deflate";
+  w.OpenConnection(c);
+  Frame text;
+  text.connection_id = 1;
+  text.payload = "inflated";
+  text.flags = kFrameCompressed;
+  EXPECT_TRUE(w.AddFrame(text));
+  Frame close;
+  close.connection_id = 1;
+  close.seq = 1;
+  close.opcode = 8;
+  close.direction = Direction::kServerToClient;
+  close.payload = std::string("\x03\xe9", 2);
+  close.flags = kFrameViolation;
+  close.note = "close frame with 1 payload byte";
+  EXPECT_TRUE(w.AddFrame(close));
+  c.close_code = 1001;
+  c.close_initiator = "upstream";
+  w.UpdateConnection(c);
+  ASSERT_TRUE(w.Stop(10)) << w.error();
+
+  auto db = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto conns = db->Connections(db->ResolveSession(std::nullopt).id);
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].request_head, "GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(conns[0].response_head, "HTTP/1.1 101 Switching Protocols\r\n\r\n");
+  EXPECT_EQ(conns[0].extensions, "permessage-deflate");
+  EXPECT_EQ(conns[0].close_initiator, "upstream");
+  std::vector<Frame> frames;
+  Frame f;
+  for (auto cur = db->Frames({.include_control = true}); cur.Next(&f);) frames.push_back(f);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].flags, kFrameCompressed);
+  EXPECT_EQ(frames[1].opcode, 8);
+  EXPECT_EQ(frames[1].payload, std::string("\x03\xe9", 2));
+  EXPECT_EQ(frames[1].note, "close frame with 1 payload byte");
+}
+
 TEST(CassetteWriter, RefusesTakenSessionName) {
   TempDir dir;
   Session s;
