@@ -16,7 +16,9 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 // Rows taken off the queue per lock hold; the clock is read once per chunk.
-constexpr size_t kChunkItems = 256;
+constexpr size_t kChunkItems = 64;
+// The adaptive row high mark never goes below this.
+constexpr size_t kMinHighItems = 256;
 // Dropping the secondary indexes while recording pays off only when rebuilding them at the
 // end is cheap: on a cassette that already holds many frames, they stay.
 constexpr int64_t kDropIndexesBelowFrames = 1'000'000;
@@ -35,7 +37,7 @@ int64_t MaxFrameId(Cassette* db) {
 }  // namespace
 
 CassetteWriter::CassetteWriter(const std::string& path, Session session, Options options)
-    : path_(path), options_(options) {
+    : path_(path), options_(options), high_items_(options.max_queue_items) {
   // Open once here to report errors synchronously, then hand the path to the thread, which
   // opens its own handle (SQLite handles stay on the thread that uses them).
   {
@@ -48,12 +50,11 @@ CassetteWriter::CassetteWriter(const std::string& path, Session session, Options
 CassetteWriter::~CassetteWriter() { Stop(-1); }
 
 bool CassetteWriter::AboveHigh() const {
-  return queued_bytes_ > options_.max_queue_bytes || queued_items_ > options_.max_queue_items;
+  return queued_bytes_ > options_.max_queue_bytes || queued_items_ > high_items_;
 }
 
 bool CassetteWriter::BelowLow() const {
-  return queued_bytes_ < options_.max_queue_bytes / 2 &&
-         queued_items_ < options_.max_queue_items / 2;
+  return queued_bytes_ < options_.max_queue_bytes / 2 && queued_items_ < high_items_ / 2;
 }
 
 bool CassetteWriter::Push(Item item) {
@@ -62,11 +63,15 @@ bool CassetteWriter::Push(Item item) {
   if (stopping_ || failed_.load()) return true;
   queued_bytes_ += item.bytes;
   queued_items_ += 1;
+  if (queue_.empty()) {  // the writer sleeps until a row comes; the clock starts now
+    first_queued_ = std::chrono::steady_clock::now();
+    has_work_.notify_one();
+  }
   queue_.push_back(std::move(item));
   // The writer wakes on its own every flush interval; waking it for every row would turn a
   // busy relay into one tiny transaction per frame. Only a filling queue hurries it.
   if (queued_bytes_ >= std::min(options_.wake_bytes, options_.max_queue_bytes / 2) ||
-      queued_items_ >= options_.max_queue_items / 2) {
+      queued_items_ >= high_items_ / 2) {
     has_work_.notify_one();
   }
   if (!AboveHigh()) return true;
@@ -157,14 +162,15 @@ void CassetteWriter::Run() {
     bool last;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // A backlog is written at once; otherwise wait for the interval or a filling queue.
-      if (queue_.empty() && !stopping_) {
-        has_work_.wait_for(lock, interval, [&] {
-          return stopping_ ||
-                 queued_bytes_ >= std::min(options_.wake_bytes, options_.max_queue_bytes / 2) ||
-                 queued_items_ >= options_.max_queue_items / 2;
-        });
-      }
+      // Sleep until a row comes; then gather rows for half an interval from the first one
+      // (or until the queue fills), so a row waits at most that long before its transaction
+      // begins. A backlog is written at once.
+      has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      has_work_.wait_until(lock, first_queued_ + interval / 2, [&] {
+        return stopping_ ||
+               queued_bytes_ >= std::min(options_.wake_bytes, options_.max_queue_bytes / 2) ||
+               queued_items_ >= high_items_ / 2;
+      });
       last = stopping_ && queue_.empty();
       if (queue_.empty() || failed_.load()) {
         if (last || failed_.load()) break;
@@ -226,6 +232,15 @@ void CassetteWriter::Run() {
       stats_.transactions += 1;
       queued_bytes_ -= item_bytes;
       queued_items_ -= items;
+      // The row high mark follows what the writer commits in one interval, so a backlog the
+      // producer is allowed to build is committed within about two intervals.
+      auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - began);
+      if (items >= kMinHighItems && took > interval / 2) {
+        double per_interval = static_cast<double>(items) * interval.count() /
+                              static_cast<double>(std::max<int64_t>(took.count(), 1));
+        high_items_ =
+            std::clamp(static_cast<size_t>(per_interval), kMinHighItems, options_.max_queue_items);
+      }
       if (!AboveHigh()) over_high_.store(false, std::memory_order_relaxed);
       if (paused_ && BelowLow()) {
         paused_ = false;

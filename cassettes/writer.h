@@ -4,14 +4,15 @@
 // block (beyond a short mutex hold) and do no disk I/O: the row is appended to an in-memory
 // queue. The writer thread takes the queue in chunks and commits them in transactions; a
 // transaction is committed as soon as 20 ms (`flush_interval_ns`) have passed since it began,
-// even when a backlog remains, and the writer wakes at least every 20 ms, so with a producer
-// that honours backpressure no row stays uncommitted for more than ~50 ms.
+// even when a backlog remains, and begins at most 10 ms after a row came into an empty queue;
+// with a producer that honours backpressure no row stays uncommitted for more than ~50 ms
+// (given the CPU: the row high mark adapts to the measured commit rate).
 //
 // Backpressure: AddFrame returns false once the queue is above its high mark (more than
-// `max_queue_bytes` or `max_queue_items` uncommitted): the row IS queued anyway, and the
-// caller should pause reading its peers. After such a false, the callback set with
-// SetDrainedCallback runs once on the writer thread when the queue drops below its low mark
-// (half of both limits). The callback must be cheap and must not call back into the writer
+// `max_queue_bytes`, or more rows than the writer commits in one interval, uncommitted): the row IS
+// queued anyway, and the caller should pause reading its peers. After such a false, the callback
+// set with SetDrainedCallback runs once on the writer thread when the queue drops below its low
+// mark (half of both limits). The callback must be cheap and must not call back into the writer
 // (e.g. lws_cancel_service). The queue is not bounded by the writer itself: a caller that
 // ignores the false return makes memory grow.
 //
@@ -28,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -48,7 +50,8 @@ class CassetteWriter {
     int64_t flush_interval_ns = 20'000'000;
     // The writer is woken early, before its interval ends, once this much is queued.
     size_t wake_bytes = 1u << 20;
-    // High mark, rows (low mark: half): bounds the backlog so it commits within ~20 ms.
+    // High mark, rows (low mark: half): bounds the backlog so it commits within ~20 ms. The
+    // writer lowers it to what it measured it commits in one interval (never below 256).
     size_t max_queue_items = 8192;
   };
   struct Stats {
@@ -110,6 +113,10 @@ class CassetteWriter {
   std::deque<Item> queue_;
   size_t queued_bytes_ = 0;  // of rows queued or being written, not yet committed
   size_t queued_items_ = 0;
+  size_t high_items_ = 0;
+  std::chrono::steady_clock::time_point
+      first_queued_;     // when the queue last became non-empty  // adaptive row high mark, <=
+                         // options_.max_queue_items
   bool paused_ = false;  // an AddFrame returned false; the drained callback is owed
   std::function<void()> drained_;
   bool stopping_ = false;

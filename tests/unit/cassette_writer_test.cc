@@ -2,7 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "cassettes/cassette.h"
 #include "common/error.h"
@@ -103,6 +111,87 @@ TEST(CassetteWriter, PassesHandshakeHeadsAndControlFramesThrough) {
   EXPECT_EQ(frames[1].opcode, 8);
   EXPECT_EQ(frames[1].payload, std::string("\x03\xe9", 2));
   EXPECT_EQ(frames[1].note, "close frame with 1 payload byte");
+}
+
+// A producer that honours backpressure (pauses on false until the drained callback) and
+// feeds faster than the writer commits: every row older than 50 ms is committed, as a second,
+// read-only Cassette sees while the writer runs.
+TEST(CassetteWriter, RowsOlderThan50MsAreCommittedUnderBacklog) {
+  using Clock = std::chrono::steady_clock;
+  // A wall-clock bound needs the CPU: on a machine whose run queue is several times its core
+  // count, the writer thread itself is not scheduled for tens of milliseconds.
+  double load = 0;
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (getloadavg(&load, 1) == 1 && load > 2.0 * cores) {
+    GTEST_SKIP() << "machine overloaded (load " << load << " on " << cores
+                 << " cores): the 50 ms bound cannot be checked here";
+  }
+  TempDir dir;
+  std::string path = dir.File("w.cassette");
+  Session s;
+  s.name = "run";
+  CassetteWriter w(path, s, {.max_queue_bytes = 1 << 20, .max_queue_items = 4096});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool drained = false;
+  int pauses = 0;
+  w.SetDrainedCallback([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    drained = true;
+    cv.notify_one();
+  });
+  Connection c;
+  c.ordinal = 1;
+  c.path = "/p";
+  w.OpenConnection(c);
+  std::vector<Clock::time_point> queued_at;  // per frame, in order
+  std::mutex times_mu;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    const auto end = Clock::now() + std::chrono::milliseconds(1500);
+    for (int64_t i = 0; Clock::now() < end; ++i) {
+      Frame f;
+      f.connection_id = 1;
+      f.seq = i;
+      f.offset_ns = i;
+      f.payload = R"(["1",null,"room:1","msg",{"i":)" + std::to_string(i) + "}]";
+      {
+        std::lock_guard<std::mutex> lock(times_mu);
+        queued_at.push_back(Clock::now());
+      }
+      if (!w.AddFrame(std::move(f))) {
+        EXPECT_TRUE(w.over_high_mark());
+        ++pauses;
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return drained; });
+        drained = false;
+      }
+    }
+    done = true;
+  });
+  auto reader = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  int samples = 0;
+  int64_t worst_missing = 0;
+  while (!done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(7));
+    const auto now = Clock::now();
+    int64_t committed = reader->CountFrames({});
+    int64_t due = 0;  // frames queued more than 50 ms before the query began
+    {
+      std::lock_guard<std::mutex> lock(times_mu);
+      auto it =
+          std::lower_bound(queued_at.begin(), queued_at.end(), now - std::chrono::milliseconds(50));
+      due = it - queued_at.begin();
+    }
+    worst_missing = std::max(worst_missing, due - committed);
+    ++samples;
+  }
+  producer.join();
+  ASSERT_TRUE(w.Stop(1)) << w.error();
+  EXPECT_GT(pauses, 0) << "the producer never outran the writer; the test proves nothing";
+  EXPECT_GT(samples, 20);
+  EXPECT_LE(worst_missing, 0) << "rows older than 50 ms were still uncommitted";
+  EXPECT_EQ(static_cast<size_t>(reader->CountFrames({})), queued_at.size());
 }
 
 TEST(CassetteWriter, RefusesTakenSessionName) {
