@@ -33,10 +33,32 @@ void Show(const ShowArgs& a) {
   }
   if (a.connection && !filter.connection_id) {
     throw Error("session '" + s.name + "' has no connection " + std::to_string(*a.connection) +
-                " (it has " + std::to_string(ordinals.size()) + "; see `wsreplay ls " + a.path + "`)");
+                " (it has " + std::to_string(ordinals.size()) + "; see `wsreplay ls " + a.path +
+                "`)");
   }
   filter.topic = a.topic;
   filter.event = a.event;
+  filter.include_control = true;
+  if (!a.json) {  // the handshake of each connection shown: request line, status, refusal body
+    for (const auto& conn : c->Connections(s.id)) {
+      if (a.connection && conn.ordinal != *a.connection) continue;
+      std::string request_line = conn.request_head.substr(0, conn.request_head.find("\r\n"));
+      std::string status_line = conn.response_head.substr(0, conn.response_head.find("\r\n"));
+      std::printf("#%-3d %s  ->  %s\n", conn.ordinal,
+                  request_line.empty() ? conn.path.c_str() : request_line.c_str(),
+                  status_line.empty()
+                      ? (conn.http_status ? std::to_string(*conn.http_status).c_str() : "-")
+                      : status_line.c_str());
+      if (conn.response_body && !conn.response_body->empty()) {
+        std::string excerpt = conn.response_body->substr(0, 120);
+        for (char& ch : excerpt) {
+          if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+        }
+        std::printf("     body (%zu B): %s%s\n", conn.response_body->size(), excerpt.c_str(),
+                    conn.response_body->size() > 120 ? "..." : "");
+      }
+    }
+  }
   auto cursor = c->Frames(filter);
   cassette::Frame f;
   while (cursor.Next(&f)) {
@@ -48,9 +70,34 @@ void Show(const ShowArgs& a) {
       continue;
     }
     bool c2s = f.direction == cassette::Direction::kClientToServer;
-    std::printf("%12.6fs  #%-3d %s  %-6s  %-28s  %-22s  %zu B\n", static_cast<double>(f.offset_ns) / 1e9, ordinal,
-                c2s ? "->" : "<-", f.is_text() ? "text" : "binary", f.topic ? f.topic->c_str() : "-",
-                f.event ? f.event->c_str() : "-", f.payload.size());
+    std::string marks;
+    if (f.flags & cassette::kFrameCompressed) marks += "  [compressed]";
+    if (f.flags & cassette::kFrameViolation) marks += "  [violation: " + f.note + "]";
+    if (f.is_control()) {
+      const char* kind = f.opcode == 8    ? "close"
+                         : f.opcode == 9  ? "ping"
+                         : f.opcode == 10 ? "pong"
+                                          : "ctl?";
+      std::string detail;
+      if (f.opcode == 8 && f.payload.size() >= 2) {
+        int code = (static_cast<unsigned char>(f.payload[0]) << 8) |
+                   static_cast<unsigned char>(f.payload[1]);
+        detail = "code " + std::to_string(code) +
+                 (f.payload.size() > 2 ? " \"" + f.payload.substr(2) + "\"" : "");
+      } else if (f.opcode == 8) {
+        detail = "no code";
+      } else {
+        detail = "\"" + f.payload.substr(0, 60) + "\"";
+      }
+      std::printf("%12.6fs  #%-3d %s  %-6s  %s  %zu B%s\n", static_cast<double>(f.offset_ns) / 1e9,
+                  ordinal, c2s ? "->" : "<-", kind, detail.c_str(), f.payload.size(),
+                  marks.c_str());
+      continue;
+    }
+    std::printf("%12.6fs  #%-3d %s  %-6s  %-28s  %-22s  %zu B%s\n",
+                static_cast<double>(f.offset_ns) / 1e9, ordinal, c2s ? "->" : "<-",
+                f.is_text() ? "text" : "binary", f.topic ? f.topic->c_str() : "-",
+                f.event ? f.event->c_str() : "-", f.payload.size(), marks.c_str());
   }
   std::fflush(stdout);
 }
@@ -58,16 +105,19 @@ void Show(const ShowArgs& a) {
 }  // namespace
 
 void AddShow(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "show", "Print a session's frames: offset, connection, direction (-> client to server, <- server to client), "
-              "opcode, topic, event, size");
+  auto* cmd = app.add_subcommand("show",
+                                 "Print a session's frames: offset, connection, direction (-> "
+                                 "client to server, <- server to client), "
+                                 "opcode, topic, event, size");
   auto a = std::make_shared<ShowArgs>();
   cmd->add_option("cassette", a->path, "Cassette file")->required();
   cmd->add_option("--session", a->session, "Session name (needed when the cassette has several)");
-  cmd->add_option("--connection", a->connection, "Only this connection (its number in `wsreplay ls`)");
+  cmd->add_option("--connection", a->connection,
+                  "Only this connection (its number in `wsreplay ls`)");
   cmd->add_option("--topic", a->topic, "Only frames of this Phoenix topic");
   cmd->add_option("--event", a->event, "Only frames of this Phoenix event");
-  cmd->add_flag("--json", a->json, "JSON Lines with the payload (text as a string, binary as base64)");
+  cmd->add_flag("--json", a->json,
+                "JSON Lines with the payload (text as a string, binary as base64)");
   cmd->callback([exit_code, a] {
     Show(*a);
     *exit_code = 0;

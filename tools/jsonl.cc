@@ -19,6 +19,17 @@ ojson HeadersJson(const cassette::Headers& h) {
   return a;
 }
 
+// Bytes as a JSON string: the text when it is valid UTF-8, else base64 with a sibling
+// "<name>_encoding": "base64" field (lossless either way).
+void PutBytes(ojson& j, const std::string& name, const std::string& bytes) {
+  if (IsValidUtf8(bytes)) {
+    j[name] = bytes;
+  } else {
+    j[name] = Base64Encode(bytes);
+    j[name + "_encoding"] = "base64";
+  }
+}
+
 template <typename T>
 ojson Opt(const std::optional<T>& v) {
   return v ? ojson(*v) : ojson(nullptr);
@@ -54,8 +65,21 @@ struct LineReader {
   std::optional<int64_t> OptInt(const char* name) const {
     auto it = j.find(name);
     if (it == j.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number_integer()) Bad(std::string("field '") + name + "' must be an integer or null");
+    if (!it->is_number_integer())
+      Bad(std::string("field '") + name + "' must be an integer or null");
     return it->get<int64_t>();
+  }
+  // A field written by PutBytes; nullopt when absent or null.
+  std::optional<std::string> Bytes(const std::string& name) const {
+    auto it = j.find(name);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) Bad("field '" + name + "' must be a string");
+    auto enc = j.find(name + "_encoding");
+    if (enc == j.end() || enc->is_null() || *enc == "text") return it->get<std::string>();
+    if (*enc != "base64") Bad("field '" + name + "_encoding' must be \"text\" or \"base64\"");
+    auto bytes = Base64Decode(it->get<std::string>());
+    if (!bytes) Bad("field '" + name + "' is not valid base64");
+    return bytes;
   }
   cassette::Headers Headers(const char* name) const {
     cassette::Headers out;
@@ -103,6 +127,11 @@ ojson ConnectionToJson(const Connection& c, const std::string& session) {
   j["close_code"] = Opt(c.close_code);
   j["close_reason"] = c.close_reason;
   j["close_initiator"] = c.close_initiator;
+  // Schema version 3 fields, written when set (older exports stay as they were).
+  if (!c.request_head.empty()) PutBytes(j, "request_head", c.request_head);
+  if (!c.response_head.empty()) PutBytes(j, "response_head", c.response_head);
+  if (c.response_body) PutBytes(j, "response_body", *c.response_body);
+  if (!c.extensions.empty()) j["extensions"] = c.extensions;
   return j;
 }
 
@@ -128,6 +157,8 @@ ojson FrameToJson(const Frame& f, const std::string& session, int ordinal) {
   if (f.event) j["event"] = *f.event;
   if (f.join_ref) j["join_ref"] = *f.join_ref;
   if (f.ref) j["ref"] = *f.ref;
+  if (f.flags) j["flags"] = f.flags;
+  if (!f.note.empty()) j["note"] = f.note;
   return j;
 }
 
@@ -138,8 +169,10 @@ std::string DumpLine(const ojson& j) {
 void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session,
                  std::ostream& out) {
   std::vector<Session> sessions;
-  if (session) sessions.push_back(c.ResolveSession(session));
-  else sessions = c.Sessions();
+  if (session)
+    sessions.push_back(c.ResolveSession(session));
+  else
+    sessions = c.Sessions();
   ojson header;
   header["type"] = "header";
   header["format"] = kJsonlFormat;
@@ -154,9 +187,11 @@ void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& sessio
     }
     cassette::FrameFilter filter;
     filter.session_id = s.id;
+    filter.include_control = true;
     auto cursor = c.Frames(filter);
     Frame f;
-    while (cursor.Next(&f)) out << DumpLine(FrameToJson(f, s.name, ordinals[f.connection_id])) << '\n';
+    while (cursor.Next(&f))
+      out << DumpLine(FrameToJson(f, s.name, ordinals[f.connection_id])) << '\n';
   }
   out.flush();
   if (!out) throw Error("writing the export failed (disk full or closed pipe?)");
@@ -168,7 +203,7 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
   std::string text;
   int line = 0;
   bool saw_header = false;
-  std::map<std::string, int64_t> session_ids;              // name in file -> id
+  std::map<std::string, int64_t> session_ids;               // name in file -> id
   std::map<std::pair<std::string, int>, int64_t> conn_ids;  // (session, ordinal) -> id
   while (std::getline(in, text)) {
     ++line;
@@ -182,8 +217,9 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
     std::string type = r.Str("type");
     if (!saw_header) {
       if (type != "header" || r.Str("format", false) != kJsonlFormat) {
-        throw Error("line 1 is not a wsreplay-jsonl header (expected {\"type\":\"header\",\"format\":\"" +
-                    std::string(kJsonlFormat) + "\",...}); export with `wsreplay export --format jsonl`");
+        throw Error(
+            "line 1 is not a wsreplay-jsonl header (expected {\"type\":\"header\",\"format\":\"" +
+            std::string(kJsonlFormat) + "\",...}); export with `wsreplay export --format jsonl`");
       }
       if (r.Int("version") > kJsonlVersion) {
         throw Error("this JSON Lines file has format version " + std::to_string(r.Int("version")) +
@@ -198,7 +234,8 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       s.name = file_name;
       if (rename) {
         if (counts.sessions > 0) {
-          r.Bad("the file holds several sessions; --session can only rename a file with one session");
+          r.Bad(
+              "the file holds several sessions; --session can only rename a file with one session");
         }
         s.name = *rename;
       }
@@ -216,7 +253,8 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
     } else if (type == "connection") {
       std::string session = r.Str("session");
       auto it = session_ids.find(session);
-      if (it == session_ids.end()) r.Bad("connection of unknown session '" + session + "' (its session line must come first)");
+      if (it == session_ids.end())
+        r.Bad("connection of unknown session '" + session + "' (its session line must come first)");
       Connection c;
       c.session_id = it->second;
       c.ordinal = static_cast<int>(r.Int("ordinal"));
@@ -233,6 +271,10 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       if (auto v = r.OptInt("close_code")) c.close_code = static_cast<int>(*v);
       c.close_reason = r.Str("close_reason", false);
       c.close_initiator = r.Str("close_initiator", false);
+      c.request_head = r.Bytes("request_head").value_or("");
+      c.response_head = r.Bytes("response_head").value_or("");
+      c.response_body = r.Bytes("response_body");
+      c.extensions = r.Str("extensions", false);
       RedactConnectionRow(redactor, &c);
       auto key = std::make_pair(session, c.ordinal);
       if (conn_ids.count(key)) r.Bad("connection " + std::to_string(c.ordinal) + " appears twice");
@@ -251,11 +293,19 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       f.seq = r.Int("seq");
       f.offset_ns = r.Int("offset_ns");
       std::string dir = r.Str("direction");
-      if (dir == "c2s") f.direction = cassette::Direction::kClientToServer;
-      else if (dir == "s2c") f.direction = cassette::Direction::kServerToClient;
-      else r.Bad("direction must be \"c2s\" or \"s2c\"");
+      if (dir == "c2s")
+        f.direction = cassette::Direction::kClientToServer;
+      else if (dir == "s2c")
+        f.direction = cassette::Direction::kServerToClient;
+      else
+        r.Bad("direction must be \"c2s\" or \"s2c\"");
       f.opcode = static_cast<int>(r.Int("opcode"));
-      if (f.opcode != 1 && f.opcode != 2) r.Bad("opcode must be 1 (text) or 2 (binary)");
+      if (auto v = r.OptInt("flags")) f.flags = static_cast<int>(*v);
+      f.note = r.Str("note", false);
+      bool known = f.opcode == 1 || f.opcode == 2 || (f.opcode >= 8 && f.opcode <= 10);
+      if (!known && !(f.flags & cassette::kFrameViolation)) {
+        r.Bad("opcode must be 1 (text), 2 (binary), 8 (close), 9 (ping) or 10 (pong)");
+      }
       std::string encoding = r.Str("encoding", false);
       std::string payload = r.Str("payload");
       if (encoding == "base64") {

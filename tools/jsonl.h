@@ -18,16 +18,19 @@
 namespace wsr::tools {
 
 inline constexpr const char* kJsonlFormat = "wsreplay-jsonl";
-inline constexpr int kJsonlVersion = 1;
+// 2: connection heads/refusal body/extensions, control frames, frame flags and note.
+inline constexpr int kJsonlVersion = 2;
 
 nlohmann::ordered_json SessionToJson(const cassette::Session& s);
 nlohmann::ordered_json ConnectionToJson(const cassette::Connection& c, const std::string& session);
-nlohmann::ordered_json FrameToJson(const cassette::Frame& f, const std::string& session, int ordinal);
+nlohmann::ordered_json FrameToJson(const cassette::Frame& f, const std::string& session,
+                                   int ordinal);
 // One line of text (no newline), invalid UTF-8 in text fields replaced by U+FFFD.
 std::string DumpLine(const nlohmann::ordered_json& j);
 
 // Writes every session (or only `session`) of the cassette.
-void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session, std::ostream& out);
+void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session,
+                 std::ostream& out);
 
 struct ImportCounts {
   int sessions = 0, connections = 0;

@@ -42,6 +42,9 @@ bool RedactConnectionRow(const Redactor& r, cassette::Connection* c) {
   set(&c->subprotocol, r.RedactSubprotocols(c->subprotocol));
   set(&c->request_headers, RedactHeaderList(r, c->request_headers));
   set(&c->response_headers, RedactHeaderList(r, c->response_headers));
+  // The heads as relayed (schema version 3), with the recorder's own placeholders.
+  if (!c->request_head.empty()) set(&c->request_head, r.RedactHeadText(c->request_head));
+  if (!c->response_head.empty()) set(&c->response_head, r.RedactHeadText(c->response_head));
   return changed;
 }
 

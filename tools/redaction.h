@@ -1,6 +1,6 @@
 // Applies a Redactor to whole cassette rows: the one place where `import` and `redact` decide
-// which columns carry secrets (session upstream; connection query, headers, upstream URL,
-// subprotocol; frame payloads via the JSON-pointer rules).
+// which columns carry secrets (session upstream; connection query, headers, request and
+// response heads, upstream URL, subprotocol; frame payloads via the JSON-pointer rules).
 // Pure functions over value types; thread-safe (the Redactor is immutable).
 #pragma once
 

@@ -22,7 +22,7 @@ TEST(ToolsJsonl, ExportImportExportIsByteIdentical) {
   ASSERT_EQ(lines.size(), 1u + 1 + 2 + 10);  // header, session, connections, frames
   auto header = json::parse(lines[0]);
   EXPECT_EQ(header["format"], "wsreplay-jsonl");
-  EXPECT_EQ(header["version"], 1);
+  EXPECT_EQ(header["version"], 2);
   EXPECT_EQ(json::parse(lines[1])["type"], "session");
   EXPECT_EQ(json::parse(lines[2])["type"], "connection");
   auto binary = json::parse(lines[11]);  // frame at 3 s
