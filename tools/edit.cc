@@ -50,8 +50,10 @@ sqlite3_stmt* Prepare(Cassette& c, const char* sql) {
 }
 
 void BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
-  if (v) sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
-  else sqlite3_bind_null(s, i);
+  if (v)
+    sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(s, i);
 }
 
 void UpdateSessionUpstream(Cassette& c, const Session& s) {
@@ -63,8 +65,9 @@ void UpdateSessionUpstream(Cassette& c, const Session& s) {
 
 void UpdateFramePayload(Cassette& c, const Frame& f) {
   sqlite3_stmt* st = Prepare(c,
-      "UPDATE frames SET payload = ?, fragments = NULL, topic = ?, event = ?, join_ref = ?, ref = ? "
-      "WHERE id = ?");
+                             "UPDATE frames SET payload = ?, fragments = NULL, topic = ?, event = "
+                             "?, join_ref = ?, ref = ? "
+                             "WHERE id = ?");
   sqlite3_bind_blob(st, 1, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_TRANSIENT);
   BindText(st, 2, f.topic);
   BindText(st, 3, f.event);
@@ -134,9 +137,11 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
   return sum;
 }
 
-CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o) {
+CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
+                       const CutOptions& o) {
   if (Exists(out_path)) {
-    throw Error("'" + out_path + "' already exists; `cut` writes a new cassette (remove it or pick another --out)");
+    throw Error("'" + out_path +
+                "' already exists; `cut` writes a new cassette (remove it or pick another --out)");
   }
   int64_t from = o.from_ns.value_or(0);
   int64_t to = o.to_ns.value_or(INT64_MAX);
@@ -157,6 +162,7 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path, 
   {
     cassette::FrameFilter filter;
     filter.session_id = s.id;
+    filter.include_control = true;  // a slice keeps the closes and pings inside the window
     auto cursor = in->Frames(filter);
     Frame f;
     while (cursor.Next(&f)) {
@@ -222,7 +228,8 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path, 
       ++sum.connections;
       if (it == kept.end()) continue;
       auto& frames = it->second;
-      std::sort(frames.begin(), frames.end(), [](const Frame& a, const Frame& b) { return a.seq < b.seq; });
+      std::sort(frames.begin(), frames.end(),
+                [](const Frame& a, const Frame& b) { return a.seq < b.seq; });
       int64_t seq = 0;
       for (auto f : frames) {
         f.connection_id = cid;
@@ -237,7 +244,8 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path, 
   } catch (...) {
     out->Rollback();
     out.reset();
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((out_path + suffix).c_str());
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      ::unlink((out_path + suffix).c_str());
     throw;
   }
   return sum;
@@ -259,8 +267,9 @@ MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::
     for (const auto& s : ins.back()->Sessions()) {
       auto [it, fresh] = names.emplace(s.name, path);
       if (!fresh) {
-        throw Error("session '" + s.name + "' of '" + path + "' clashes with the one in '" + it->second +
-                    "'; rename one with `wsreplay sessions CASSETTE rename OLD NEW` and merge again");
+        throw Error(
+            "session '" + s.name + "' of '" + path + "' clashes with the one in '" + it->second +
+            "'; rename one with `wsreplay sessions CASSETTE rename OLD NEW` and merge again");
       }
     }
   }
@@ -279,6 +288,7 @@ MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::
         }
         cassette::FrameFilter filter;
         filter.session_id = s.id;
+        filter.include_control = true;  // merged sessions keep every frame
         auto cursor = in->Frames(filter);
         Frame f;
         while (cursor.Next(&f)) {
@@ -295,14 +305,16 @@ MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::
     out->Rollback();
     out.reset();
     if (!out_existed) {
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((out_path + suffix).c_str());
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        ::unlink((out_path + suffix).c_str());
     }
     throw;
   }
   return sum;
 }
 
-void RenameSession(const std::string& path, const std::string& old_name, const std::string& new_name) {
+void RenameSession(const std::string& path, const std::string& old_name,
+                   const std::string& new_name) {
   if (new_name.empty()) throw Error("the new session name must not be empty");
   auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
   Session s = c->ResolveSession(old_name);
