@@ -6,9 +6,7 @@
 
 namespace wsr::cassette {
 
-const char* DirectionName(Direction d) {
-  return d == Direction::kClientToServer ? "c2s" : "s2c";
-}
+const char* DirectionName(Direction d) { return d == Direction::kClientToServer ? "c2s" : "s2c"; }
 
 void Frame::FillPhoenixColumns() {
   topic.reset(), event.reset(), join_ref.reset(), ref.reset();
