@@ -124,9 +124,7 @@ int RunDemo(const std::string& cassette_path, std::string session) {
 
     // 2. The recording proxy in front of it.
     recorder::RecordingContext rec;
-    rec.writer = &writer;
     rec.redactor = &redactor;
-    rec.clock = &clock;
     rec.session_start_ns = clock.NowNs();
     proxy::RelayServer::Options relay_opts;
     relay_opts.listen = ParseListenAddr("127.0.0.1:0");

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "common/clock.h"
+#include "common/duration.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
@@ -35,6 +36,8 @@ struct RecordFlags {
   std::string session;
   std::vector<std::string> redact_params, redact_headers, redact_json;
   bool insecure = false;
+  std::string upstream_ca;
+  std::string upstream_timeout = "10s";
   std::string tls_cert, tls_key;
   uint64_t max_message_size = 16u << 20;
 };
@@ -58,16 +61,20 @@ int RunRecord(const RecordFlags& f) {
   opts.upstream = ParseWsUrl(f.upstream);
   opts.listen = ParseListenAddr(f.listen);
   opts.insecure = f.insecure;
+  opts.upstream_ca = f.upstream_ca;
+  try {
+    opts.upstream_timeout_ns = ParseDurationNs(f.upstream_timeout);
+  } catch (const Error& e) {
+    throw Error(std::string("--upstream-timeout: ") + e.what());
+  }
+  if (opts.upstream_timeout_ns <= 0) throw Error("--upstream-timeout must be more than 0, e.g. 10s");
   opts.tls_cert = f.tls_cert;
   opts.tls_key = f.tls_key;
   if (f.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
 
   RedactionRules rules;
   for (const auto& p : f.redact_params) rules.AddParam(p);
-  for (const auto& h : f.redact_headers) {
-    rules.AddHeader(h);
-    opts.extra_headers.push_back(h);
-  }
+  for (const auto& h : f.redact_headers) rules.AddHeader(h);
   for (const auto& j : f.redact_json) rules.AddJsonPointer(j);
   const Redactor redactor(rules);
 
@@ -80,10 +87,9 @@ int RunRecord(const RecordFlags& f) {
     }
   }
 
-  SteadyClock clock;
+  SteadyClock clock;  // the relay's clock too: offsets are steady-clock differences
   recorder::RecordingContext rec;
   rec.redactor = &redactor;
-  rec.clock = &clock;
   rec.max_message_size = static_cast<size_t>(f.max_message_size);
 
   InstallStopSignals();
@@ -134,15 +140,23 @@ void AddRecord(CLI::App& app, int* exit_code) {
   cmd->add_option("--redact-param", flags->redact_params,
                   "Also redact this query parameter (api_key and token always are)");
   cmd->add_option("--redact-header", flags->redact_headers,
-                  "Also redact (and forward) this handshake header (Authorization, Cookie, "
-                  "Set-Cookie, X-Api-Key always are)");
+                  "Also redact this handshake header in the cassette (Authorization, Cookie, "
+                  "Set-Cookie, X-Api-Key always are); every header is forwarded unchanged");
   cmd->add_option("--redact-json", flags->redact_json,
                   "Redact this JSON pointer inside text frames (Phoenix payloads), e.g. /token");
   cmd->add_flag("--insecure", flags->insecure, "Do not verify the upstream's TLS certificate");
+  cmd->add_option("--upstream-ca", flags->upstream_ca,
+                  "PEM file of CA certificates to trust for a wss upstream, besides the system's "
+                  "(SSL_CERT_FILE works too)");
+  cmd->add_option("--upstream-timeout", flags->upstream_timeout,
+                  "How long the upstream may take to answer the upgrade before the client gets "
+                  "HTTP 504 (e.g. 10s, 500ms)")
+      ->capture_default_str();
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate: accept clients over wss");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--max-message-size", flags->max_message_size,
-                  "Largest message relayed, in bytes; a bigger one closes the connection with 1009")
+                  "Largest message recorded, in bytes; a bigger one ends the connection with 1009 "
+                  "on both sides")
       ->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunRecord(*flags); });
 }

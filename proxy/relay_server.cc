@@ -2,55 +2,26 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
 #include <fstream>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
-#include "proxy/handshake.h"
 
 namespace wsr::proxy {
 namespace {
 constexpr const char* kProtocolName = "wsreplay-relay";
-constexpr size_t kRxBufferSize = 64 * 1024;
-constexpr size_t kMaxCloseReason = 123;  // a close frame's payload is at most 125 bytes
-
-// Subprotocols lws may accept on the client-facing side (it refuses an upgrade offering only
-// names missing from the vhost's protocol list; see README). The client's full list is still
-// offered upstream and the upstream's choice is recorded.
-const char* const kKnownSubprotocols[] = {"phoenix",
-                                          "graphql-ws",
-                                          "graphql-transport-ws",
-                                          "wamp.2.json",
-                                          "wamp.2.msgpack",
-                                          "mqtt",
-                                          "v10.stomp",
-                                          "v11.stomp",
-                                          "v12.stomp",
-                                          "actioncable-v1-json",
-                                          "ocpp1.6",
-                                          "ocpp2.0.1",
-                                          "soap",
-                                          "xmpp",
-                                          "chat",
-                                          "json",
-                                          "binary"};
-
-// Request headers copied to the upstream handshake (lower-case, lws format adds the colon).
-const char* const kForwardHeaders[] = {"user-agent", "authorization", "cookie", "x-api-key"};
-
-std::string Truncate(std::string s, size_t n) {
-  if (s.size() > n) s.resize(n);
-  return s;
-}
+constexpr size_t kReadBytes = 128 * 1024;   // one raw read
+constexpr size_t kWriteBytes = 512 * 1024;  // lws splits writes above this
 
 std::string HostHeader(const WsUrl& u) {
   std::string h = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
@@ -58,37 +29,32 @@ std::string HostHeader(const WsUrl& u) {
   return default_port ? h : h + ":" + std::to_string(u.port);
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Explains why binding failed (lws only says that it did).
 std::string ProbeBindError(const ListenAddr& addr) {
-  int fd = socket(addr.host.find(':') != std::string::npos ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  const bool v6 = addr.host.find(':') != std::string::npos;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return std::strerror(errno);
   std::string why = "the address cannot be used";
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (addr.host.find(':') != std::string::npos) {
+  int rc = 0;
+  if (v6) {
     sockaddr_in6 sa{};
     sa.sin6_family = AF_INET6;
     sa.sin6_port = htons(static_cast<uint16_t>(addr.port));
-    if (inet_pton(AF_INET6, addr.host.c_str(), &sa.sin6_addr) != 1) {
-      why = "not an IP address";
-    } else if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      why = std::strerror(errno);
-    }
+    rc = inet_pton(AF_INET6, addr.host.c_str(), &sa.sin6_addr) != 1
+             ? -2
+             : bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   } else {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(static_cast<uint16_t>(addr.port));
-    if (inet_pton(AF_INET, addr.host.c_str(), &sa.sin_addr) != 1) {
-      why = "not an IP address";
-    } else if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      why = std::strerror(errno);
-    }
+    rc = inet_pton(AF_INET, addr.host.c_str(), &sa.sin_addr) != 1
+             ? -2
+             : bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   }
+  if (rc == -2) why = "not an IP address";
+  if (rc == -1) why = std::strerror(errno);
   close(fd);
   return why;
 }
@@ -98,22 +64,68 @@ void CheckReadable(const std::string& path, const char* what) {
   if (!f)
     throw Error(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
 }
+
+void RandomMaskKey(uint8_t key[4]) {
+  if (getrandom(key, 4, 0) != 4) {
+    static uint32_t fallback = 0x9e3779b9u;
+    fallback = fallback * 1664525u + 1013904223u;
+    std::memcpy(key, &fallback, 4);
+  }
+}
 }  // namespace
+
+// One client connection: the state machine and the transport state of its two sockets.
+struct RelayServer::Link {
+  Link(RelayServer* server, const RelayConfig& config, const recorder::RecordingContext& rec,
+       int ordinal, int64_t now)
+      : conn(config, rec, ordinal, now) {
+    timer.link = this;
+    timer.server = server;
+  }
+  struct Leg {
+    lws* wsi = nullptr;
+    bool gone = false;            // its socket closed (or never opened)
+    bool close_requested = false;  // close once what was written to it is out
+    bool connected = false;       // upstream: the TCP connect finished
+    bool pause_sink = false;      // not read: the recorder is over its high mark
+    bool pause_peer = false;      // not read: the other socket holds unsent bytes
+    bool rx_off = false;          // what lws was last told
+  };
+  Leg& leg(Side s) { return legs[s == Side::kClient ? 0 : 1]; }
+  Side SideOf(lws* wsi) const { return wsi == legs[0].wsi ? Side::kClient : Side::kUpstream; }
+  std::string Prefix() const { return "connection " + std::to_string(conn.ordinal()) + ": "; }
+
+  RelayConnection conn;
+  Leg legs[2];
+  std::unique_ptr<wire::TlsClient> tls;  // wss upstream
+  bool upstream_reported = false;        // OnUpstreamConnected was delivered
+  struct Timer {
+    lws_sorted_usec_list_t sul;  // first member: the callback casts back
+    Link* link;
+    RelayServer* server;
+  } timer{};
+};
 
 RelayServer::RelayServer(Options options, recorder::RecordingContext recording)
     : options_(std::move(options)), recording_(recording) {
-  for (auto& h : options_.extra_headers) h = Lower(h);
-  auto add = [&](const char* name) {
-    lws_protocols p{};
-    p.name = name;
-    p.callback = &RelayServer::Callback;
-    p.rx_buffer_size = kRxBufferSize;
-    protocols_.push_back(p);
-  };
-  add(kProtocolName);  // index 0: upgrades without Sec-WebSocket-Protocol bind here
-  for (const char* name : kKnownSubprotocols) add(name);
+  lws_protocols p{};
+  p.name = kProtocolName;
+  p.callback = &RelayServer::Callback;
+  p.rx_buffer_size = kReadBytes;
+  p.tx_packet_size = kWriteBytes;
+  protocols_.push_back(p);
   protocols_.push_back(lws_protocols{});  // terminator
   tick_.self = this;
+
+  const WsUrl& up = options_.upstream;
+  config_.upstream_base = up.ToString();
+  WsUrl origin = up;
+  origin.path.clear();
+  config_.upstream_origin = origin.ToString();
+  config_.upstream_path_prefix = up.path;
+  config_.upstream_host_header = HostHeader(up);
+  config_.upstream_timeout_ns = options_.upstream_timeout_ns;
+  config_.mask_key = &RandomMaskKey;
 }
 
 RelayServer::~RelayServer() {
@@ -132,6 +144,20 @@ std::string RelayServer::url() const {
   return std::string(tls ? "wss://" : "ws://") + host + ":" + std::to_string(port_);
 }
 
+void RelayServer::SetRecording(cassette::CassetteWriter* writer, int64_t session_start_ns) {
+  sink_ = std::make_unique<recorder::WriterRowSink>(writer);
+  recording_.sink = sink_.get();
+  recording_.session_start_ns = session_start_ns;
+  lws_context* ctx = context_;
+  std::atomic<bool>* drained = &drained_;
+  writer->SetDrainedCallback([ctx, drained] {
+    drained->store(true);
+    lws_cancel_service(ctx);
+  });
+}
+
+int64_t RelayServer::Now() const { return SteadyClock().NowNs(); }
+
 void RelayServer::Start() {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
     throw Error("--tls-cert and --tls-key go together: give both or neither");
@@ -140,6 +166,15 @@ void RelayServer::Start() {
     CheckReadable(options_.tls_cert, "the TLS certificate");
     CheckReadable(options_.tls_key, "the TLS key");
   }
+  if (options_.upstream.tls) {
+    if (!options_.upstream_ca.empty()) CheckReadable(options_.upstream_ca, "the upstream CA file");
+    wire::TlsClientContext::Options o;
+    o.verify = !options_.insecure;
+    o.ca_file = options_.upstream_ca;
+    std::string error;
+    tls_context_ = wire::TlsClientContext::Create(o, &error);
+    if (!tls_context_) throw Error("cannot set up TLS towards the upstream: " + error);
+  }
   // The context is created without a listener and the listening vhost separately: when
   // lws_create_context() itself fails to bind, lws 4.1 leaks part of what it allocated, while a
   // failed lws_create_vhost() cleans up (LeakSanitizer sees the difference).
@@ -147,6 +182,7 @@ void RelayServer::Start() {
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.user = this;
+  info.pt_serv_buf_size = kReadBytes + LWS_PRE;
   context_ = lws_create_context(&info);
   if (!context_) throw Error("cannot create the libwebsockets context");
 
@@ -156,12 +192,15 @@ void RelayServer::Start() {
   vi.iface = options_.listen.host.c_str();
   vi.protocols = protocols_.data();
   vi.user = this;
-  vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6;
+  // Every accepted connection is a raw socket bound to our protocol: lws parses nothing.
+  vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6 |
+               LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
   if (options_.listen.host.find(':') != std::string::npos) {
     vi.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
   }
+  vi.listen_accept_role = "raw-skt";
+  vi.listen_accept_protocol = kProtocolName;
   vi.alpn = "http/1.1";
-  vi.server_string = "wsreplay";
   if (!options_.tls_cert.empty()) {
     vi.ssl_cert_filepath = options_.tls_cert.c_str();
     vi.ssl_private_key_filepath = options_.tls_key.c_str();
@@ -194,18 +233,25 @@ void RelayServer::Run() {
       deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
     }
     if (shutting_down_ && (links_.empty() || Clock::now() > deadline)) break;
-    ++turn_;
     if (lws_service(context_, 0) < 0) break;
   }
   lws_sul_cancel(&tick_.sul);
   if (!links_.empty()) {
     log::Warn(std::to_string(links_.size()) + " connection(s) did not finish closing in time");
   }
+  for (Link* l : links_) lws_sul_cancel(&l->timer.sul);
   UnregisterForStopWakeup(context_);
-  lws_context_destroy(context_);  // closes what is left (callbacks still run)
+  // Callbacks still run while the context is destroyed: they must find no Link.
+  std::unordered_set<Link*> left;
+  left.swap(links_);
+  for (Link* l : left) {
+    for (auto& leg : l->legs) {
+      if (leg.wsi) lws_set_opaque_user_data(leg.wsi, nullptr);
+    }
+  }
+  lws_context_destroy(context_);
   context_ = nullptr;
-  for (Link* l : links_) delete l;
-  links_.clear();
+  for (Link* l : left) delete l;
 }
 
 void RelayServer::OnTick(lws_sorted_usec_list_t* sul) {
@@ -219,213 +265,328 @@ void RelayServer::BeginShutdown() {
   shutting_down_ = true;
   log::Info("stopping: closing " + std::to_string(links_.size()) + " connection(s) with 1001");
   std::vector<Link*> all(links_.begin(), links_.end());
-  for (Link* l : all) CloseLink(l, 1001, "wsreplay record is shutting down");
+  ++depth_;
+  for (Link* l : all) Apply(l, l->conn.OnShutdown(Now()));
+  --depth_;
+  for (Link* l : all) MaybeFree(l);
   lws_sul_schedule(context_, 0, &tick_.sul, &RelayServer::OnTick, 50 * LWS_US_PER_MS);
+}
+
+void RelayServer::OnTimer(lws_sorted_usec_list_t* sul) {
+  auto* t = reinterpret_cast<Link::Timer*>(sul);
+  RelayServer* self = t->server;
+  Link* link = t->link;
+  ++self->depth_;
+  try {
+    self->Apply(link, link->conn.OnTimer(self->Now()));
+  } catch (const std::exception& e) {
+    log::Error(link->Prefix() + "timer: " + e.what());
+  }
+  --self->depth_;
+  self->MaybeFree(link);
+}
+
+void RelayServer::OnDrained() {
+  std::vector<Link*> all(links_.begin(), links_.end());
+  for (Link* l : all) Apply(l, l->conn.OnSinkDrained(Now()));
 }
 
 int RelayServer::Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* self = static_cast<RelayServer*>(lws_context_user(lws_get_context(wsi)));
   if (!self) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  Link* link = static_cast<Link*>(lws_get_opaque_user_data(wsi));
+  int rc = 0;
+  ++self->depth_;
   try {
-    return self->Handle(wsi, reason, in, len);
+    rc = self->Handle(wsi, reason, in, len);
   } catch (const std::exception& e) {
-    log::Error(std::string("relay: ") + e.what() + " (closing the connection with 1011)");
-  } catch (...) {
-    log::Error("relay: unknown error (closing the connection with 1011)");
-  }
-  // Something failed inside our handling: end this connection on both legs, recorded.
-  auto* link = static_cast<Link*>(lws_get_opaque_user_data(wsi));
-  if (link) {
-    try {
-      self->CloseLink(link, 1011, "wsreplay record: internal relay error");
-      return 0;
-    } catch (...) {
+    log::Error(std::string("relay: ") + e.what() + " (ending the connection with 1011)");
+    rc = link ? 0 : -1;
+    if (link) {
+      try {
+        self->Apply(link, link->conn.OnInternalError(e.what(), self->Now()));
+      } catch (...) {
+        rc = -1;
+      }
     }
+  } catch (...) {
+    log::Error("relay: unknown error (ending the connection)");
+    rc = -1;
   }
-  return -1;
+  --self->depth_;
+  // The link the callback was about (or the one it created) may be finished now.
+  Link* after = static_cast<Link*>(lws_get_opaque_user_data(wsi));
+  if (after) self->MaybeFree(after);
+  if (link && link != after) self->MaybeFree(link);
+  return rc;
 }
 
 int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
-  if (reason == LWS_CALLBACK_ESTABLISHED) return OnClientEstablished(wsi);
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    if (drained_.exchange(false)) OnDrained();
+    return 0;
+  }
+  if (reason == LWS_CALLBACK_RAW_ADOPT) {
+    if (shutting_down_) return -1;
+    auto* link = new Link(this, config_, recording_, ++next_ordinal_, Now());
+    links_.insert(link);
+    link->legs[0].wsi = wsi;
+    lws_set_opaque_user_data(wsi, link);
+    return 0;
+  }
   auto* link = static_cast<Link*>(lws_get_opaque_user_data(wsi));
-  if (!link) return lws_callback_http_dummy(wsi, reason, nullptr, in, len);
-  if (wsi != link->client.wsi && !link->upstream.wsi && !link->upstream.gone)
-    link->upstream.wsi = wsi;
-  Leg& leg = link->LegOf(wsi);
+  if (!link) return 0;
+  const Side side = link->SideOf(wsi);
+  Link::Leg& leg = link->leg(side);
   switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-      return OnAppendHeaders(link, wsi, in, len);
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-      OnUpstreamPreEstablish(link, wsi);
+    case LWS_CALLBACK_RAW_RX:
+      if (side == Side::kClient) {
+        Apply(link, link->conn.OnClientData(static_cast<const uint8_t*>(in), len, Now()));
+      } else {
+        OnUpstreamRx(link, static_cast<const uint8_t*>(in), len);
+      }
       return 0;
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-      OnUpstreamEstablished(link);
+    case LWS_CALLBACK_RAW_CONNECTED:
+      link->legs[1].wsi = wsi;
+      leg.connected = true;
+      if (link->tls) {
+        link->tls->Start();
+        FlushTls(link);
+      } else {
+        link->upstream_reported = true;
+        Apply(link, link->conn.OnUpstreamConnected(Now()));
+      }
+      UpdateRx(link, Side::kUpstream);
       return 0;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      OnUpstreamFailed(link, wsi, in, len);
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      std::string why = in && len ? std::string(static_cast<const char*>(in),
+                                                strnlen(static_cast<const char*>(in), len))
+                                  : std::string(in ? static_cast<const char*>(in) : "");
+      if (why.empty()) why = "connection failed";
+      link->legs[1].gone = true;
+      link->legs[1].wsi = nullptr;
+      lws_set_opaque_user_data(wsi, nullptr);
+      Apply(link, link->conn.OnUpstreamConnectFailed(why, Now()));
       return 0;
-    case LWS_CALLBACK_RECEIVE:
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-      return OnReceive(link, leg, static_cast<const uint8_t*>(in), len);
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-      return OnWritable(link, leg);
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      OnPeerClose(link, leg, static_cast<const uint8_t*>(in), len);
+    }
+    case LWS_CALLBACK_RAW_WRITEABLE:
+      if (lws_partial_buffered(wsi)) return 0;
+      {
+        Link::Leg& other = link->leg(side == Side::kClient ? Side::kUpstream : Side::kClient);
+        if (other.pause_peer) {
+          other.pause_peer = false;
+          UpdateRx(link, side == Side::kClient ? Side::kUpstream : Side::kClient);
+        }
+      }
+      return leg.close_requested ? -1 : 0;
+    case LWS_CALLBACK_RAW_CLOSE:
+    case LWS_CALLBACK_WSI_DESTROY: {
+      if (leg.gone) return 0;
+      leg.gone = true;
+      leg.wsi = nullptr;
+      lws_set_opaque_user_data(wsi, nullptr);
+      if (side == Side::kUpstream && !link->upstream_reported) {
+        std::string why = link->tls && !link->tls->error().empty()
+                              ? "TLS: " + link->tls->error()
+                              : std::string("the connection closed before it was established");
+        Apply(link, link->conn.OnUpstreamConnectFailed(why, Now()));
+      } else {
+        Apply(link, link->conn.OnClosed(side, Now()));
+      }
+      // Free here: lws forgets this wsi's user data once it returns.
+      MaybeFree(link);
       return 0;
-    case LWS_CALLBACK_CLOSED:
-    case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_WSI_DESTROY:
-      OnLegGone(link, leg);
-      return 0;
+    }
     default:
       return 0;
   }
 }
 
-int RelayServer::OnClientEstablished(lws* wsi) {
-  if (shutting_down_) return -1;
-  auto* link = new Link(recording_, ++next_ordinal_);
-  links_.insert(link);
-  link->client.wsi = wsi;
-  link->client.established = true;
-  lws_set_opaque_user_data(wsi, link);
-
-  std::vector<std::string> custom = {"x-api-key"};
-  for (const auto& h : options_.extra_headers) custom.push_back(h);
-  RequestTarget target = ReadRequestTarget(wsi);
-  cassette::Headers headers = ReadHeaders(wsi, custom);
-
-  const WsUrl& up = options_.upstream;
-  link->upstream_path = up.path + target.path;
-  if (!target.query.empty()) link->upstream_path += "?" + target.query;
-  link->upstream_host_header = HostHeader(up);
-  for (const auto& [name, value] : headers) {
-    if (name == "sec-websocket-protocol") link->offered_subprotocols = value;
-    bool forward = std::find(std::begin(kForwardHeaders), std::end(kForwardHeaders), name) !=
-                       std::end(kForwardHeaders) ||
-                   std::find(options_.extra_headers.begin(), options_.extra_headers.end(), name) !=
-                       options_.extra_headers.end();
-    if (forward) link->forward_headers.emplace_back(name, value);
+void RelayServer::OnUpstreamRx(Link* link, const uint8_t* data, size_t len) {
+  if (!link->tls) {
+    Apply(link, link->conn.OnUpstreamData(data, len, Now()));
+    return;
   }
-  std::string shown =
-      link->recorder.Open(target.path, target.query, headers,
-                          up.ToString() + link->upstream_path.substr(up.path.size()));
-  log::Info(link->LogPrefix() + target.path + " -> " + shown);
+  tls_plain_.clear();
+  auto status = link->tls->Feed(data, len, &tls_plain_);
+  FlushTls(link);
+  if (!link->upstream_reported && link->tls->handshake_done()) {
+    link->upstream_reported = true;
+    log::Debug(link->Prefix() + "upstream TLS: " + link->tls->peer_summary());
+    Apply(link, link->conn.OnUpstreamConnected(Now()));
+  }
+  if (!tls_plain_.empty()) {
+    // Copy: a nested callback could reuse the scratch buffer.
+    std::string plain;
+    plain.swap(tls_plain_);
+    Apply(link, link->conn.OnUpstreamData(reinterpret_cast<const uint8_t*>(plain.data()),
+                                          plain.size(), Now()));
+    if (tls_plain_.empty()) tls_plain_.swap(plain);
+  }
+  if (status == wire::TlsClient::Status::kFailed) {
+    std::string why = "TLS: " + link->tls->error();
+    if (!link->upstream_reported) {
+      link->upstream_reported = true;  // reported as a failure, once
+      Apply(link, link->conn.OnUpstreamConnectFailed(why, Now()));
+    } else {
+      log::Warn(link->Prefix() + "upstream " + why);
+      Apply(link, link->conn.OnClosed(Side::kUpstream, Now()));
+    }
+    Kill(link->legs[1].wsi);
+  } else if (status == wire::TlsClient::Status::kClosed) {
+    Apply(link, link->conn.OnClosed(Side::kUpstream, Now()));
+    Kill(link->legs[1].wsi);
+  }
+}
 
-  // Frames the client sends before the upstream accepted wait in the upstream leg's queue
-  // (bounded by the high-water mark like any queue); reading continues so that a client
-  // closing early is seen.
-  ConnectUpstream(link);
-  return 0;
+void RelayServer::FlushTls(Link* link) {
+  if (!link->tls || !link->tls->has_ciphertext()) return;
+  tls_cipher_.clear();
+  link->tls->TakeCiphertext(&tls_cipher_);
+  Link::Leg& up = link->legs[1];
+  if (!up.wsi || up.gone || tls_cipher_.empty()) return;
+  if (lws_write(up.wsi, reinterpret_cast<unsigned char*>(tls_cipher_.data()), tls_cipher_.size(),
+                LWS_WRITE_RAW) < 0) {
+    Kill(up.wsi);
+    return;
+  }
+  if (lws_partial_buffered(up.wsi) && !link->legs[0].pause_peer) {
+    link->legs[0].pause_peer = true;
+    UpdateRx(link, Side::kClient);
+  }
+}
+
+void RelayServer::Write(Link* link, Side side, std::string_view bytes) {
+  Link::Leg& leg = link->leg(side);
+  if (!leg.wsi || leg.gone) return;
+  if (side == Side::kUpstream && link->tls) {
+    if (link->tls->Write(bytes) == wire::TlsClient::Status::kFailed) {
+      Kill(leg.wsi);
+      return;
+    }
+    FlushTls(link);
+    return;
+  }
+  // lws_write does not touch the bytes (raw sockets): the const_cast is only its signature.
+  auto* p = reinterpret_cast<unsigned char*>(const_cast<char*>(bytes.data()));
+  if (lws_write(leg.wsi, p, bytes.size(), LWS_WRITE_RAW) < 0) {
+    Kill(leg.wsi);
+    return;
+  }
+  // What the kernel did not take is held by lws and written when the socket drains (then
+  // RAW_WRITEABLE comes); meanwhile the side feeding this one is not read.
+  if (lws_partial_buffered(leg.wsi)) {
+    Side other = side == Side::kClient ? Side::kUpstream : Side::kClient;
+    if (!link->leg(other).pause_peer) {
+      link->leg(other).pause_peer = true;
+      UpdateRx(link, other);
+    }
+  }
+}
+
+void RelayServer::UpdateRx(Link* link, Side side) {
+  Link::Leg& leg = link->leg(side);
+  if (!leg.wsi || leg.gone) return;
+  if (side == Side::kUpstream && !leg.connected) return;
+  const bool off = leg.pause_sink || leg.pause_peer;
+  if (off == leg.rx_off) return;
+  leg.rx_off = off;
+  lws_rx_flow_control(leg.wsi, off ? 0 : 1);
+}
+
+void RelayServer::Kill(lws* wsi) {
+  if (wsi) lws_set_timeout(wsi, static_cast<pending_timeout>(1), LWS_TO_KILL_ASYNC);
+}
+
+void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
+  bool connect = false;
+  // lws can call back into us (and into link->conn) from inside the calls below only through
+  // the upstream connect, which therefore runs after the loop.
+  for (const RelayCommand& c : commands) {
+    switch (c.kind) {
+      case RelayCommand::Kind::kConnectUpstream:
+        connect = true;
+        break;
+      case RelayCommand::Kind::kSend:
+        Write(link, c.side, c.bytes());
+        break;
+      case RelayCommand::Kind::kPauseReading:
+      case RelayCommand::Kind::kResumeReading:
+        link->leg(c.side).pause_sink = c.kind == RelayCommand::Kind::kPauseReading;
+        UpdateRx(link, c.side);
+        break;
+      case RelayCommand::Kind::kClose: {
+        Link::Leg& leg = link->leg(c.side);
+        if (!leg.wsi || leg.gone) break;
+        if (c.side == Side::kUpstream && !leg.connected) {
+          Kill(leg.wsi);  // still connecting: nothing to flush
+          break;
+        }
+        if (c.side == Side::kUpstream && link->tls && link->tls->handshake_done()) {
+          link->tls->Shutdown();
+          FlushTls(link);
+        }
+        leg.close_requested = true;
+        lws_callback_on_writable(leg.wsi);
+        break;
+      }
+      case RelayCommand::Kind::kSetTimer: {
+        int64_t us = std::max<int64_t>(0, (c.deadline_ns - Now()) / 1000);
+        lws_sul_schedule(context_, 0, &link->timer.sul, &RelayServer::OnTimer, us);
+        break;
+      }
+      case RelayCommand::Kind::kCancelTimer:
+        lws_sul_cancel(&link->timer.sul);
+        break;
+      case RelayCommand::Kind::kLogInfo:
+        log::Info(link->Prefix() + c.text);
+        break;
+      case RelayCommand::Kind::kLogWarn:
+        log::Warn(link->Prefix() + c.text);
+        break;
+    }
+  }
+  if (connect) ConnectUpstream(link);
 }
 
 void RelayServer::ConnectUpstream(Link* link) {
   const WsUrl& up = options_.upstream;
+  if (up.tls) link->tls = std::make_unique<wire::TlsClient>(tls_context_, up.host);
   lws_client_connect_info i{};
   i.context = context_;
   i.vhost = vhost_;
   i.address = up.host.c_str();
   i.port = up.port;
-  i.path = link->upstream_path.c_str();
-  i.host = link->upstream_host_header.c_str();
-  i.origin = nullptr;  // never add an Origin
-  i.protocol = link->offered_subprotocols.empty() ? nullptr : link->offered_subprotocols.c_str();
+  i.path = "";
+  i.host = up.host.c_str();
+  i.origin = up.host.c_str();
+  i.method = "RAW";
+  i.protocol = kProtocolName;
   i.local_protocol_name = kProtocolName;
   i.opaque_user_data = link;
-  if (up.tls) {
-    i.ssl_connection = LCCSCF_USE_SSL;
-    if (options_.insecure) {
-      i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                          LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-    }
-    i.alpn = "http/1.1";
-  }
-  lws* started = lws_client_connect_via_info(&i);
-  if (started) {
-    if (!link->upstream.gone) link->upstream.wsi = started;
+  lws* wsi = lws_client_connect_via_info(&i);
+  Link::Leg& leg = link->legs[1];
+  if (wsi && !leg.gone) {
+    leg.wsi = wsi;
     return;
   }
-  if (!link->upstream.gone) {
-    // Failed before any callback could report it.
-    link->upstream.gone = true;
-    link->upstream.wsi = nullptr;
-    link->recorder.UpstreamFailed(std::nullopt, "could not start the upstream connection");
-    std::string reason = "upstream unreachable";
-    link->closing = true;
-    link->recorder.Close(1014, reason, "proxy");
-    RequestClose(link->client, 1014, reason);
+  if (!leg.gone) {  // failed before any callback could say so
+    leg.gone = true;
+    leg.wsi = nullptr;
+    Apply(link, link->conn.OnUpstreamConnectFailed(
+                    errno == EMFILE || errno == ENFILE
+                        ? std::string("out of file descriptors (") + std::strerror(errno) + ")"
+                        : std::string("could not start the connection"),
+                    Now()));
   }
 }
 
-int RelayServer::OnAppendHeaders(Link* link, lws* wsi, void* in, size_t len) {
-  auto** p = static_cast<unsigned char**>(in);
-  unsigned char* end = *p + len;
-  for (const auto& [name, value] : link->forward_headers) {
-    std::string n = name + ":";
-    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
-                                    reinterpret_cast<const unsigned char*>(value.data()),
-                                    static_cast<int>(value.size()), p, end)) {
-      log::Warn(link->LogPrefix() + "header " + name + " too long to forward");
-      return -1;
-    }
-  }
-  return 0;
-}
-
-void RelayServer::OnUpstreamPreEstablish(Link* link, lws* wsi) {
-  link->response_headers = ReadHeaders(wsi, {});
-  for (const auto& [name, value] : link->response_headers) {
-    if (name == "sec-websocket-protocol") link->upstream_subprotocol = value;
-  }
-}
-
-void RelayServer::OnUpstreamEstablished(Link* link) {
-  Leg& up = link->upstream;
-  up.established = true;
-  link->recorder.UpstreamAccepted(101, link->response_headers, link->upstream_subprotocol);
-  if (!link->offered_subprotocols.empty() && link->client.alive()) {
-    const lws_protocols* p = lws_get_protocol(link->client.wsi);
-    std::string chosen = p && p->name && std::strcmp(p->name, kProtocolName) ? p->name : "";
-    if (chosen != link->upstream_subprotocol) {
-      log::Warn(link->LogPrefix() + "the upstream chose subprotocol '" +
-                link->upstream_subprotocol + "' but the client was given '" + chosen +
-                "' (see proxy/README.md)");
-    }
-  }
-  if (link->closing || shutting_down_) {
-    // The client left (or we are stopping) while the upstream was connecting.
-    RequestClose(up, shutting_down_ ? 1001 : 1000,
-                 shutting_down_ ? "wsreplay record is shutting down" : "client went away");
-    return;
-  }
-  if (!up.out.idle()) lws_callback_on_writable(up.wsi);  // what the client sent meanwhile
-}
-
-void RelayServer::OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len) {
-  std::string error =
-      in && len
-          ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len))
-          : std::string(in ? static_cast<const char*>(in) : "connection failed");
-  int status = static_cast<int>(lws_http_client_http_response(wsi));
-  if (status <= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) > 0) {
-    char buf[16] = {};
-    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP);
-    status = std::atoi(buf);
-  }
-  std::optional<int> http_status;
-  if (status > 0) http_status = status;
-  link->recorder.UpstreamFailed(http_status, error);
-  std::string reason = http_status ? "upstream refused handshake: HTTP " + std::to_string(status)
-                                   : "upstream unreachable: " + error;
-  reason = Truncate(reason, kMaxCloseReason);
-  log::Warn(link->LogPrefix() + reason);
-  if (!link->closing) {
-    link->closing = true;
-    link->recorder.Close(1014, reason, "proxy");
-    if (link->client.alive()) RequestClose(link->client, 1014, reason);
-  }
-  OnLegGone(link, link->upstream);
+void RelayServer::MaybeFree(Link* link) {
+  if (depth_ > 0 || !links_.count(link) || !link->conn.finished()) return;
+  if (link->legs[0].wsi || link->legs[1].wsi) return;  // a socket still points at it
+  lws_sul_cancel(&link->timer.sul);
+  links_.erase(link);
+  delete link;
 }
 
 }  // namespace wsr::proxy

@@ -1,28 +1,38 @@
-// RelayServer: the man-in-the-middle WebSocket relay behind `wsreplay record`.
+// RelayServer: the libwebsockets transport behind `wsreplay record`.
 //
-// One libwebsockets context, one service thread (the caller of Run()). Every accepted client
-// connection gets a Link (proxy/link.h) pairing it with its own upstream connection, opened
-// to Options::upstream + the client's path and query. Messages are relayed frame by frame in
-// both directions (opcode, fragmentation and bytes kept), and every message, handshake and
-// close is reported to the connection's recorder (recorder/connection_recorder.h), which
-// queues rows for the cassette writer thread: no disk I/O on the service thread.
-// See proxy/README.md for the close semantics, backpressure and what lws limits.
+// libwebsockets is only the event loop here: the listening vhost adopts every accepted
+// connection as a raw socket (TLS included when --tls-cert is given), and upstream
+// connections are raw client sockets; for `wss` upstreams this class drives OpenSSL itself
+// over them (wire/tls_client.h), because raw client TLS is broken in Debian's lws 4.1.6. All
+// protocol and session logic lives in RelayConnection (proxy/relay_connection.h), a sans-I/O
+// state machine: the callbacks here only translate socket events into its events and carry
+// out the commands it returns (write these bytes, connect, close, pause reading, set a timer).
 //
-// Threads: construct, Start() and Run() on one thread; everything else happens inside Run().
-// Run() returns after wsr::StopRequested() (SIGINT/SIGTERM) once every connection was closed
-// with 1001 (or a grace period passed). No exception crosses an lws callback.
+// Writes go to the socket at once (lws keeps what the kernel did not take and writes it when
+// the socket drains); while a socket holds unsent bytes, the other side of its connection is
+// not read (backpressure), so memory per connection stays bounded by one read.
+//
+// Threads: construct, Start() and Run() on one thread; every callback runs inside Run() on it.
+// The cassette writer's drained callback (another thread) only calls lws_cancel_service.
+// Run() returns after wsr::StopRequested() (SIGINT/SIGTERM) once every connection ended with
+// 1001 (or the grace period passed). No exception crosses an lws callback: one raised while
+// handling a connection ends that connection with 1011 (recorded).
 #pragma once
 
 #include <libwebsockets.h>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "cassettes/writer.h"
 #include "common/url.h"
-#include "proxy/link.h"
+#include "proxy/relay_connection.h"
 #include "recorder/connection_recorder.h"
+#include "wire/tls_client.h"
 
 namespace wsr::proxy {
 
@@ -31,70 +41,65 @@ class RelayServer {
   struct Options {
     ListenAddr listen;
     WsUrl upstream;
-    bool insecure = false;               // skip upstream TLS verification
-    std::string tls_cert, tls_key;       // both set: the client-facing side speaks wss
-    size_t high_water_bytes = 1u << 20;  // per leg queue; above it the other leg stops reading
-    size_t low_water_bytes = 256u << 10;
-    std::vector<std::string> extra_headers;  // more header names to record and forward
+    bool insecure = false;          // skip upstream TLS verification
+    std::string upstream_ca;        // extra CA file trusted for the upstream (PEM)
+    std::string tls_cert, tls_key;  // both set: the client-facing side speaks TLS
+    int64_t upstream_timeout_ns = 10'000'000'000;
     int shutdown_grace_ms = 5000;
   };
 
+  // `recording.sink` may be set later with SetRecording (before Run).
   RelayServer(Options options, recorder::RecordingContext recording);
   ~RelayServer();
   RelayServer(const RelayServer&) = delete;
   RelayServer& operator=(const RelayServer&) = delete;
 
   // Creates the context and binds the listening socket. Throws wsr::Error with one line
-  // (port in use, unreadable certificate, ...).
+  // (port in use, unreadable certificate, bad upstream CA file, ...).
   void Start();
   int port() const { return port_; }
   // "ws://HOST:PORT" or "wss://HOST:PORT" (the real port).
   std::string url() const;
-  // Sets where rows go and when the session started; call after Start(), before Run().
-  void SetRecording(cassette::CassetteWriter* writer, int64_t session_start_ns) {
-    recording_.writer = writer;
-    recording_.session_start_ns = session_start_ns;
-  }
+  // Where rows go and when the session started (steady clock); call after Start(), before Run().
+  void SetRecording(cassette::CassetteWriter* writer, int64_t session_start_ns);
 
-  // Serves until a stop is requested, then closes every connection with 1001 and returns.
+  // Serves until a stop is requested, then ends every connection and returns.
   void Run();
 
   static int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 
  private:
+  struct Link;
   int Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
-  int OnClientEstablished(lws* wsi);
+  void Apply(Link* link, const std::vector<RelayCommand>& commands);
   void ConnectUpstream(Link* link);
-  int OnAppendHeaders(Link* link, lws* wsi, void* in, size_t len);
-  void OnUpstreamPreEstablish(Link* link, lws* wsi);
-  void OnUpstreamEstablished(Link* link);
-  void OnUpstreamFailed(Link* link, lws* wsi, void* in, size_t len);
-  int OnReceive(Link* link, Leg& leg, const uint8_t* data, size_t len);
-  int OnWritable(Link* link, Leg& leg);
-  // Writes up to `max_chunks` chunks of queued frames; false when the socket failed.
-  bool WriteQueued(Link* link, Leg& leg, int max_chunks);
-  void OnPeerClose(Link* link, Leg& leg, const uint8_t* data, size_t len);
-  void OnLegGone(Link* link, Leg& leg);
-
-  void CloseLink(Link* link, int code, const std::string& reason);
-  void RequestClose(Leg& leg, int code, const std::string& reason);
-  void RequestDrop(Leg& leg);
-  void Kill(Leg& leg);
-  void UpdateFlow(Link* link, Leg& reader);
+  void Write(Link* link, Side side, std::string_view bytes);
+  void FlushTls(Link* link);
+  void OnUpstreamRx(Link* link, const uint8_t* data, size_t len);
+  void UpdateRx(Link* link, Side side);
+  void Kill(lws* wsi);
+  void MaybeFree(Link* link);
   void BeginShutdown();
+  void OnDrained();
+  static void OnTimer(lws_sorted_usec_list_t* sul);
   static void OnTick(lws_sorted_usec_list_t* sul);
+  int64_t Now() const;
 
   Options options_;
   recorder::RecordingContext recording_;
+  std::unique_ptr<recorder::RowSink> sink_;
+  RelayConfig config_;
+  std::shared_ptr<wire::TlsClientContext> tls_context_;  // wss upstreams
   std::vector<lws_protocols> protocols_;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;
   int port_ = 0;
   int next_ordinal_ = 0;
+  int depth_ = 0;  // nesting of Handle (lws may call back from inside a call we make)
   bool shutting_down_ = false;
   std::unordered_set<Link*> links_;
-  MaskKeys masks_;     // keys for frames written to upstreams
-  uint64_t turn_ = 1;  // lws_service() calls so far: one turn of the event loop
+  std::atomic<bool> drained_{false};
+  std::string tls_plain_, tls_cipher_;  // scratch buffers, reused
   struct Tick {
     lws_sorted_usec_list_t sul;  // first member: the callback casts back
     RelayServer* self;

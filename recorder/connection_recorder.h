@@ -1,83 +1,103 @@
 // ConnectionRecorder: turns what one relayed WebSocket connection does into cassette rows.
 //
-// The relay (proxy/) feeds it events as they happen on the service thread: the handshake
-// (Open), the upstream's answer (UpstreamAccepted / UpstreamFailed), every received piece of
-// every message per direction (AddPiece), and the end (Close). It reassembles whole messages
-// (keeping the sizes of their wire frames), enforces the message size cap, timestamps each
-// message with the offset from the session start (monotonic clock), applies redaction, and
-// only then hands rows to the CassetteWriter (a queue: no disk I/O on the caller's thread).
+// The relay's connection state machine (proxy/relay_connection.h) feeds it, on the service
+// thread, with time passed in (set_now): the client's request head (Open), the answer the
+// client got (Accepted for a 101, Answered for a refusal or the proxy's own 502/504), every
+// frame of both directions through the two wire::FrameSink views (sink()), and how the
+// connection ended (TcpEnded, ProxyEnded, Finish). It reassembles messages (keeping the sizes
+// of their wire frames), inflates permessage-deflate messages (stored as plaintext, flagged
+// kFrameCompressed), records close/ping/pong frames with their direction, marks RFC 6455
+// violations (kFrameViolation + note), redacts secrets, and hands rows to a RowSink (a queue:
+// no disk I/O here). The parser runs beside the byte pump, so nothing here changes what is
+// relayed.
 //
-// RecordingContext is shared by every connection of a session; it must outlive them.
+// RecordingContext is shared by every connection of a session and must outlive them.
 // ConnectionRecorder is not thread-safe: one per connection, used from one thread.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "cassettes/model.h"
-#include "cassettes/writer.h"
-#include "common/clock.h"
 #include "recorder/redactor.h"
+#include "recorder/row_sink.h"
+#include "wire/deflate.h"
+#include "wire/http_head.h"
+#include "wire/ws_parser.h"
 
 namespace wsr::recorder {
 
 struct RecordingContext {
-  cassette::CassetteWriter* writer = nullptr;  // not owned
-  const Redactor* redactor = nullptr;          // not owned
-  const Clock* clock = nullptr;                // not owned
-  int64_t session_start_ns = 0;                // clock->NowNs() when the session began
-  size_t max_message_size = 16u << 20;         // bytes; bigger messages end the connection
+  RowSink* sink = nullptr;                // not owned
+  const Redactor* redactor = nullptr;     // not owned
+  int64_t session_start_ns = 0;           // on the clock of the `now` values passed in
+  size_t max_message_size = 16u << 20;    // bytes; the relay ends a connection over it
 };
 
 class ConnectionRecorder {
  public:
-  ConnectionRecorder(const RecordingContext& ctx, int ordinal);
+  ConnectionRecorder(const RecordingContext& ctx, int ordinal, int64_t now_ns);
+  ~ConnectionRecorder();
+  ConnectionRecorder(const ConnectionRecorder&) = delete;
+  ConnectionRecorder& operator=(const ConnectionRecorder&) = delete;
 
   int ordinal() const { return row_.ordinal; }
-  int64_t OffsetNow() const;
+  size_t max_message_size() const { return ctx_.max_message_size; }
+  void set_now(int64_t now_ns) { now_ns_ = now_ns; }
 
-  // The client's handshake. `query` is the raw query string (no '?'); headers as received.
-  // Everything is redacted before it is queued. Returns the redacted upstream URL (for logs).
-  std::string Open(std::string path, std::string_view query, const cassette::Headers& headers,
-                   std::string_view upstream_url);
-  void UpstreamAccepted(int http_status, const cassette::Headers& response_headers,
-                        std::string subprotocol);
-  // http_status is nullopt when the upstream was unreachable.
-  void UpstreamFailed(std::optional<int> http_status, std::string error);
+  // The client's upgrade request as received; `upstream_url` is where it is relayed.
+  void Open(const wire::HttpHead& request, std::string_view path, std::string_view query,
+            std::string_view upstream_url);
+  // The upstream accepted (101): frames are recorded from now on.
+  void Accepted(const wire::HttpHead& response, const std::optional<wire::DeflateParams>& deflate);
+  // The client got another answer: the upstream's refusal (initiator "upstream", its head and
+  // body as received) or the proxy's own (initiator "proxy", `error` says why).
+  void Answered(std::string_view response_head, int status, const cassette::Headers& headers,
+                std::string_view body, std::string error, const char* initiator);
+  void SetError(std::string error);
 
-  enum class PieceResult { kOk, kTooBig };
-  // One piece of a message read from one leg. `first_of_message` starts a new message;
-  // `end_of_wire_frame` marks the end of a WebSocket frame (its size is remembered when the
-  // message has more than one); `final` completes the message, which is then queued.
-  // `frame_bytes_left` (bytes of the current wire frame still to come) lets the cap trigger
-  // before a huge frame is buffered. kTooBig: the message exceeds the cap; nothing is queued.
-  PieceResult AddPiece(cassette::Direction dir, bool binary, std::string_view data,
-                       bool first_of_message, bool end_of_wire_frame, bool final,
-                       size_t frame_bytes_left);
+  // Frames read from the client (kClientToServer) or from the upstream (kServerToClient).
+  wire::FrameSink& sink(cassette::Direction d);
 
-  // Records how the connection ended. Only the first call counts (later ones are ignored,
-  // so the side that closed first is the one recorded). initiator: client|upstream|proxy.
-  void Close(int code, std::string reason, std::string initiator);
-  bool closed() const { return row_.close_code.has_value(); }
+  // One side's TCP connection ended. Without a close frame before it, the connection is
+  // recorded as 1006 against that side ("client" | "upstream").
+  void TcpEnded(const char* side);
+  // The proxy itself ended the connection (shutdown 1001, message too big 1009, internal
+  // error 1011, ...): recorded unless a close was already recorded.
+  void ProxyEnded(int code, std::string reason);
+  // Both sides are gone: records when.
+  void Finish();
+
+  bool close_seen(cassette::Direction d) const { return close_seen_[Index(d)]; }
+  bool closed() const { return row_.close_code.has_value() || !row_.close_initiator.empty(); }
+  // A message over max_message_size began at this stream offset (bytes fed to that
+  // direction's parser); nullopt when none.
+  std::optional<uint64_t> too_big_at(cassette::Direction d) const { return too_big_at_[Index(d)]; }
+  // The last row handed to the sink found it over its high mark; cleared by the caller when
+  // the sink drained.
+  bool backpressure() const { return backpressure_; }
+  void clear_backpressure() { backpressure_ = false; }
   const cassette::Connection& row() const { return row_; }
 
  private:
-  struct Assembly {
-    bool active = false;
-    bool binary = false;
-    std::string payload;
-    std::vector<uint32_t> fragments;
-    uint32_t current_frame = 0;
-  };
+  class DirectionSink;
+  static int Index(cassette::Direction d) { return d == cassette::Direction::kClientToServer ? 0 : 1; }
+  int64_t Offset() const { return now_ns_ - ctx_.session_start_ns; }
+  void Emit(cassette::Frame f);
+  void OnCloseFrame(cassette::Direction d, std::string_view payload);
   void Update();
 
   const RecordingContext& ctx_;
   cassette::Connection row_;
+  int64_t now_ns_ = 0;
   int64_t next_seq_ = 0;
-  Assembly in_[2];  // indexed by Direction
+  bool close_seen_[2] = {false, false};
+  std::optional<uint64_t> too_big_at_[2];
+  bool backpressure_ = false;
+  std::unique_ptr<DirectionSink> sinks_[2];
 };
 
 }  // namespace wsr::recorder

@@ -104,6 +104,74 @@ cassette::Headers Redactor::RedactHeaders(const cassette::Headers& headers) cons
   return out;
 }
 
+std::string Redactor::RedactHead(const wire::HttpHead& head) const {
+  // Splice from the end so that earlier offsets stay valid.
+  struct Edit {
+    size_t at, size;
+    std::string with;
+  };
+  std::vector<Edit> edits;
+  if (head.is_request) {
+    std::string_view target(head.target);
+    size_t q = target.find('?');
+    if (q != std::string_view::npos) {
+      std::string redacted = RedactQuery(target.substr(q + 1));
+      if (redacted != target.substr(q + 1)) {
+        edits.push_back({head.target_offset + q + 1, target.size() - q - 1, std::move(redacted)});
+      }
+    }
+  }
+  for (const auto& h : head.headers) {
+    std::string name = Lower(h.name);
+    std::string value;
+    if (rules_.headers.count(name)) {
+      if (IsPlaceholder(h.value)) continue;
+      value = Placeholder(name, h.value);
+    } else if (name == "sec-websocket-protocol") {
+      value = RedactSubprotocols(h.value);
+      if (value == h.value) continue;
+    } else {
+      continue;
+    }
+    edits.push_back({h.value_offset, h.value_size, std::move(value)});
+  }
+  std::string out = head.raw;
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.at > b.at; });
+  for (const auto& e : edits) {
+    if (e.at <= out.size() && e.size <= out.size() - e.at) out.replace(e.at, e.size, e.with);
+  }
+  return out;
+}
+
+std::string Redactor::RedactHeadText(std::string_view text) const {
+  if (text.empty()) return std::string();
+  const bool response = text.substr(0, 5) == "HTTP/";
+  wire::HttpHeadParser parser(response ? wire::HttpHeadParser::Kind::kResponse
+                                       : wire::HttpHeadParser::Kind::kRequest);
+  size_t used = 0;
+  if (parser.Feed(text, &used) == wire::HttpHeadParser::Status::kDone) {
+    return RedactHead(parser.head()) + std::string(text.substr(used));
+  }
+  // Not a head we can parse: blank every secret header's value, line by line.
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    std::string_view line =
+        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start + 1);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && rules_.headers.count(Lower(std::string(line.substr(0, colon))))) {
+      out += std::string(line.substr(0, colon + 1)) + " " + Placeholder("header", line.substr(colon + 1));
+      if (line.back() == '\n') out += "\r\n";
+    } else {
+      out += line;
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
   if (rules_.json_pointers.empty()) return false;
   auto frame = phoenix::Parse(payload);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cassettes/model.h"
+#include "wire/http_head.h"
 
 namespace wsr {
 
@@ -49,6 +50,13 @@ class Redactor {
   // (base64url.bearer.phx.<token>) replaced inside the list.
   cassette::Headers RedactHeaders(const cassette::Headers& headers) const;
   std::string RedactSubprotocols(std::string_view list) const;
+  // An HTTP head as received (request or response), byte for byte except: secret header
+  // values and Sec-WebSocket-Protocol bearer tokens replaced as RedactHeaders does, and a
+  // request target's secret query values as RedactQuery does.
+  std::string RedactHead(const wire::HttpHead& head) const;
+  // The same for head text (e.g. read back from a cassette); text that does not parse as an
+  // HTTP head is returned with every line that names a secret header blanked after the colon.
+  std::string RedactHeadText(std::string_view head) const;
   // Applies json_pointers to a text frame. Returns true and sets *out when something was
   // replaced; false (and *out untouched) otherwise, so frames stay byte-identical.
   bool RedactFrame(std::string_view payload, std::string* out) const;

@@ -51,6 +51,8 @@ ConnectionMatcher::Choice ConnectionMatcher::Choose(const std::string& path,
       if (c.status < 200 || c.status > 599) c.status = 502;
       c.message = "recorded refusal of connection #" + std::to_string(r.ordinal) +
                   (r.error.empty() ? std::string() : ": " + r.error);
+      c.recorded_head = r.response_head;
+      c.recorded_body = r.response_body.value_or(std::string());
     }
     return c;
   }

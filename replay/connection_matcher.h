@@ -25,6 +25,10 @@ class ConnectionMatcher {
     int index = -1;     // into recorded(); -1 when nothing serves it
     int status = 101;   // 101: upgrade; else the HTTP status to answer
     std::string message;  // for refusals: why, and what the cassette has
+    // A recorded refusal: the response head the client got then (status line and headers as
+    // received, secrets redacted) and its body, answered again as they were.
+    std::string recorded_head;
+    std::string recorded_body;
   };
   Choice Choose(const std::string& path, const std::string& query);
   // "#1 /socket/websocket?vsn=2.0.0 (served)", one per line.

@@ -1,10 +1,12 @@
 #include "replay/server_impl.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 
 #include "common/error.h"
+#include "wire/http_head.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "common/url.h"
@@ -301,6 +303,47 @@ int ReplayServer::Impl::OnWriteable(Live& c) {
   return 0;
 }
 
+// Answers an upgrade with a recorded refusal: its status, its headers (the framing ones are
+// written for the body served) and its body. False when the recorded head cannot be read or
+// does not fit, so that the caller answers with the status alone.
+bool ReplayServer::Impl::WriteRecordedRefusal(lws* wsi, const ConnectionMatcher::Choice& choice) {
+  wire::HttpHeadParser parser(wire::HttpHeadParser::Kind::kResponse);
+  size_t used = 0;
+  if (parser.Feed(choice.recorded_head, &used) != wire::HttpHeadParser::Status::kDone) return false;
+  const std::string& body = choice.recorded_body;
+  std::vector<unsigned char> buf(LWS_PRE + choice.recorded_head.size() + 256 + body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size() - 1;
+  if (lws_add_http_header_status(wsi, static_cast<unsigned int>(choice.status), &p, end)) {
+    return false;
+  }
+  for (const auto& h : parser.head().headers) {
+    std::string lower = h.name;
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
+        lower == "keep-alive") {
+      continue;
+    }
+    std::string name = h.name + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(h.value.data()),
+                                    static_cast<int>(h.value.size()), &p, end)) {
+      return false;
+    }
+  }
+  if (lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("connection:"),
+                                  reinterpret_cast<const unsigned char*>("close"), 5, &p, end) ||
+      lws_finalize_http_header(wsi, &p, end)) {
+    return false;
+  }
+  if (static_cast<size_t>(end - p) < body.size()) return false;
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
+  return lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_HEADERS) >= 0;
+}
+
 int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   std::string path = HeaderCopy(wsi, WSI_TOKEN_GET_URI);
   std::string query = QueryOf(wsi);
@@ -320,6 +363,7 @@ int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   reports_.push_back(r);
   log::Info("replay: refusing upgrade of " + path + " with HTTP " +
             std::to_string(choice.status) + ": " + choice.message);
+  if (!choice.recorded_head.empty() && WriteRecordedRefusal(wsi, choice)) return 1;
   lws_return_http_status(wsi, static_cast<unsigned int>(choice.status), choice.message.c_str());
   return 1;
 }

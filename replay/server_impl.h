@@ -90,6 +90,7 @@ class ReplayServer::Impl {
   void OnEstablished(lws* wsi);
   void OnClosed(lws* wsi);
   int OnConfirmUpgrade(lws* wsi);
+  bool WriteRecordedRefusal(lws* wsi, const ConnectionMatcher::Choice& choice);
   int OnHttp(lws* wsi, const char* uri);
   void DrainCommands();
   void ShutdownConnections();

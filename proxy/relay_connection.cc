@@ -1,0 +1,481 @@
+#include "proxy/relay_connection.h"
+
+#include <strings.h>
+
+#include <utility>
+
+namespace wsr::proxy {
+namespace {
+using cassette::Direction;
+constexpr size_t kMaxCloseReason = 123;  // a close frame's payload is at most 125 bytes
+
+int Index(Side s) { return s == Side::kClient ? 0 : 1; }
+Side OtherSide(Side s) { return s == Side::kClient ? Side::kUpstream : Side::kClient; }
+
+std::string Truncate(std::string s, size_t n) {
+  if (s.size() > n) s.resize(n);
+  return s;
+}
+
+// The origin-form target of a request target: absolute-form ("ws://host/p?q") loses its
+// scheme and authority. Empty when the target is neither.
+std::string OriginForm(const std::string& target) {
+  if (!target.empty() && target[0] == '/') return target;
+  size_t scheme = target.find("://");
+  if (scheme == std::string::npos) return "";
+  size_t slash = target.find_first_of("/?", scheme + 3);
+  if (slash == std::string::npos) return "/";
+  return target[slash] == '/' ? target.substr(slash) : "/" + target.substr(slash);
+}
+}  // namespace
+
+RelayConnection::RelayConnection(const RelayConfig& config,
+                                 const recorder::RecordingContext& recording, int ordinal,
+                                 int64_t now_ns)
+    : config_(config),
+      recorder_(recording, ordinal, now_ns),
+      request_parser_(wire::HttpHeadParser::Kind::kRequest, config.head_limits),
+      response_parser_(wire::HttpHeadParser::Kind::kResponse, config.head_limits),
+      from_client_({.role = wire::Role::kClient,
+                    .allow_rsv1 = false,
+                    .max_message_size = recording.max_message_size}),
+      from_upstream_({.role = wire::Role::kServer,
+                      .allow_rsv1 = false,
+                      .max_message_size = recording.max_message_size}) {}
+
+bool RelayConnection::finished() const {
+  return closed_[0] && (closed_[1] || !upstream_requested_);
+}
+
+void RelayConnection::Begin(int64_t now_ns) {
+  out_.clear();
+  now_ns_ = now_ns;
+  recorder_.set_now(now_ns);
+}
+
+void RelayConnection::Send(Side side, std::string_view view) {
+  if (view.empty() || closed_[Index(side)] || close_sent_[Index(side)]) return;
+  RelayCommand c;
+  c.kind = RelayCommand::Kind::kSend;
+  c.side = side;
+  c.view = view;
+  out_.push_back(std::move(c));
+}
+
+void RelayConnection::SendOwned(Side side, std::string bytes) {
+  if (bytes.empty() || closed_[Index(side)] || close_sent_[Index(side)]) return;
+  RelayCommand c;
+  c.kind = RelayCommand::Kind::kSend;
+  c.side = side;
+  c.owned = std::move(bytes);
+  out_.push_back(std::move(c));
+}
+
+void RelayConnection::Close(Side side) {
+  const int i = Index(side);
+  if (side == Side::kUpstream && !upstream_requested_) return;
+  if (closed_[i] || close_sent_[i]) return;
+  close_sent_[i] = true;
+  RelayCommand c;
+  c.kind = RelayCommand::Kind::kClose;
+  c.side = side;
+  out_.push_back(std::move(c));
+}
+
+void RelayConnection::Log(RelayCommand::Kind kind, std::string text) {
+  RelayCommand c;
+  c.kind = kind;
+  c.text = std::move(text);
+  out_.push_back(std::move(c));
+}
+
+void RelayConnection::Command(RelayCommand::Kind kind, Side side, int64_t deadline_ns) {
+  RelayCommand c;
+  c.kind = kind;
+  c.side = side;
+  c.deadline_ns = deadline_ns;
+  out_.push_back(std::move(c));
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnClientData(const uint8_t* data, size_t len,
+                                                                int64_t now_ns) {
+  Begin(now_ns);
+  if (closed_[0] || close_sent_[0]) return out_;
+  switch (state_) {
+    case State::kRequest:
+      HandleRequest(data, len);
+      break;
+    case State::kConnecting:
+    case State::kAwaitingResponse:
+      held_client_.append(reinterpret_cast<const char*>(data), len);
+      if (held_client_.size() > config_.held_client_bytes && !client_paused_for_hold_) {
+        client_paused_for_hold_ = true;
+        Command(RelayCommand::Kind::kPauseReading, Side::kClient, 0);
+      }
+      break;
+    case State::kOpen:
+      Pump(Side::kClient, data, len, false);
+      break;
+    case State::kRefusalBody:
+    case State::kEnding:
+      break;  // nothing more is relayed
+  }
+  return out_;
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnUpstreamData(const uint8_t* data, size_t len,
+                                                                  int64_t now_ns) {
+  Begin(now_ns);
+  if (closed_[1] || close_sent_[1]) return out_;
+  switch (state_) {
+    case State::kAwaitingResponse:
+      HandleResponse(data, len);
+      break;
+    case State::kRefusalBody:
+      HandleRefusalBody(data, len);
+      break;
+    case State::kOpen:
+      Pump(Side::kUpstream, data, len, false);
+      break;
+    default:
+      break;
+  }
+  return out_;
+}
+
+void RelayConnection::HandleRequest(const uint8_t* data, size_t len) {
+  size_t used = 0;
+  auto status =
+      request_parser_.Feed(std::string_view(reinterpret_cast<const char*>(data), len), &used);
+  if (status == wire::HttpHeadParser::Status::kNeedMore) return;
+  if (status == wire::HttpHeadParser::Status::kError) {
+    AnswerClient(400, "Bad Request", "bad request: " + request_parser_.error(), false);
+    return;
+  }
+  const wire::HttpHead& head = request_parser_.head();
+  if (!head.HasToken("Upgrade", "websocket")) {
+    AnswerClient(400, "Bad Request",
+                 "wsreplay record relays WebSocket upgrades only; '" + head.method + " " +
+                     Truncate(head.target, 200) + "' has no 'Upgrade: websocket' header",
+                 false);
+    return;
+  }
+  std::string target = OriginForm(head.target);
+  if (target.empty()) {
+    AnswerClient(400, "Bad Request", "bad request target '" + Truncate(head.target, 200) + "'",
+                 false);
+    return;
+  }
+  std::string upstream_target = config_.upstream_path_prefix + target;
+  size_t q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  pending_request_ = wire::RewriteRequestHead(head, upstream_target, config_.upstream_host_header);
+  recorder_.Open(head, path, query, config_.upstream_origin + upstream_target);
+  Log(RelayCommand::Kind::kLogInfo, path + " -> " + recorder_.row().upstream_url);
+  if (used < len) held_client_.append(reinterpret_cast<const char*>(data) + used, len - used);
+  state_ = State::kConnecting;
+  upstream_requested_ = true;
+  Command(RelayCommand::Kind::kConnectUpstream, Side::kUpstream, 0);
+  Command(RelayCommand::Kind::kSetTimer, Side::kUpstream, now_ns_ + config_.upstream_timeout_ns);
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnected(int64_t now_ns) {
+  Begin(now_ns);
+  if (state_ != State::kConnecting) return out_;
+  state_ = State::kAwaitingResponse;
+  SendOwned(Side::kUpstream, std::move(pending_request_));
+  pending_request_.clear();
+  return out_;
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const std::string& why,
+                                                                           int64_t now_ns) {
+  Begin(now_ns);
+  closed_[1] = true;
+  if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
+    AnswerClient(502, "Bad Gateway", "upstream " + config_.upstream_base + " unreachable: " + why,
+                 true);
+  } else if (state_ == State::kOpen) {
+    recorder_.TcpEnded("upstream");
+    Close(Side::kClient);
+    state_ = State::kEnding;
+  }
+  if (finished()) recorder_.Finish();
+  return out_;
+}
+
+void RelayConnection::HandleResponse(const uint8_t* data, size_t len) {
+  size_t used = 0;
+  auto status =
+      response_parser_.Feed(std::string_view(reinterpret_cast<const char*>(data), len), &used);
+  if (status == wire::HttpHeadParser::Status::kNeedMore) return;
+  if (status == wire::HttpHeadParser::Status::kError) {
+    Close(Side::kUpstream);
+    AnswerClient(502, "Bad Gateway",
+                 "upstream sent an invalid HTTP response: " + response_parser_.error(), true);
+    return;
+  }
+  Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+  const wire::HttpHead& head = response_parser_.head();
+  Send(Side::kClient, head.raw);
+  if (head.status != 101) {
+    uint64_t length = 0;
+    std::string error;
+    auto framing = wire::HttpBodyReader::FramingOf(head, &length, &error);
+    if (!error.empty()) framing = wire::HttpBodyReader::Framing::kUntilClose;
+    refusal_body_.emplace(framing, length, config_.refusal_body_keep);
+    state_ = State::kRefusalBody;
+    HandleRefusalBody(data + used, len - used);
+    return;
+  }
+  std::string extensions;
+  for (const auto& h : head.headers) {
+    if (strcasecmp(h.name.c_str(), "Sec-WebSocket-Extensions") == 0) {
+      if (!extensions.empty()) extensions += ", ";
+      extensions += h.value;
+    }
+  }
+  std::optional<wire::DeflateParams> deflate;
+  if (!extensions.empty()) {
+    std::string error;
+    deflate = wire::ParseDeflateResponse(extensions, &error);
+    if (!error.empty()) {
+      Log(RelayCommand::Kind::kLogWarn,
+          "cannot read the negotiated extensions (" + error +
+              "): compressed messages are recorded as sent");
+    }
+  }
+  from_client_.set_allow_rsv1(deflate.has_value());
+  from_upstream_.set_allow_rsv1(deflate.has_value());
+  recorder_.Accepted(head, deflate);
+  state_ = State::kOpen;
+  if (!held_client_.empty()) {
+    std::string held = std::move(held_client_);
+    held_client_.clear();
+    Pump(Side::kClient, reinterpret_cast<const uint8_t*>(held.data()), held.size(), true);
+  }
+  if (client_paused_for_hold_) {
+    client_paused_for_hold_ = false;
+    Command(RelayCommand::Kind::kResumeReading, Side::kClient, 0);
+  }
+  if (used < len && state_ == State::kOpen) Pump(Side::kUpstream, data + used, len - used, false);
+}
+
+void RelayConnection::HandleRefusalBody(const uint8_t* data, size_t len) {
+  size_t used = 0;
+  auto status =
+      refusal_body_->Feed(std::string_view(reinterpret_cast<const char*>(data), len), &used);
+  if (used) Send(Side::kClient, std::string_view(reinterpret_cast<const char*>(data), used));
+  if (status != wire::HttpBodyReader::Status::kNeedMore) FinishRefusal();
+}
+
+void RelayConnection::FinishRefusal() {
+  if (state_ != State::kRefusalBody) return;
+  const wire::HttpHead& head = response_parser_.head();
+  cassette::Headers headers;
+  for (const auto& h : head.headers) headers.emplace_back(h.name, h.value);
+  std::string error = refusal_body_->error();
+  if (refusal_body_->truncated()) {
+    error = "refusal body longer than " + std::to_string(config_.refusal_body_keep) +
+            " bytes: only the start is kept";
+  }
+  recorder_.Answered(head.raw, head.status, headers, refusal_body_->content(), error, "upstream");
+  Log(RelayCommand::Kind::kLogWarn,
+      "upstream refused the upgrade: HTTP " + std::to_string(head.status));
+  state_ = State::kEnding;
+  Close(Side::kClient);
+  Close(Side::kUpstream);
+}
+
+void RelayConnection::Pump(Side from, const uint8_t* data, size_t len, bool copy) {
+  const Direction d = from == Side::kClient ? Direction::kClientToServer : Direction::kServerToClient;
+  wire::FrameParser& parser = from == Side::kClient ? from_client_ : from_upstream_;
+  const uint64_t before = parser.bytes_fed();
+  const bool was_too_big = recorder_.too_big_at(d).has_value();
+  parser.Feed(data, len, recorder_.sink(d));
+  size_t forward = len;
+  bool too_big = false;
+  if (!was_too_big && recorder_.too_big_at(d)) {
+    too_big = true;
+    uint64_t at = *recorder_.too_big_at(d);
+    forward = at >= before ? static_cast<size_t>(std::min<uint64_t>(at - before, len)) : 0;
+    cut_at_boundary_[Index(OtherSide(from))] = true;
+  }
+  std::string_view bytes(reinterpret_cast<const char*>(data), forward);
+  if (copy) {
+    SendOwned(OtherSide(from), std::string(bytes));
+  } else {
+    Send(OtherSide(from), bytes);
+  }
+  if (too_big) {
+    EndOpen(1009, "message too big: over " + std::to_string(recorder_.max_message_size()) +
+                      " bytes (--max-message-size)");
+    return;
+  }
+  CheckBackpressure();
+}
+
+void RelayConnection::CheckBackpressure() {
+  if (!recorder_.backpressure() || paused_for_sink_ || state_ != State::kOpen) return;
+  paused_for_sink_ = true;
+  Command(RelayCommand::Kind::kPauseReading, Side::kClient, 0);
+  Command(RelayCommand::Kind::kPauseReading, Side::kUpstream, 0);
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnSinkDrained(int64_t now_ns) {
+  Begin(now_ns);
+  recorder_.clear_backpressure();
+  if (!paused_for_sink_) return out_;
+  paused_for_sink_ = false;
+  Command(RelayCommand::Kind::kResumeReading, Side::kClient, 0);
+  Command(RelayCommand::Kind::kResumeReading, Side::kUpstream, 0);
+  return out_;
+}
+
+void RelayConnection::AnswerClient(int status, const char* reason_phrase, const std::string& why,
+                                   bool record) {
+  std::string body = "wsreplay: " + why + "\n";
+  std::string response = wire::MakeSimpleResponse(status, reason_phrase, body);
+  if (record) {
+    size_t end = response.find("\r\n\r\n");
+    std::string head = response.substr(0, end == std::string::npos ? response.size() : end + 4);
+    cassette::Headers headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                                 {"Content-Length", std::to_string(body.size())},
+                                 {"Connection", "close"}};
+    recorder_.Answered(head, status, headers, body, why, "proxy");
+  }
+  Log(RelayCommand::Kind::kLogWarn, "HTTP " + std::to_string(status) + " to the client: " + why);
+  Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+  SendOwned(Side::kClient, std::move(response));
+  Close(Side::kClient);
+  Close(Side::kUpstream);
+  state_ = State::kEnding;
+}
+
+void RelayConnection::EndOpen(int code, const std::string& reason) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kEnding;
+  const std::string why = Truncate(reason, kMaxCloseReason);
+  recorder_.ProxyEnded(code, why);
+  Log(RelayCommand::Kind::kLogWarn, "closing with " + std::to_string(code) + ": " + why);
+  for (Side side : {Side::kClient, Side::kUpstream}) {
+    const int i = Index(side);
+    if (closed_[i]) continue;
+    // The stream towards `side` is what was read from the other side.
+    const wire::FrameParser& feeding = side == Side::kUpstream ? from_client_ : from_upstream_;
+    const Direction towards =
+        side == Side::kUpstream ? Direction::kClientToServer : Direction::kServerToClient;
+    const bool at_boundary =
+        cut_at_boundary_[i] || (!feeding.mid_frame() && !feeding.in_frame_header());
+    if (at_boundary && !recorder_.close_seen(towards)) {
+      std::string payload = wire::EncodeClosePayload(static_cast<uint16_t>(code), why);
+      if (side == Side::kUpstream) {
+        uint8_t key[4] = {0x5a, 0xa5, 0x3c, 0xc3};
+        if (config_.mask_key) config_.mask_key(key);
+        SendOwned(side, wire::EncodeFrame(8, payload, true, key));
+      } else {
+        SendOwned(side, wire::EncodeFrame(8, payload, true, nullptr));
+      }
+    }
+    Close(side);
+  }
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnClosed(Side side, int64_t now_ns) {
+  Begin(now_ns);
+  const int i = Index(side);
+  if (closed_[i]) return out_;
+  closed_[i] = true;
+  switch (state_) {
+    case State::kRequest:
+      state_ = State::kEnding;
+      break;
+    case State::kConnecting:
+    case State::kAwaitingResponse:
+      if (side == Side::kClient) {
+        recorder_.SetError("the client left before the upstream answered the upgrade");
+        recorder_.TcpEnded("client");
+        Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+        Close(Side::kUpstream);
+        state_ = State::kEnding;
+      } else {
+        AnswerClient(502, "Bad Gateway",
+                     "upstream closed the connection before answering the upgrade", true);
+      }
+      break;
+    case State::kRefusalBody:
+      if (side == Side::kUpstream) refusal_body_->OnClose();
+      FinishRefusal();
+      break;
+    case State::kOpen:
+      recorder_.TcpEnded(SideName(side));
+      state_ = State::kEnding;
+      Close(OtherSide(side));
+      break;
+    case State::kEnding:
+      Close(OtherSide(side));
+      break;
+  }
+  if (finished()) recorder_.Finish();
+  return out_;
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
+  Begin(now_ns);
+  if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
+    AnswerClient(504, "Gateway Timeout",
+                 "upstream " + config_.upstream_base + " did not answer the upgrade within " +
+                     std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
+                 true);
+  }
+  return out_;
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnShutdown(int64_t now_ns) {
+  Begin(now_ns);
+  switch (state_) {
+    case State::kRequest:
+      state_ = State::kEnding;
+      Close(Side::kClient);
+      break;
+    case State::kConnecting:
+    case State::kAwaitingResponse:
+      AnswerClient(503, "Service Unavailable", "wsreplay record is shutting down", true);
+      break;
+    case State::kRefusalBody:
+      FinishRefusal();
+      break;
+    case State::kOpen:
+      EndOpen(1001, "wsreplay record is shutting down");
+      break;
+    case State::kEnding:
+      Close(Side::kClient);
+      Close(Side::kUpstream);
+      break;
+  }
+  return out_;
+}
+
+const std::vector<RelayCommand>& RelayConnection::OnInternalError(const std::string& why,
+                                                                   int64_t now_ns) {
+  Begin(now_ns);
+  switch (state_) {
+    case State::kOpen:
+      EndOpen(1011, "wsreplay record: internal relay error");
+      break;
+    case State::kConnecting:
+    case State::kAwaitingResponse:
+      AnswerClient(502, "Bad Gateway", "internal relay error: " + why, true);
+      break;
+    default:
+      recorder_.ProxyEnded(1011, Truncate("internal relay error: " + why, kMaxCloseReason));
+      state_ = State::kEnding;
+      Close(Side::kClient);
+      Close(Side::kUpstream);
+      break;
+  }
+  return out_;
+}
+
+}  // namespace wsr::proxy

@@ -1,0 +1,126 @@
+// RelayConnection: one client connection through `wsreplay record`, as a sans-I/O state
+// machine. Events go in (bytes read from either side, the upstream connected or failed, a
+// side's TCP ended, a timer, shutdown), commands come out (send these bytes to that side,
+// connect, close, pause reading, set a timer): see relay_command.h. No sockets, no clock
+// (time is passed in), no lws: unit-tested with scripted events (tests/proxy/relay_connection_test.cc).
+//
+// What it does with the bytes:
+//  - Reads the client's request head (wire/http_head.h). A WebSocket upgrade is relayed to
+//    the upstream as received except the Host header and the target (prefixed with the
+//    upstream URL's path). Anything else gets a 400 with a one-line body.
+//  - Until the upstream answers, the client's upgrade stays pending. The upstream's answer is
+//    forwarded as received: a 101 (headers, subprotocol, extensions) or a refusal with its
+//    headers and body. If the upstream cannot be reached the client gets a 502, if it does
+//    not answer within the timeout a 504, each with a one-line body and recorded as the
+//    proxy's answer.
+//  - After a 101 it is a byte pump: bytes go to the other side as read, never re-framed,
+//    while an RFC 6455 parser per direction (wire/ws_parser.h) feeds the recorder from the
+//    same buffers. Violations are relayed (the real peer decides) and marked in the cassette.
+//  - A message over the size cap: what came before its frame is relayed, then both sides get
+//    a close frame 1009 (when their stream is at a frame boundary) and the connection ends.
+//  - TCP ends are mirrored: when one side's connection ends, the other is closed once what
+//    was sent to it is written. Shutdown closes with 1001.
+//  - When the recorder's sink is over its high mark, both sides stop being read until
+//    OnSinkDrained.
+//
+// Owns its ConnectionRecorder. Not thread-safe: one thread (the relay's service thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/relay_command.h"
+#include "recorder/connection_recorder.h"
+#include "wire/http_body.h"
+#include "wire/http_head.h"
+#include "wire/ws_parser.h"
+
+namespace wsr::proxy {
+
+struct RelayConfig {
+  std::string upstream_base;         // "ws://host:port/prefix" (for logs)
+  std::string upstream_origin;       // "ws://host:port": + the upstream target = URL recorded
+  std::string upstream_path_prefix;  // "/prefix" or ""
+  std::string upstream_host_header;  // Host value sent upstream
+  int64_t upstream_timeout_ns = 10'000'000'000;
+  wire::HttpLimits head_limits;
+  size_t held_client_bytes = 1u << 20;  // client bytes held while the upstream answers
+  size_t refusal_body_keep = 1u << 20;  // bytes of a refusal body kept in the cassette
+  // Fills a 4-byte masking key for the proxy's own frames towards the upstream.
+  std::function<void(uint8_t key[4])> mask_key;
+};
+
+class RelayConnection {
+ public:
+  RelayConnection(const RelayConfig& config, const recorder::RecordingContext& recording,
+                  int ordinal, int64_t now_ns);
+
+  // Each event returns the commands to carry out (valid until the next event).
+  const std::vector<RelayCommand>& OnClientData(const uint8_t* data, size_t len, int64_t now_ns);
+  const std::vector<RelayCommand>& OnUpstreamData(const uint8_t* data, size_t len, int64_t now_ns);
+  const std::vector<RelayCommand>& OnUpstreamConnected(int64_t now_ns);
+  const std::vector<RelayCommand>& OnUpstreamConnectFailed(const std::string& why, int64_t now_ns);
+  // A side's TCP connection ended (EOF, reset or error).
+  const std::vector<RelayCommand>& OnClosed(Side side, int64_t now_ns);
+  const std::vector<RelayCommand>& OnTimer(int64_t now_ns);
+  const std::vector<RelayCommand>& OnShutdown(int64_t now_ns);
+  const std::vector<RelayCommand>& OnSinkDrained(int64_t now_ns);
+  // Something failed in the transport or in handling: end with 1011 (recorded, proxy).
+  const std::vector<RelayCommand>& OnInternalError(const std::string& why, int64_t now_ns);
+
+  int ordinal() const { return recorder_.ordinal(); }
+  // Both sides' TCP connections are gone (or were never opened): the connection can be freed.
+  bool finished() const;
+  bool upstream_requested() const { return upstream_requested_; }
+  const recorder::ConnectionRecorder& recorder() const { return recorder_; }
+
+ private:
+  enum class State { kRequest, kConnecting, kAwaitingResponse, kRefusalBody, kOpen, kEnding };
+
+  void Begin(int64_t now_ns);
+  void Command(RelayCommand::Kind kind, Side side, int64_t deadline_ns);
+  void Send(Side side, std::string_view view);
+  void SendOwned(Side side, std::string bytes);
+  void Close(Side side);
+  void Log(RelayCommand::Kind kind, std::string text);
+  void HandleRequest(const uint8_t* data, size_t len);
+  void HandleResponse(const uint8_t* data, size_t len);
+  void HandleRefusalBody(const uint8_t* data, size_t len);
+  // Relays bytes read from `from` to the other side (copied when `copy`, else viewed) and
+  // feeds them to the recorder's parser for that direction.
+  void Pump(Side from, const uint8_t* data, size_t len, bool copy);
+  void FinishRefusal();
+  // The proxy answers the pending upgrade itself (400/502/503/504) and ends the connection.
+  void AnswerClient(int status, const char* reason_phrase, const std::string& why, bool record);
+  // Ends an open connection: close frames (where the stream allows) and TCP closes.
+  void EndOpen(int code, const std::string& reason);
+  void CheckBackpressure();
+
+  const RelayConfig& config_;
+  recorder::ConnectionRecorder recorder_;
+  State state_ = State::kRequest;
+  int64_t now_ns_ = 0;
+  std::string pending_request_;  // the rewritten request head, sent once the upstream connects
+  std::vector<RelayCommand> out_;
+
+  wire::HttpHeadParser request_parser_;
+  wire::HttpHeadParser response_parser_;
+  std::optional<wire::HttpBodyReader> refusal_body_;
+  std::string refusal_forwarded_head_;
+  std::string held_client_;  // client bytes that arrived before the upstream's 101
+  wire::FrameParser from_client_;
+  wire::FrameParser from_upstream_;
+  bool recording_frames_ = false;
+  bool upstream_requested_ = false;
+  bool closed_[2] = {false, false};       // that side's TCP is gone
+  bool close_sent_[2] = {false, false};   // kClose issued for that side
+  bool cut_at_boundary_[2] = {false, false};  // the stream towards that side was cut at a frame start
+  bool paused_for_sink_ = false;
+  bool client_paused_for_hold_ = false;
+};
+
+}  // namespace wsr::proxy
