@@ -1,0 +1,47 @@
+// ScratchCassette: one in-memory cassette per fuzzing process, into which each input is
+// imported inside a transaction that is rolled back afterwards, so every input starts from
+// the same empty cassette without paying for a new file and schema per input.
+//
+// Ownership: owns its Cassette (SQLite ":memory:" database). Not thread-safe; libFuzzer
+// calls a target from one thread.
+#pragma once
+
+#include <memory>
+
+#include "cassettes/cassette.h"
+
+namespace wsr::fuzz {
+
+class ScratchCassette {
+ public:
+  // The process-wide instance (created on first use).
+  static ScratchCassette& Get() {
+    static ScratchCassette* instance = new ScratchCassette();
+    return *instance;
+  }
+
+  // Begins the transaction an import runs in.
+  cassette::Cassette& Begin() {
+    cassette_->Begin();
+    return *cassette_;
+  }
+  // Undoes everything since Begin() (also after an import that threw).
+  void Rollback() { cassette_->Rollback(); }
+
+  // Rows now in the cassette (inside the transaction), for checking an import's counts.
+  int64_t Sessions() { return static_cast<int64_t>(cassette_->Sessions().size()); }
+  int64_t Connections() {
+    int64_t n = 0;
+    for (const auto& s : cassette_->Sessions()) n += cassette_->Connections(s.id).size();
+    return n;
+  }
+  int64_t Frames() { return cassette_->CountFrames({}); }
+
+ private:
+  ScratchCassette()
+      : cassette_(cassette::Cassette::Open(":memory:", cassette::Cassette::Mode::kCreate)) {}
+
+  std::unique_ptr<cassette::Cassette> cassette_;
+};
+
+}  // namespace wsr::fuzz
