@@ -45,6 +45,11 @@ struct RelayFigures {
   double p50_us = 0, p99_us = 0;
   double gen_cpu = 0, echo_cpu = 0, proxy_cpu = -1;  // % of one core
   double gen_wait = 0, echo_wait = 0, proxy_wait = -1;  // % of time runnable but not running
+  // The relay process's CPU (all threads: relaying and recording) per echoed message (one frame
+  // each way), in microseconds; -1 when there is no relay (direct).
+  double proxy_us_per_msg() const {
+    return proxy_cpu < 0 || msgs_per_s <= 0 ? -1 : proxy_cpu / 100.0 * 1e6 / msgs_per_s;
+  }
 };
 struct RelayTarget {
   std::string name;

@@ -189,7 +189,7 @@ void RunRelaySection(const Env& env, Summary* summary) {
   }
 
   Table table({"relay", "size", "msgs/s", "MiB/s", "vs direct", "RTT p50", "RTT p99", "added p50",
-               "CPU gen/echo/relay", "CPU wait gen/echo/relay"});
+               "relay CPU/msg", "CPU gen/echo/relay", "CPU wait gen/echo/relay"});
   for (auto& t : summary->relays) {
     for (size_t size : kSizes) {
       if (!t.by_size.count(size)) continue;
@@ -198,9 +198,20 @@ void RunRelaySection(const Env& env, Summary* summary) {
       if (base != nullptr && base->by_size.count(size) && &t != base) {
         added = Fixed(f.p50_us - base->by_size.at(size).p50_us, 0) + " us";
       }
+      std::string per_msg = f.proxy_us_per_msg() < 0 ? "-" : Fixed(f.proxy_us_per_msg(), 1) + " us";
+      if (base != nullptr && base->by_size.count(size) && f.proxy_us_per_msg() >= 0) {
+        // Side by side with nginx at the same size, when it was measured.
+        for (const auto& other : summary->relays) {
+          if (other.name == "nginx" && &other != &t && other.by_size.count(size) &&
+              other.by_size.at(size).proxy_us_per_msg() > 0) {
+            per_msg += " (" + Fixed(f.proxy_us_per_msg() / other.by_size.at(size).proxy_us_per_msg(), 2) +
+                       "x nginx)";
+          }
+        }
+      }
       table.Add({t.name, SizeName(size), Thousands(f.msgs_per_s),
                  Fixed(f.msgs_per_s * static_cast<double>(size) / 1048576.0, 1), Fixed(f.ratio, 2) + "x",
-                 Fixed(f.p50_us, 0) + " us", Fixed(f.p99_us, 0) + " us", added,
+                 Fixed(f.p50_us, 0) + " us", Fixed(f.p99_us, 0) + " us", added, per_msg,
                  Fixed(f.gen_cpu, 0) + "/" + Fixed(f.echo_cpu, 0) + "/" +
                      (f.proxy_cpu < 0 ? "-" : Fixed(f.proxy_cpu, 0)) + " %",
                  Fixed(f.gen_wait, 0) + "/" + Fixed(f.echo_wait, 0) + "/" +
@@ -214,7 +225,10 @@ void RunRelaySection(const Env& env, Summary* summary) {
   for (auto& t : summary->relays) {
     if (t.rss_after_kib >= 0) printf("  %s RSS after the runs: %s\n", t.name.c_str(), MiB(t.rss_after_kib).c_str());
   }
-  printf("  (CPU: %% of one core used during the throughput run; CPU wait: %% of that time the\n"
+  printf("  (relay CPU/msg: the relay process's CPU time, all threads, per echoed message (one frame\n"
+         "   each way) in the throughput run, warm-up included: what relaying costs, independent of\n"
+         "   how the 2 cores are shared with the load generator and the echo server.\n"
+         "   CPU: %% of one core used during the throughput run; CPU wait: %% of that time the\n"
          "   process was runnable but waiting for a core -- high values mean other load on the\n"
          "   machine distorted the figure. The machine has %ld cores.)\n",
          sysconf(_SC_NPROCESSORS_ONLN));

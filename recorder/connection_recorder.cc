@@ -249,8 +249,11 @@ void ConnectionRecorder::OnCloseFrame(Direction d, std::string_view payload) {
   close_seen_[Index(d)] = true;
   if (closed()) return;
   auto parsed = wire::ParseClosePayload(payload);
-  row_.close_code = parsed && parsed->code ? *parsed->code : (payload.empty() ? 1005 : 1002);
-  row_.close_reason = parsed ? parsed->reason : std::string();
+  // A close frame with a 1-byte payload has no code: it is kept as a frame (marked as a
+  // violation) and the connection's close is the peer's answer to it, usually 1002.
+  if (!parsed) return;
+  row_.close_code = parsed->code ? *parsed->code : 1005;
+  row_.close_reason = parsed->reason;
   row_.close_initiator = d == Direction::kClientToServer ? "client" : "upstream";
   row_.closed_ns = Offset();
   Update();

@@ -72,7 +72,7 @@ bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& rec
   sqlite3_stmt* s = nullptr;
   const char* sql =
       "SELECT count(*), coalesce(sum(topic IS NULL), 0) FROM "
-      "(SELECT topic FROM frames WHERE connection_id = ?1 ORDER BY seq LIMIT 50)";
+      "(SELECT topic FROM frames WHERE connection_id = ?1 AND opcode < 8 ORDER BY seq LIMIT 50)";
   if (sqlite3_prepare_v2(cassette.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
     throw Error(std::string("reading cassette: ") + sqlite3_errmsg(cassette.db()));
   }

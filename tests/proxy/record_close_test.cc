@@ -1,7 +1,10 @@
 // `wsreplay record`: how connections end (close mirroring, caps, refusals, dead peers).
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "tests/proxy/record_fixture.h"
 
@@ -36,34 +39,49 @@ int DeadPort() {
 class SilentUpstream {
  public:
   SilentUpstream() : fd_(BindLoopback(&port_)) { listen(fd_, 16); }
-  ~SilentUpstream() { close(fd_); }
+  ~SilentUpstream() {
+    for (int fd : accepted_) close(fd);
+    close(fd_);
+  }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  // Waits for the relay to connect (its upstream leg exists: the client's upgrade was read).
+  bool WaitForConnection(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return false;
+    int fd = accept(fd_, nullptr, nullptr);
+    if (fd < 0) return false;
+    accepted_.push_back(fd);
+    return true;
+  }
 
  private:
   int port_ = 0;
   int fd_ = -1;
+  std::vector<int> accepted_;
 };
 
-TEST_F(RecordClose, ClientClosingWhileTheUpstreamConnectsAndStopDuringConnect) {
+// Runs close_probe.js (Node `ws`) against url; returns its output, e.g. "open\nclose 1014 why\n".
+std::string NodeProbe(const std::string& url) {
+  auto res = Run({"node", SourceDir() + "/tests/proxy/close_probe.js", url, SourceDir()}, {},
+                 std::chrono::seconds(30));
+  return res.out;
+}
+
+TEST_F(RecordClose, StoppingWhileTheUpstreamHasNotAnsweredAnswersTheClient503) {
   SilentUpstream silent;
-  StartRecord(silent.url());
-  auto early = WsClient::Connect(url_ + "/early");
-  ASSERT_TRUE(early->connected()) << early->error();
-  early->SendText("sent before the upstream answered");
-  early->Close(4005, "early");
-  EXPECT_EQ(early->WaitClosed(), 4005);
-  auto waiting = WsClient::Connect(url_ + "/waiting");
-  ASSERT_TRUE(waiting->connected()) << waiting->error();
+  StartRecord(silent.url(), {"--upstream-timeout", "60s"});
+  // The client's upgrade stays pending until the upstream answers; a stop answers it instead.
+  Process probe({"node", SourceDir() + "/tests/proxy/close_probe.js", url_ + "/waiting",
+                 SourceDir()});
+  ASSERT_TRUE(silent.WaitForConnection(20000));
   EXPECT_EQ(StopRecord(), 0) << proc_->stderr_text();
-  EXPECT_EQ(waiting->WaitClosed(), 1001);
+  ASSERT_EQ(probe.Wait(std::chrono::seconds(20)), 0);
+  EXPECT_EQ(probe.stdout_text(), "http 503\n");
   auto r = Read();
-  ASSERT_EQ(r.connections.size(), 2u);
-  EXPECT_EQ(r.connections[0].close_code, 4005);
-  EXPECT_EQ(r.connections[0].close_initiator, "client");
-  EXPECT_FALSE(r.connections[0].http_status.has_value());
-  EXPECT_EQ(r.frames[0].size(), 1u);
-  EXPECT_EQ(r.connections[1].close_code, 1001);
-  EXPECT_EQ(r.connections[1].close_initiator, "proxy");
+  ASSERT_EQ(r.connections.size(), 1u);
+  EXPECT_EQ(r.connections[0].http_status, 503);
+  EXPECT_EQ(r.connections[0].close_initiator, "proxy");
+  EXPECT_EQ(r.frames[0].size(), 0u);
 }
 
 TEST_F(RecordClose, ClientCloseIsMirroredUpstreamAndRecorded) {
@@ -124,47 +142,36 @@ TEST_F(RecordClose, OverCapMessageClosesBothLegsWith1009) {
   EXPECT_EQ(r.frames[0].size(), 2u);
 }
 
-// Runs close_probe.js (Node `ws`) against url; returns its output, e.g. "open\nclose 1014 why\n".
-std::string NodeProbe(const std::string& url) {
-  auto res = Run({"node", SourceDir() + "/tests/proxy/close_probe.js", url, SourceDir()}, {},
-                 std::chrono::seconds(30));
-  return res.out;
-}
-
 TEST_F(RecordClose, RefusedHandshakeReachesTheClientAndIsRecorded) {
   TestUpstream up;
   StartRecord(up.url());
+  // The upgrade stays pending until the upstream answers, so its refusal is what the client
+  // gets: the same HTTP status, not a 101 followed by a close.
   auto c = WsClient::Connect(url_ + "/refuse?api_key=nope");
-  // lws answers the client's upgrade before the upstream answers, so the refusal arrives as a
-  // close naming the upstream status (see proxy/README.md).
-  ASSERT_TRUE(c->connected()) << c->error();
-  // lws' client reports 1014 as 1002 (it rewrites codes it considers reserved); the reason
-  // arrives intact. Node's `ws` below sees the real code.
-  EXPECT_EQ(c->WaitClosed(), 1002);
-  EXPECT_EQ(c->close_reason(), "upstream refused handshake: HTTP 403");
-  EXPECT_EQ(NodeProbe(url_ + "/refuse/again"),
-            "open\nclose 1014 upstream refused handshake: HTTP 403\n");
+  EXPECT_FALSE(c->connected());
+  EXPECT_EQ(NodeProbe(url_ + "/refuse/again"), "http 403\n");
   ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
   auto r = Read();
   ASSERT_EQ(r.connections.size(), 2u);
   EXPECT_EQ(r.connections[0].http_status, 403);
-  EXPECT_FALSE(r.connections[0].error.empty());
-  EXPECT_EQ(r.connections[0].close_code, 1014);
-  EXPECT_EQ(r.connections[0].close_initiator, "proxy");
+  // As the upstream (an lws server) sent it, HTTP/1.0 status line included.
+  EXPECT_EQ(r.connections[0].response_head.rfind("HTTP/1.0 403 Forbidden\r\n", 0), 0u)
+      << r.connections[0].response_head;
+  EXPECT_FALSE(r.connections[0].close_code.has_value());
+  EXPECT_EQ(r.connections[0].close_initiator, "upstream");
 }
 
-TEST_F(RecordClose, UnreachableUpstreamReachesTheClientAndIsRecorded) {
+TEST_F(RecordClose, UnreachableUpstreamIsA502ForTheClientAndIsRecorded) {
   StartRecord("ws://127.0.0.1:" + std::to_string(DeadPort()));
-  auto c = WsClient::Connect(url_ + "/x");
-  ASSERT_TRUE(c->connected()) << c->error();
-  EXPECT_EQ(c->WaitClosed(), 1002);  // 1014 on the wire, see above
-  EXPECT_NE(c->close_reason().find("upstream unreachable"), std::string::npos) << c->close_reason();
+  EXPECT_EQ(NodeProbe(url_ + "/x"), "http 502\n");
   ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
   auto r = Read();
   ASSERT_EQ(r.connections.size(), 1u);
-  EXPECT_FALSE(r.connections[0].http_status.has_value());
-  EXPECT_FALSE(r.connections[0].error.empty());
-  EXPECT_EQ(r.connections[0].close_code, 1014);
+  EXPECT_EQ(r.connections[0].http_status, 502);
+  EXPECT_NE(r.connections[0].error.find("unreachable"), std::string::npos) << r.connections[0].error;
+  EXPECT_EQ(r.connections[0].close_initiator, "proxy");
+  ASSERT_TRUE(r.connections[0].response_body.has_value());
+  EXPECT_EQ(r.connections[0].response_body->rfind("wsreplay: upstream ", 0), 0u);
 }
 
 TEST_F(RecordClose, UpstreamDyingMidSessionIsRecordedAs1006) {
