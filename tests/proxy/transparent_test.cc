@@ -414,6 +414,15 @@ TEST_F(TransparentTls, AWssUpstreamVerifiedAgainstTheSystemStoreCarriesMessages)
   EXPECT_EQ(r.connections[0].http_status, 101);
 }
 
+TEST_F(TransparentTls, UpstreamCaTrustsAPrivateCaWithoutTouchingTheSystemStore) {
+  Scenario s = WssEcho();
+  s.client_env = {{"NODE_EXTRA_CA_CERTS", ca_.ca_cert}};
+  s.record_args = {"--upstream-ca", ca_.ca_cert};
+  Observed o = RunBoth(s);
+  EXPECT_EQ(o.Client("message").value("data", ""), "over tls") << o.Dump() << record_stderr_;
+  EXPECT_EQ(Read().connections.at(0).http_status, 101);
+}
+
 TEST_F(TransparentTls, AnUntrustedUpstreamCertificateGivesTheClient502) {
   Observed o = RunProxied(WssEcho());
   json response = o.Client("unexpected-response");
