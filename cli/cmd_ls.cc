@@ -44,21 +44,30 @@ void ListCassette(const std::string& path) {
     const auto& s = sessions[i];
     auto conns = c->Connections(s.id);
     auto counts = tools::FrameCountsByConnection(*c, s.id);
-    int64_t c2s = 0, s2c = 0;
-    for (const auto& [id, n] : counts) c2s += n.first, s2c += n.second;
+    int64_t c2s = 0, s2c = 0, control = 0;
+    for (const auto& [id, n] : counts) c2s += n.c2s, s2c += n.s2c, control += n.control;
+    // Refused (an HTTP status other than 101) or failed (upstream unreachable: no status).
+    size_t refused = 0;
+    for (const auto& conn : conns) refused += conn.http_status != 101;
     if (i) std::printf("\n");
     std::printf("session %s  (%s, started %s, %s, upstream %s)\n", s.name.c_str(), s.source.c_str(),
                 tools::FormatIso8601(s.started_at_ns, 3).c_str(),
-                s.duration_ns ? ("lasted " + FormatDurationNs(*s.duration_ns)).c_str() : "still recording or cut short",
+                s.duration_ns ? ("lasted " + FormatDurationNs(*s.duration_ns)).c_str()
+                              : "still recording or cut short",
                 Dash(s.upstream).c_str());
-    std::printf("  %zu connection(s), %lld frames (%lld c2s, %lld s2c)\n", conns.size(),
-                static_cast<long long>(c2s + s2c), static_cast<long long>(c2s), static_cast<long long>(s2c));
+    std::string control_text =
+        control > 0 ? ", " + std::to_string(control) + " control frames (close/ping/pong)" : "";
+    std::printf("  %zu connection(s) (%zu refused/failed), %lld frames (%lld c2s, %lld s2c)%s\n",
+                conns.size(), refused, static_cast<long long>(c2s + s2c),
+                static_cast<long long>(c2s), static_cast<long long>(s2c), control_text.c_str());
     if (conns.empty()) continue;
-    std::vector<Row> rows{{"#", "PATH", "QUERY", "STATUS", "SUBPROTOCOL", "C2S", "S2C", "OPENED", "DURATION", "CLOSE"}};
+    std::vector<Row> rows{{"#", "PATH", "QUERY", "STATUS", "SUBPROTOCOL", "C2S", "S2C", "OPENED",
+                           "DURATION", "CLOSE"}};
     for (const auto& conn : conns) {
       auto n = counts[conn.id];
       std::string status = conn.http_status ? std::to_string(*conn.http_status) : "unreachable";
-      std::string duration = conn.closed_ns ? FormatDurationNs(*conn.closed_ns - conn.opened_ns) : "open";
+      std::string duration =
+          conn.closed_ns ? FormatDurationNs(*conn.closed_ns - conn.opened_ns) : "open";
       std::string close = "-";
       if (conn.close_code) {
         close = std::to_string(*conn.close_code);
@@ -68,9 +77,9 @@ void ListCassette(const std::string& path) {
         close = "no code";
       }
       if (!conn.error.empty()) close += " (" + conn.error + ")";
-      rows.push_back({std::to_string(conn.ordinal), conn.path, Dash(conn.query), status, Dash(conn.subprotocol),
-                      std::to_string(n.first), std::to_string(n.second), "+" + FormatDurationNs(conn.opened_ns),
-                      duration, close});
+      rows.push_back({std::to_string(conn.ordinal), conn.path, Dash(conn.query), status,
+                      Dash(conn.subprotocol), std::to_string(n.c2s), std::to_string(n.s2c),
+                      "+" + FormatDurationNs(conn.opened_ns), duration, close});
     }
     PrintTable(rows, "  ");
   }
@@ -79,11 +88,13 @@ void ListCassette(const std::string& path) {
 }  // namespace
 
 void AddLs(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("ls", "List a cassette's sessions and connections (status, frame counts, closes)");
+  auto* cmd = app.add_subcommand(
+      "ls", "List a cassette's sessions and connections (status, frame counts, closes)");
   auto path = std::make_shared<std::string>();
   cmd->add_option("cassette", *path, "Cassette file")->required();
   cmd->callback([exit_code, path] {
     ListCassette(*path);
+    std::fflush(stdout);
     *exit_code = 0;
   });
 }

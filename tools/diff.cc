@@ -92,8 +92,8 @@ void DiffTopicEvents(const std::string& where, const std::vector<DiffEvent>& a,
   };
   for (size_t i = 0; i < a.size(); ++i) {
     const auto& e = a[i];
-    std::string pos_a = "A #" + std::to_string(i + 1) + ", seq " + std::to_string(e.seq) + " " +
-                        At(e.offset_ns);
+    std::string pos_a =
+        "A #" + std::to_string(i + 1) + ", seq " + std::to_string(e.seq) + " " + At(e.offset_ns);
     if (match_a[i] >= 0) {
       size_t j = static_cast<size_t>(match_a[i]);
       report_added_until(j);
@@ -108,8 +108,8 @@ void DiffTopicEvents(const std::string& where, const std::vector<DiffEvent>& a,
       bool also_changed = ka[i] != kb[j];
       rep.Diff(where, std::string("reordered") + (also_changed ? " and changed" : "") + ": " +
                           Describe(e) + " was #" + std::to_string(i + 1) + " in A, is #" +
-                          std::to_string(j + 1) + " in B (A seq " + std::to_string(e.seq) +
-                          " " + At(e.offset_ns) + "; B seq " + std::to_string(b[j].seq) + " " +
+                          std::to_string(j + 1) + " in B (A seq " + std::to_string(e.seq) + " " +
+                          At(e.offset_ns) + "; B seq " + std::to_string(b[j].seq) + " " +
                           At(b[j].offset_ns) + ")");
       if (also_changed) {
         for (const auto& l : JsonFieldDiff(e.payload, b[j].payload)) rep.Detail(l);
@@ -119,6 +119,10 @@ void DiffTopicEvents(const std::string& where, const std::vector<DiffEvent>& a,
     }
   }
   report_added_until(b.size());
+}
+
+std::string Quoted(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string ConnLabel(int ordinal) { return "connection " + std::to_string(ordinal); }
@@ -134,9 +138,12 @@ void DiffConnectionInfo(const cassette::Connection& a, const cassette::Connectio
   if (a.close_code != b.close_code) {
     rep.Diff(where, "close code " + opt(a.close_code) + " -> " + opt(b.close_code));
   }
+  if (a.close_reason != b.close_reason) {
+    rep.Diff(where, "close reason " + Quoted(a.close_reason) + " -> " + Quoted(b.close_reason));
+  }
   if (a.close_initiator != b.close_initiator) {
-    rep.Diff(where, "closed by " + (a.close_initiator.empty() ? "-" : a.close_initiator) +
-                        " -> " + (b.close_initiator.empty() ? "-" : b.close_initiator));
+    rep.Diff(where, "closed by " + (a.close_initiator.empty() ? "-" : a.close_initiator) + " -> " +
+                        (b.close_initiator.empty() ? "-" : b.close_initiator));
   }
 }
 
@@ -168,8 +175,8 @@ void DiffConnectionTopics(const DiffConnection& ca, const DiffConnection& cb, Re
   std::string conn = ConnLabel(ca.info.ordinal) + " ";
   for (size_t i = 0; i < ta.size(); ++i) {
     if (pair_of_a[i] < 0) {
-      rep.Diff(conn + ta[i].topic, "topic missing in B (" + std::to_string(ta[i].events.size()) +
-                                       " events in A)");
+      rep.Diff(conn + ta[i].topic,
+               "topic missing in B (" + std::to_string(ta[i].events.size()) + " events in A)");
       *compared += ta[i].events.size();
       continue;
     }
@@ -214,18 +221,18 @@ DiffReport DiffCassettes(const std::string& path_a, const std::string& path_b,
   auto ca = Cassette::Open(path_a, Cassette::Mode::kReadOnly);
   DiffSession a = LoadDiffSession(*ca, options.session_a, options.ignore);
   auto cb = Cassette::Open(path_b, Cassette::Mode::kReadOnly);
-  DiffSession b = LoadDiffSession(
-      *cb, options.session_b ? options.session_b : options.session_a, options.ignore);
+  DiffSession b = LoadDiffSession(*cb, options.session_b ? options.session_b : options.session_a,
+                                  options.ignore);
   DiffReport r = DiffSessions(a, b);
-  std::string summary = r.equivalent() ? "equivalent: " : std::to_string(r.differences) +
-                                                              " difference(s); ";
-  summary += std::to_string(r.events_compared) + " events compared between session '" +
-             a.session.name + "' (A) and '" + b.session.name +
-             "' (B), ignoring refs, heartbeats" +
-             (options.ignore.volatile_defaults ? ", ids and timestamps" : "") +
-             (options.ignore.pointers.empty()
-                  ? ""
-                  : " and " + std::to_string(options.ignore.pointers.size()) + " --ignore field(s)");
+  std::string summary =
+      r.equivalent() ? "equivalent: " : std::to_string(r.differences) + " difference(s); ";
+  summary +=
+      std::to_string(r.events_compared) + " events compared between session '" + a.session.name +
+      "' (A) and '" + b.session.name + "' (B), ignoring refs, heartbeats" +
+      (options.ignore.volatile_defaults ? ", ids and timestamps" : "") +
+      (options.ignore.pointers.empty()
+           ? ""
+           : " and " + std::to_string(options.ignore.pointers.size()) + " --ignore field(s)");
   r.lines.push_back(summary);
   return r;
 }

@@ -1,7 +1,10 @@
 // `wsreplay diff`: compares two recorded sessions topic by topic and reports, one line each,
 // the events missing from B, added in B, reordered, and payload fields that changed, plus
-// connection-level changes (count, path, handshake status, close code). Volatile data is
-// ignored (refs, join_refs, heartbeats and their replies, ids, timestamps; see diff_json.h).
+// connection-level changes (count, path, handshake status, close code, reason and
+// initiator). Control frames (ping, pong, close) are not events: the typed reads leave them
+// out, and a connection's close is compared through its close code and reason. Volatile data
+// is ignored (refs, join_refs, heartbeats and their replies, ids, timestamps; see
+// diff_json.h).
 //
 // Alignment: connections by ordinal; within a connection, topics with the same name pair up,
 // then the remaining topics pair by channel prefix in order of first appearance (so

@@ -7,16 +7,19 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "tools/control_frame.h"
+#include "tools/har_message.h"
+#include "tools/head_text.h"
 #include "tools/redaction.h"
 #include "tools/text_util.h"
 
 namespace wsr::tools {
 namespace {
 using ojson = nlohmann::ordered_json;
-using nlohmann::json;
 using cassette::Connection;
 using cassette::Frame;
 using cassette::Session;
+using nlohmann::json;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -53,7 +56,8 @@ ojson QueryString(const std::string& query) {
   size_t start = 0;
   while (start < query.size()) {
     size_t amp = query.find('&', start);
-    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    std::string part =
+        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     if (!part.empty()) {
       size_t eq = part.find('=');
       a.push_back({{"name", part.substr(0, eq)},
@@ -67,22 +71,56 @@ ojson QueryString(const std::string& query) {
 
 const char* StatusText(int status) {
   switch (status) {
-    case 101: return "Switching Protocols";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "";
+    case 101:
+      return "Switching Protocols";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "";
   }
 }
 
-double EpochSeconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// The headers as relayed (every one, in order, case kept) when the head was recorded (schema
+// 3), else the header list of older cassettes.
+cassette::Headers HeadHeaders(const std::string& head, const cassette::Headers& fallback) {
+  return head.empty() ? fallback : SplitHead(head).headers;
+}
+
+// response.content: a refused upgrade's body as text, or base64 with "encoding" when it is
+// not UTF-8 (HAR 1.2 section 4.16); empty otherwise.
+ojson ResponseContent(const Connection& conn, const cassette::Headers& response_headers) {
+  ojson content = {{"size", 0}, {"mimeType", "x-unknown"}};
+  if (!conn.response_body) return content;
+  const std::string& body = *conn.response_body;
+  content["size"] = body.size();
+  std::string type = HeaderValue(response_headers, "content-type");
+  if (!type.empty()) content["mimeType"] = type;
+  if (IsValidUtf8(body)) {
+    content["text"] = body;
+  } else {
+    content["text"] = Base64Encode(body);
+    content["encoding"] = "base64";
+  }
+  return content;
+}
 // Epoch seconds -> ns, splitting off whole seconds first so the fraction keeps its precision,
 // rounded to the microsecond: a double near 1.7e9 s carries no more than that.
+// Out-of-range or NaN times (a hostile or broken file) are clamped to what int64 ns can hold.
 int64_t ToNs(double seconds) {
+  if (!(seconds > -9.2e9)) seconds = -9.2e9;
+  if (seconds > 9.2e9) seconds = 9.2e9;
   double whole = std::floor(seconds);
   return static_cast<int64_t>(whole) * 1000000000 +
          static_cast<int64_t>(std::llround((seconds - whole) * 1e6)) * 1000;
@@ -98,16 +136,12 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
     ojson messages = ojson::array();
     cassette::FrameFilter filter;
     filter.connection_id = conn.id;
+    filter.include_control = true;
     auto cursor = c.Frames(filter);
     Frame f;
     int64_t last_ns = conn.opened_ns;
     while (cursor.Next(&f)) {
-      ojson m;
-      m["type"] = f.direction == cassette::Direction::kClientToServer ? "send" : "receive";
-      m["time"] = EpochSeconds(s.started_at_ns + f.offset_ns);
-      m["opcode"] = f.opcode;
-      m["data"] = f.is_text() ? f.payload : Base64Encode(f.payload);
-      messages.push_back(std::move(m));
+      messages.push_back(HarMessageFromFrame(f, s.started_at_ns + f.offset_ns));
       last_ns = std::max(last_ns, f.offset_ns);
     }
     int64_t end_ns = conn.closed_ns ? std::max(*conn.closed_ns, last_ns) : last_ns;
@@ -115,6 +149,13 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
     std::string url = RequestUrl(s, conn);
     std::string query;
     if (auto q = url.find('?'); q != std::string::npos) query = url.substr(q + 1);
+    cassette::Headers request_headers = HeadHeaders(conn.request_head, conn.request_headers);
+    cassette::Headers response_headers = HeadHeaders(conn.response_head, conn.response_headers);
+    std::string status_text = conn.response_head.empty()
+                                  ? StatusText(status)
+                                  : StatusReason(SplitHead(conn.response_head).start_line);
+    ojson content = ResponseContent(conn, response_headers);
+    int64_t body_size = conn.response_body ? static_cast<int64_t>(conn.response_body->size()) : -1;
 
     ojson e;
     e["startedDateTime"] = FormatIso8601(start_ns, 3);
@@ -123,19 +164,19 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
                     {"url", url},
                     {"httpVersion", "HTTP/1.1"},
                     {"cookies", ojson::array()},
-                    {"headers", HarHeaders(conn.request_headers)},
+                    {"headers", HarHeaders(request_headers)},
                     {"queryString", QueryString(query)},
                     {"headersSize", -1},
                     {"bodySize", 0}};
     ojson response = {{"status", status},
-                      {"statusText", StatusText(status)},
+                      {"statusText", status_text},
                       {"httpVersion", "HTTP/1.1"},
                       {"cookies", ojson::array()},
-                      {"headers", HarHeaders(conn.response_headers)},
-                      {"content", {{"size", 0}, {"mimeType", "x-unknown"}}},
+                      {"headers", HarHeaders(response_headers)},
+                      {"content", std::move(content)},
                       {"redirectURL", ""},
                       {"headersSize", -1},
-                      {"bodySize", -1}};
+                      {"bodySize", body_size}};
     if (!conn.error.empty()) response["_error"] = conn.error;
     e["response"] = std::move(response);
     e["cache"] = ojson::object();
@@ -182,6 +223,7 @@ struct WsEntry {
   cassette::Headers request_headers, response_headers;
   int status = 0;
   std::string error;
+  std::optional<std::string> response_body;  // response.content.text of a refusal
   std::optional<int> close_code;
   std::string close_reason, close_initiator;
   std::vector<Message> messages;
@@ -194,11 +236,19 @@ cassette::Headers ReadHeaders(const json& obj) {
   if (it == obj.end() || !it->is_array()) return out;
   for (const auto& h : *it) {
     if (h.is_object() && h.contains("name") && h["name"].is_string()) {
-      std::string v = h.contains("value") && h["value"].is_string() ? h["value"].get<std::string>() : "";
+      std::string v =
+          h.contains("value") && h["value"].is_string() ? h["value"].get<std::string>() : "";
       out.emplace_back(h["name"].get<std::string>(), v);
     }
   }
   return out;
+}
+
+const Frame* FirstCloseWithCode(const std::vector<Frame>& frames) {
+  for (const auto& f : frames) {
+    if (f.opcode == 8 && ParseClosePayload(f.payload).code) return &f;
+  }
+  return nullptr;
 }
 
 bool IsWsUrl(const std::string& url) {
@@ -217,7 +267,7 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
   HarImport result;
   result.session_name = session_name;
   std::vector<WsEntry> ws;
-  int skipped_http = 0, skipped_control = 0, skipped_other = 0;
+  int skipped_http = 0, skipped_other = 0;
   bool any_fragments_lost = false;
   const auto& entries = har["log"]["entries"];
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -230,7 +280,8 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
     const json& resp = e.contains("response") && e["response"].is_object() ? e["response"] : empty;
     if (req.contains("url") && req["url"].is_string()) w.url = req["url"].get<std::string>();
     bool has_messages = e.contains("_webSocketMessages") && e["_webSocketMessages"].is_array();
-    bool is_ws = has_messages || (e.contains("_resourceType") && e["_resourceType"] == "websocket") ||
+    bool is_ws = has_messages ||
+                 (e.contains("_resourceType") && e["_resourceType"] == "websocket") ||
                  IsWsUrl(w.url);
     if (!is_ws) {
       ++skipped_http;
@@ -246,57 +297,57 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
     if (e.contains("time") && e["time"].is_number()) w.time_ms = e["time"].get<double>();
     w.request_headers = ReadHeaders(req);
     w.response_headers = ReadHeaders(resp);
-    if (resp.contains("status") && resp["status"].is_number_integer()) w.status = resp["status"].get<int>();
-    if (resp.contains("_error") && resp["_error"].is_string()) w.error = resp["_error"].get<std::string>();
+    if (resp.contains("status") && resp["status"].is_number_integer())
+      w.status = resp["status"].get<int>();
+    if (resp.contains("_error") && resp["_error"].is_string())
+      w.error = resp["_error"].get<std::string>();
+    if (w.status != 101 && resp.contains("content") && resp["content"].is_object()) {
+      const json& content = resp["content"];
+      if (content.contains("text") && content["text"].is_string()) {
+        std::string text = content["text"].get<std::string>();
+        if (content.contains("encoding") && content["encoding"] == "base64") {
+          auto bytes = Base64Decode(text);
+          if (!bytes) {
+            throw Error("HAR entry " + std::to_string(i) + ": response.content.text is not base64");
+          }
+          text = std::move(*bytes);
+        }
+        w.response_body = std::move(text);
+      }
+    }
     if (e.contains("_webSocketClose") && e["_webSocketClose"].is_object()) {
       const auto& cl = e["_webSocketClose"];
-      if (cl.contains("code") && cl["code"].is_number_integer()) w.close_code = cl["code"].get<int>();
-      if (cl.contains("reason") && cl["reason"].is_string()) w.close_reason = cl["reason"].get<std::string>();
+      if (cl.contains("code") && cl["code"].is_number_integer())
+        w.close_code = cl["code"].get<int>();
+      if (cl.contains("reason") && cl["reason"].is_string())
+        w.close_reason = cl["reason"].get<std::string>();
       if (cl.contains("initiator") && cl["initiator"].is_string()) {
         w.close_initiator = cl["initiator"].get<std::string>();
       }
     }
     if (has_messages) {
       for (const auto& m : e["_webSocketMessages"]) {
-        if (!m.is_object()) {
-          ++skipped_other;
-          continue;
+        HarMessage msg;
+        std::string bad;
+        switch (ParseHarMessage(m, &msg, &bad)) {
+          case HarMessageStatus::kOk:
+            w.messages.push_back({std::move(msg.frame), msg.time});
+            break;
+          case HarMessageStatus::kMalformed:
+            ++skipped_other;
+            break;
+          case HarMessageStatus::kBadData:
+            throw Error("HAR entry " + std::to_string(i) + ": " + bad);
         }
-        std::string type = m.contains("type") && m["type"].is_string() ? m["type"].get<std::string>() : "";
-        int opcode = m.contains("opcode") && m["opcode"].is_number_integer() ? m["opcode"].get<int>() : 1;
-        if (opcode >= 8) {
-          ++skipped_control;
-          continue;
-        }
-        if ((type != "send" && type != "receive") || (opcode != 1 && opcode != 2) ||
-            !m.contains("time") || !m["time"].is_number()) {
-          ++skipped_other;
-          continue;
-        }
-        Message msg;
-        msg.time = m["time"].get<double>();
-        if (msg.time > 1e11) msg.time /= 1000.0;  // some tools write milliseconds
-        msg.frame.direction = type == "send" ? cassette::Direction::kClientToServer
-                                             : cassette::Direction::kServerToClient;
-        msg.frame.opcode = opcode;
-        std::string data = m.contains("data") && m["data"].is_string() ? m["data"].get<std::string>() : "";
-        if (opcode == 2) {
-          auto bytes = Base64Decode(data);
-          if (!bytes) {
-            throw Error("HAR entry " + std::to_string(i) + ": a binary message's data is not base64");
-          }
-          data = std::move(*bytes);
-        }
-        msg.frame.payload = std::move(data);
-        w.messages.push_back(std::move(msg));
       }
       any_fragments_lost = any_fragments_lost || !w.messages.empty();
     }
     ws.push_back(std::move(w));
   }
   if (ws.empty()) {
-    throw Error("the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL); "
-                "save it from a page that opened a WebSocket");
+    throw Error(
+        "the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL); "
+        "save it from a page that opened a WebSocket");
   }
 
   // The session starts at the earliest thing the HAR saw.
@@ -323,7 +374,8 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
   {
     const std::string& url = ws.front().url;
     size_t scheme = url.find("://");
-    size_t end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+    size_t end =
+        scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
     s.upstream = url.substr(0, end);
   }
   RedactSessionRow(redactor, &s);
@@ -350,11 +402,16 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
     c.request_headers = w.request_headers;
     c.response_headers = w.response_headers;
     c.subprotocol = HeaderValue(w.response_headers, "sec-websocket-protocol");
+    c.extensions = HeaderValue(w.response_headers, "sec-websocket-extensions");
+    c.response_body = w.response_body;
     c.error = w.error;
-    if (w.status > 0) c.http_status = w.status;
-    else if (!w.messages.empty()) c.http_status = 101;
-    c.opened_ns = w.started_ns ? *w.started_ns - start_ns
-                               : (w.messages.empty() ? 0 : ToNs(w.messages.front().time) - start_ns);
+    if (w.status > 0)
+      c.http_status = w.status;
+    else if (!w.messages.empty())
+      c.http_status = 101;
+    c.opened_ns = w.started_ns
+                      ? *w.started_ns - start_ns
+                      : (w.messages.empty() ? 0 : ToNs(w.messages.front().time) - start_ns);
     int64_t last = c.opened_ns;
     std::vector<Frame> frames;
     int64_t seq = 0;
@@ -368,12 +425,21 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
       RedactFrameRow(redactor, &f);
       frames.push_back(std::move(f));
     }
-    int64_t end = c.opened_ns + static_cast<int64_t>(std::max(0.0, w.time_ms) * 1e6);
+    // At most ~31 years: a huge or NaN `time` must not overflow.
+    const double time_ms = w.time_ms > 0 ? std::min(w.time_ms, 1e12) : 0.0;
+    int64_t end = c.opened_ns + static_cast<int64_t>(time_ms * 1e6);
     c.closed_ns = std::max(end, last);
     if (w.close_code) {
       c.close_code = w.close_code;
       c.close_reason = w.close_reason;
       c.close_initiator = w.close_initiator;
+    } else if (const Frame* close = FirstCloseWithCode(frames)) {
+      // No _webSocketClose (not written by wsreplay): the first close frame says it.
+      ClosePayload p = ParseClosePayload(close->payload);
+      c.close_code = p.code;
+      c.close_reason = p.reason;
+      c.close_initiator =
+          close->direction == cassette::Direction::kClientToServer ? "client" : "upstream";
     } else if (c.http_status == 101) {
       ++no_close;
     }
@@ -392,21 +458,21 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
   if (any_fragments_lost) {
     result.notes.push_back("HAR has no fragment sizes: every message is stored whole");
   }
-  result.notes.push_back("HAR has no monotonic clock: offsets come from wall-clock times (ms or us precision)");
+  result.notes.push_back(
+      "HAR has no monotonic clock: offsets come from wall-clock times (ms or us precision)");
   if (no_close > 0) {
-    result.notes.push_back("HAR has no close codes: " + std::to_string(no_close) +
-                           " connection(s) stored without one (the end is the last message or the entry time)");
+    result.notes.push_back(
+        "HAR has no close codes: " + std::to_string(no_close) +
+        " connection(s) stored without one (the end is the last message or the entry time)");
   }
   if (skipped_http > 0) {
     result.notes.push_back("skipped " + std::to_string(skipped_http) + " non-WebSocket HTTP entr" +
                            (skipped_http == 1 ? "y" : "ies"));
   }
-  if (skipped_control > 0) {
-    result.notes.push_back("skipped " + std::to_string(skipped_control) + " control message(s) (ping/pong/close)");
-  }
   if (skipped_other > 0) {
-    result.notes.push_back("skipped " + std::to_string(skipped_other) +
-                           " malformed message(s) (no send/receive type, time or text/binary opcode)");
+    result.notes.push_back(
+        "skipped " + std::to_string(skipped_other) +
+        " malformed message(s) (no send/receive type or time, or an unknown opcode)");
   }
   return result;
 }

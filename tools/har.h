@@ -1,10 +1,15 @@
 // HAR 1.2 with Chrome's WebSocket extension (`_resourceType: "websocket"`, `_webSocketMessages`
 // of {type: send|receive, time: epoch seconds, opcode, data}), in both directions.
 //
-// Export writes one entry per connection of a session. Import reads HARs written by Chrome,
-// Playwright or mitmproxy: every entry with WebSocket messages becomes a connection of one new
-// session; what HAR cannot carry (fragment sizes, close codes, monotonic timing) is listed in
-// the result's notes. Not thread-safe (works on a Cassette).
+// Export writes one entry per connection of a session: request/response headers from the
+// recorded heads (every header, in order, case kept; the header lists of older cassettes
+// otherwise), a refused upgrade's body as response.content, data and control frames (close,
+// ping, pong) as messages, compressed/violation marks in `_wsreplay` (see har_message.h), the
+// close code in `_webSocketClose`. Import reads HARs written by Chrome, Playwright, mitmproxy
+// or wsreplay: every entry with WebSocket messages becomes a connection of one new session,
+// control frames and marks kept; what HAR cannot carry (fragment sizes, monotonic timing,
+// the heads byte for byte) is listed in the result's notes. Not thread-safe (works on a
+// Cassette).
 #pragma once
 
 #include <optional>
@@ -17,8 +22,8 @@
 
 namespace wsr::tools {
 
-void ExportHar(cassette::Cassette& c, const cassette::Session& session, const std::string& tool_version,
-               std::ostream& out);
+void ExportHar(cassette::Cassette& c, const cassette::Session& session,
+               const std::string& tool_version, std::ostream& out);
 
 struct HarImport {
   std::string session_name;

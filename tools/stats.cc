@@ -22,15 +22,30 @@ SessionStats ComputeStats(cassette::Cassette& c, const cassette::Session& s) {
   st.connections = static_cast<int>(c.Connections(s.id).size());
   cassette::FrameFilter filter;
   filter.session_id = s.id;
+  filter.include_control = true;
   auto cursor = c.Frames(filter);
   cassette::Frame f;
   std::vector<int64_t> gaps;
   int64_t prev = -1, last = 0;
   while (cursor.Next(&f)) {
+    bool c2s = f.direction == cassette::Direction::kClientToServer;
+    if (f.flags & cassette::kFrameCompressed) ++st.compressed;
+    if (f.flags & cassette::kFrameViolation) {
+      ++st.violations;
+      st.violation_notes[f.note.empty() ? "(no note)" : f.note]++;
+    }
+    if (f.is_control()) {
+      DirectionCounts* kind = f.opcode == 8    ? &st.closes
+                              : f.opcode == 9  ? &st.pings
+                              : f.opcode == 10 ? &st.pongs
+                                               : nullptr;
+      if (kind) (c2s ? kind->c2s : kind->s2c)++;
+      last = std::max(last, f.offset_ns);
+      continue;
+    }
     ++st.frames;
     auto bytes = static_cast<int64_t>(f.payload.size());
     st.bytes += bytes;
-    bool c2s = f.direction == cassette::Direction::kClientToServer;
     (c2s ? st.c2s : st.s2c)++;
     TopicStats& t = st.topics[f.topic.value_or("")];
     ++t.frames;
@@ -55,60 +70,75 @@ namespace {
 std::string Rate(int64_t n, int64_t duration_ns) {
   if (duration_ns <= 0) return "-";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(n) * 1e9 / static_cast<double>(duration_ns));
+  std::snprintf(buf, sizeof buf, "%.2f",
+                static_cast<double>(n) * 1e9 / static_cast<double>(duration_ns));
   return buf;
+}
+
+std::string Counts(const char* name, const DirectionCounts& d) {
+  return std::to_string(d.total()) + " " + name + " (" + std::to_string(d.c2s) + " c2s, " +
+         std::to_string(d.s2c) + " s2c)";
 }
 }  // namespace
 
 std::string FormatStats(const SessionStats& st) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line,
-                "session %s: %d connection(s), %lld frames (%lld c2s, %lld s2c), %lld bytes, over %s "
-                "(%s frames/s)\n",
-                st.session.c_str(), st.connections, static_cast<long long>(st.frames),
-                static_cast<long long>(st.c2s), static_cast<long long>(st.s2c),
-                static_cast<long long>(st.bytes), FormatDurationNs(st.duration_ns).c_str(),
-                Rate(st.frames, st.duration_ns).c_str());
+  std::snprintf(
+      line, sizeof line,
+      "session %s: %d connection(s), %lld frames (%lld c2s, %lld s2c), %lld bytes, over %s "
+      "(%s frames/s)\n",
+      st.session.c_str(), st.connections, static_cast<long long>(st.frames),
+      static_cast<long long>(st.c2s), static_cast<long long>(st.s2c),
+      static_cast<long long>(st.bytes), FormatDurationNs(st.duration_ns).c_str(),
+      Rate(st.frames, st.duration_ns).c_str());
   out += line;
   std::snprintf(line, sizeof line, "gaps between frames (%lld): p50 %s  p90 %s  p99 %s  max %s\n",
                 static_cast<long long>(st.gaps), FormatDurationNs(st.gap_p50_ns).c_str(),
                 FormatDurationNs(st.gap_p90_ns).c_str(), FormatDurationNs(st.gap_p99_ns).c_str(),
                 FormatDurationNs(st.gap_max_ns).c_str());
   out += line;
+  out += "control frames: " + Counts("pings", st.pings) + ", " + Counts("pongs", st.pongs) + ", " +
+         Counts("closes", st.closes) + "\n";
+  out += "compressed frames: " + std::to_string(st.compressed) +
+         "; RFC 6455 violations: " + std::to_string(st.violations) + "\n";
+  for (const auto& [note, n] : st.violation_notes) {
+    out += "  " + std::to_string(n) + " x " + note + "\n";
+  }
   if (st.topics.empty()) return out;
   size_t width = 24;
   for (const auto& [topic, t] : st.topics) {
     width = std::max(width, topic.size() + 2);
     for (const auto& [event, n] : t.events) width = std::max(width, event.size() + 4);
   }
-  std::snprintf(line, sizeof line, "\n%-*s %8s %8s %8s %10s %10s\n", static_cast<int>(width), "TOPIC / event",
-                "frames", "c2s", "s2c", "bytes", "frames/s");
+  std::snprintf(line, sizeof line, "\n%-*s %8s %8s %8s %10s %10s\n", static_cast<int>(width),
+                "TOPIC / event", "frames", "c2s", "s2c", "bytes", "frames/s");
   out += line;
   for (const auto& [topic, t] : st.topics) {
     std::string name = topic.empty() ? "(not phoenix)" : topic;
-    std::snprintf(line, sizeof line, "%-*s %8lld %8lld %8lld %10lld %10s\n", static_cast<int>(width),
-                  name.c_str(), static_cast<long long>(t.frames), static_cast<long long>(t.c2s),
-                  static_cast<long long>(t.s2c), static_cast<long long>(t.bytes),
-                  Rate(t.frames, st.duration_ns).c_str());
+    std::snprintf(line, sizeof line, "%-*s %8lld %8lld %8lld %10lld %10s\n",
+                  static_cast<int>(width), name.c_str(), static_cast<long long>(t.frames),
+                  static_cast<long long>(t.c2s), static_cast<long long>(t.s2c),
+                  static_cast<long long>(t.bytes), Rate(t.frames, st.duration_ns).c_str());
     out += line;
     for (const auto& [event, n] : t.events) {
-      std::snprintf(line, sizeof line, "  %-*s %8lld %8s %8s %10s %10s\n", static_cast<int>(width - 2),
-                    event.c_str(), static_cast<long long>(n), "", "", "", Rate(n, st.duration_ns).c_str());
+      std::snprintf(line, sizeof line, "  %-*s %8lld %8s %8s %10s %10s\n",
+                    static_cast<int>(width - 2), event.c_str(), static_cast<long long>(n), "", "",
+                    "", Rate(n, st.duration_ns).c_str());
       out += line;
     }
   }
   return out;
 }
 
-std::map<int64_t, std::pair<int64_t, int64_t>> FrameCountsByConnection(cassette::Cassette& c,
-                                                                       int64_t session_id) {
-  std::map<int64_t, std::pair<int64_t, int64_t>> out;
+std::map<int64_t, ConnectionFrameCounts> FrameCountsByConnection(cassette::Cassette& c,
+                                                                 int64_t session_id) {
+  std::map<int64_t, ConnectionFrameCounts> out;
   sqlite3_stmt* s = nullptr;
   const char* sql =
-      "SELECT f.connection_id, f.direction, count(*) FROM frames f "
+      "SELECT f.connection_id, f.direction, f.opcode >= 8, count(*) FROM frames f "
       "JOIN connections c ON c.id = f.connection_id WHERE c.session_id = ? "
-      "GROUP BY f.connection_id, f.direction";
+      "GROUP BY f.connection_id, f.direction, f.opcode >= 8";
   if (sqlite3_prepare_v2(c.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
     throw Error("cassette '" + c.path() + "': counting frames: " + sqlite3_errmsg(c.db()));
   }
@@ -116,9 +146,16 @@ std::map<int64_t, std::pair<int64_t, int64_t>> FrameCountsByConnection(cassette:
   while (sqlite3_step(s) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(s, 0);
     const unsigned char* dir = sqlite3_column_text(s, 1);
-    int64_t n = sqlite3_column_int64(s, 2);
-    if (dir && dir[0] == 'c') out[id].first = n;
-    else out[id].second = n;
+    bool control = sqlite3_column_int(s, 2) != 0;
+    int64_t n = sqlite3_column_int64(s, 3);
+    ConnectionFrameCounts& counts = out[id];
+    if (control) {
+      counts.control += n;
+    } else if (dir && dir[0] == 'c') {
+      counts.c2s = n;
+    } else {
+      counts.s2c = n;
+    }
   }
   sqlite3_finalize(s);
   return out;

@@ -1,6 +1,7 @@
 // `wsreplay stats`: frame counts per topic and event, rates and the distribution of gaps
-// between consecutive frames of a session. Pure computation over a frame stream plus a text
-// formatter; not thread-safe (reads a Cassette).
+// between consecutive data frames of a session; control frames (pings, pongs, closes),
+// compressed frames and RFC 6455 violations counted apart. Pure computation over a frame
+// stream plus a text formatter; not thread-safe (reads a Cassette).
 #pragma once
 
 #include <cstdint>
@@ -17,11 +18,21 @@ struct TopicStats {
   std::map<std::string, int64_t> events;  // event -> frames
 };
 
+struct DirectionCounts {
+  int64_t c2s = 0, s2c = 0;
+  int64_t total() const { return c2s + s2c; }
+};
+
 struct SessionStats {
   std::string session;
   int connections = 0;
+  // Data frames (text, binary) only; control frames are counted below.
   int64_t frames = 0, c2s = 0, s2c = 0, bytes = 0;
-  int64_t duration_ns = 0;  // the session's duration, else the last frame's offset
+  DirectionCounts pings, pongs, closes;            // control frames (opcodes 9, 10, 8)
+  int64_t compressed = 0;                          // frames (data or control) sent compressed
+  int64_t violations = 0;                          // frames that broke RFC 6455
+  std::map<std::string, int64_t> violation_notes;  // note -> frames
+  int64_t duration_ns = 0;                   // the session's duration, else the last frame's offset
   std::map<std::string, TopicStats> topics;  // "" = frames that are not Phoenix messages
   // Gaps between consecutive frames (all connections, offset order), nearest-rank.
   int64_t gaps = 0, gap_p50_ns = 0, gap_p90_ns = 0, gap_p99_ns = 0, gap_max_ns = 0;
@@ -32,8 +43,13 @@ SessionStats ComputeStats(cassette::Cassette& c, const cassette::Session& s);
 int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 std::string FormatStats(const SessionStats& st);
 
-// Frames per direction for each connection of a session: connection id -> {c2s, s2c}.
-std::map<int64_t, std::pair<int64_t, int64_t>> FrameCountsByConnection(cassette::Cassette& c,
-                                                                       int64_t session_id);
+// Frames of one connection: data frames per direction, and control frames.
+struct ConnectionFrameCounts {
+  int64_t c2s = 0, s2c = 0;  // data frames (opcode < 8)
+  int64_t control = 0;       // close, ping, pong
+};
+// For each connection of a session that has frames: connection id -> counts.
+std::map<int64_t, ConnectionFrameCounts> FrameCountsByConnection(cassette::Cassette& c,
+                                                                 int64_t session_id);
 
 }  // namespace wsr::tools

@@ -64,6 +64,35 @@ std::string Base64Encode(std::string_view in) {
   return out;
 }
 
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (size_t i = 0; i < text.size(); i += 2) {
+    int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
 std::optional<std::string> Base64Decode(std::string_view in) {
   std::string out;
   uint32_t acc = 0;
@@ -149,6 +178,9 @@ std::optional<int64_t> ParseIso8601(std::string_view s) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  // Nanoseconds since 1970 in an int64_t reach from 1677-09-21 to 2262-04-11: a date outside
+  // the whole years inside that range is refused rather than overflowing.
+  if (y < 1678 || y > 2261) return std::nullopt;
   size_t i = 19;
   int64_t frac_ns = 0;
   if (i < s.size() && (s[i] == '.' || s[i] == ',')) {

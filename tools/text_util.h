@@ -1,4 +1,5 @@
-// Small text helpers shared by the cassette tools: base64, UTF-8 validation, ISO 8601 times.
+// Small text helpers shared by the cassette tools: base64, hex, UTF-8 validation, ISO 8601
+// times.
 // Pure functions; thread-safe. Parse functions throw wsr::Error naming the bad input.
 #pragma once
 
@@ -13,6 +14,11 @@ std::string Base64Encode(std::string_view bytes);
 // Standard alphabet; also accepts base64url, missing padding and embedded whitespace.
 // nullopt when the text is not base64.
 std::optional<std::string> Base64Decode(std::string_view text);
+
+// Lower-case hex, two digits per byte ("03e8" for "\x03\xe8").
+std::string HexEncode(std::string_view bytes);
+// Either case, even length, no separators; nullopt otherwise.
+std::optional<std::string> HexDecode(std::string_view text);
 
 bool IsValidUtf8(std::string_view s);
 

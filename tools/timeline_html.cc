@@ -14,7 +14,8 @@ nlohmann::json ModelJson(const TimelineModel& m) {
     auto kind = static_cast<MarkKind>(k);
     kinds.push_back({{"name", MarkKindName(kind)},
                      {"label", MarkKindLabel(kind)},
-                     {"color", MarkKindColor(kind)}});
+                     {"color", MarkKindColor(kind)},
+                     {"shape", MarkKindShape(kind)}});
   }
   json lanes = json::array();
   for (const auto& l : m.lanes) {
@@ -34,14 +35,15 @@ nlohmann::json ModelJson(const TimelineModel& m) {
                      {"closed_ns", c.closed_ns ? json(*c.closed_ns) : json()},
                      {"close_code", c.close_code ? json(*c.close_code) : json()},
                      {"close_reason", c.close_reason},
-                     {"close_initiator", c.close_initiator}});
+                     {"close_initiator", c.close_initiator},
+                     {"status_label", c.status_label}});
   }
   json frames = json::array();
   for (const auto& mk : m.marks) {
-    frames.push_back(json::array(
-        {mk.lane, mk.offset_ns, mk.conn_ordinal, mk.seq,
-         mk.direction == cassette::Direction::kClientToServer ? 0 : 1, static_cast<int>(mk.kind),
-         mk.topic, mk.event, mk.payload, mk.truncated ? 1 : 0, mk.size}));
+    frames.push_back(json::array({mk.lane, mk.offset_ns, mk.conn_ordinal, mk.seq,
+                                  mk.direction == cassette::Direction::kClientToServer ? 0 : 1,
+                                  static_cast<int>(mk.kind), mk.topic, mk.event, mk.payload,
+                                  mk.truncated ? 1 : 0, mk.size, mk.flags, mk.note}));
   }
   return {{"session",
            {{"name", RepairUtf8(m.session.name)},
@@ -70,6 +72,10 @@ header h1{font-size:14px;margin:0 0 4px 0}
 #tip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #bbb;padding:4px 6px;
  font:11px monospace;max-width:520px;white-space:pre-wrap;word-break:break-all;display:none;z-index:9}
 .frame{stroke-width:5px;vector-effect:non-scaling-stroke}.frame:hover,.frame.sel{stroke-width:9px}
+.vout{stroke:#e00000;stroke-width:10px;vector-effect:non-scaling-stroke;pointer-events:none}
+.frame.ctl{stroke:#333;stroke-width:0.5px}.frame.ctl:hover,.frame.ctl.sel{stroke-width:2px}
+.frame.ctl.violation{stroke:#e00000;stroke-width:2px}
+.conn-status{fill:#e00000;font-weight:bold}
 .lane-label{fill:#222}.conn-label{font-weight:bold}.tick{stroke:#e2e2e2}
 )CSS";
 
@@ -149,43 +155,77 @@ constexpr const char* kJs = R"JS(
   var connEls = data.connections.map(function (c) {
     var x0 = baseX(c.opened_ns), x1 = baseX(c.closed_ns !== null ? c.closed_ns : endNs);
     var span = el('rect', {'class': 'conn-span', x: x0, width: Math.max(x1 - x0, 0.001),
-                           y: laneY(c.lane) - 4, height: 8, fill: '#9fb7d4'}, connG);
+                           y: laneY(c.lane) - 4, height: 8,
+                           fill: c.status_label ? '#f2b8b8' : '#9fb7d4'}, connG);
     var info = 'connection ' + c.ordinal + ' ' + c.path + ' opened +' + fmt(c.opened_ns) +
         (c.http_status !== null ? ' http ' + c.http_status : '') + (c.error ? ' error: ' + c.error : '');
     el('title', {}, span).textContent = info;
     var close = null;
+    var endAt = c.closed_ns !== null ? c.closed_ns : c.opened_ns;
+    if (c.status_label) {  // refused or failed: its status, right of the span
+      var st = el('text', {'class': 'conn-status', x: 4, y: 4, 'data-conn': c.ordinal}, null);
+      st.textContent = c.status_label;
+      el('title', {}, st).textContent = info;
+    }
+    if (c.closed_ns !== null || c.status_label) {
+      close = el('g', {'class': c.closed_ns !== null ? 'conn-close' : 'conn-open', 'data-conn': c.ordinal}, closeG);
+      if (st) close.appendChild(st);
+    }
     if (c.closed_ns !== null) {
-      close = el('g', {'class': 'conn-close', 'data-conn': c.ordinal}, closeG);
       el('line', {x1: 0, y1: -10, x2: 0, y2: 10, stroke: '#d62728', 'stroke-width': 2}, close);
-      el('text', {x: 4, y: 4, fill: '#d62728'}, close).textContent = c.close_code !== null ? String(c.close_code) : 'closed';
+      el('text', {x: 4, y: 4, fill: '#d62728'}, close).textContent = c.close_code !== null ? String(c.close_code) : c.status_label ? '' : 'closed';
       el('title', {}, close).textContent = 'close ' + (c.close_code !== null ? c.close_code : '?') +
           (c.close_initiator ? ' by ' + c.close_initiator : '') + (c.close_reason ? ' "' + c.close_reason + '"' : '') +
           ' at +' + fmt(c.closed_ns);
     }
-    return {c: c, close: close};
+    return {c: c, close: close, at: endAt};
   });
 
-  // A mark is a short vertical bar (non-scaling stroke, so zoom keeps it 5 px wide): above the
-  // lane line for client-to-server, below it for server-to-client; colour = kind.
+  // A data frame's mark is a short vertical bar (non-scaling stroke, so zoom keeps it 5 px
+  // wide): above the lane line for client-to-server, below it for server-to-client; colour =
+  // kind. Control frames (ping/pong circles, close diamonds) sit in an unscaled group, moved by
+  // layout(). A frame that broke RFC 6455 gets a red outline.
+  var SHAPES = {
+    circle: ['M-4,-5a4,4 0 1,0 8,0a4,4 0 1,0 -8,0Z', 'M-4,5a4,4 0 1,0 8,0a4,4 0 1,0 -8,0Z'],
+    diamond: ['M0,-11L5,-6L0,-1L-5,-6Z', 'M0,11L5,6L0,1L-5,6Z']
+  };
+  var ctlG = el('g', {'class': 'controls'}, plotG);
+  var ctlMarks = [];
   var marks = new Array(data.frames.length);
   var frag = document.createDocumentFragment();
   data.frames.forEach(function (f, i) {
     var kind = data.kinds[f[5]];
     var x = baseX(f[1]).toFixed(4), y = laneY(f[0]);
-    var p = document.createElementNS(NS, 'line');
-    p.setAttribute('class', 'frame k-' + kind.name);
-    p.setAttribute('x1', x);
-    p.setAttribute('x2', x);
-    p.setAttribute('y1', f[4] === 0 ? y - 10 : y + 1);
-    p.setAttribute('y2', f[4] === 0 ? y - 1 : y + 10);
-    p.setAttribute('stroke', kind.color);
+    var violation = (f[11] & 2) !== 0;
+    var p;
+    if (kind.shape !== 'bar') {
+      p = document.createElementNS(NS, 'path');
+      p.setAttribute('class', 'frame ctl k-' + kind.name + (violation ? ' violation' : ''));
+      p.setAttribute('d', SHAPES[kind.shape][f[4] === 0 ? 0 : 1]);
+      p.setAttribute('fill', kind.color);
+      ctlMarks.push({el: p, t: f[1], y: y});
+    } else {
+      p = document.createElementNS(NS, 'line');
+      p.setAttribute('class', 'frame k-' + kind.name + (violation ? ' violation' : ''));
+      p.setAttribute('x1', x);
+      p.setAttribute('x2', x);
+      p.setAttribute('y1', f[4] === 0 ? y - 10 : y + 1);
+      p.setAttribute('y2', f[4] === 0 ? y - 1 : y + 10);
+      p.setAttribute('stroke', kind.color);
+      if (violation) {  // the outline: a wider red bar behind the mark
+        var o = p.cloneNode(false);
+        o.setAttribute('class', 'vout');
+        o.removeAttribute('stroke');
+        frag.appendChild(o);
+      }
+    }
     p.setAttribute('data-i', i);
     p.setAttribute('data-conn', f[2]);
     p.setAttribute('data-seq', f[3]);
     p.setAttribute('data-dir', f[4] === 0 ? 'c2s' : 's2c');
     p.setAttribute('data-kind', kind.name);
     p.setAttribute('data-event', f[7]);
-    frag.appendChild(p);
+    if (kind.shape !== 'bar') ctlG.appendChild(p); else frag.appendChild(p);
     marks[i] = p;
   });
   framesG.appendChild(frag);
@@ -204,7 +244,10 @@ constexpr const char* kJs = R"JS(
     var k = w / BASE_W * endNs / span;
     zoomG.setAttribute('transform', 'translate(' + (LABEL_W - baseX(view.t0) * k) + ',0) scale(' + k + ',1)');
     connEls.forEach(function (ce) {
-      if (ce.close) ce.close.setAttribute('transform', 'translate(' + xOf(ce.c.closed_ns) + ',' + laneY(ce.c.lane) + ')');
+      if (ce.close) ce.close.setAttribute('transform', 'translate(' + xOf(ce.at) + ',' + laneY(ce.c.lane) + ')');
+    });
+    ctlMarks.forEach(function (m) {
+      m.el.setAttribute('transform', 'translate(' + xOf(m.t).toFixed(2) + ',' + m.y + ')');
     });
   }
 
@@ -241,8 +284,10 @@ constexpr const char* kJs = R"JS(
   window.addEventListener('resize', layout);
 
   function header(f) {
+    var kind = data.kinds[f[5]];
     return 'conn ' + f[2] + ' #' + f[3] + ' +' + fmt(f[1]) + ' ' + (f[4] === 0 ? 'c2s' : 's2c') + ' ' +
-        (f[6] ? f[6] + ' ' + f[7] : '(raw)') + ' (' + f[10] + ' bytes)';
+        (kind.shape !== 'bar' ? kind.label : f[6] ? f[6] + ' ' + f[7] : '(raw)') + ' (' + f[10] + ' bytes)' +
+        (f[11] & 1 ? ' [compressed]' : '') + (f[11] & 2 ? '\nviolation: ' + (f[12] || '(no note)') : '');
   }
   function pretty(text) {
     try { return JSON.stringify(JSON.parse(text), null, 2); } catch (err) { return text; }
@@ -276,10 +321,11 @@ constexpr const char* kJs = R"JS(
   var legend = document.getElementById('legend');
   data.kinds.forEach(function (k) {
     var s = document.createElement('span');
-    var i = document.createElement('i');
-    i.style.background = k.color;
-    s.appendChild(i);
-    s.appendChild(document.createTextNode(k.label));
+    var sw = el('svg', {width: 12, height: 12, 'class': 'swatch'}, s);
+    if (k.shape === 'circle') el('circle', {cx: 6, cy: 6, r: 5, fill: k.color, stroke: '#333', 'stroke-width': 0.5}, sw);
+    else if (k.shape === 'diamond') el('path', {d: 'M6,0L12,6L6,12L0,6Z', fill: k.color, stroke: '#333', 'stroke-width': 0.5}, sw);
+    else el('rect', {x: 1, y: 1, width: 10, height: 10, fill: k.color}, sw);
+    s.appendChild(document.createTextNode(' ' + k.label));
     legend.appendChild(s);
   });
   document.getElementById('summary').textContent = 'session ' + data.session.name + ': ' +
@@ -306,9 +352,14 @@ void RenderTimelineHtml(const TimelineModel& m, std::ostream& out) {
          "stroke=\"#999\"/><line x1=\"7\" x2=\"7\" y1=\"12\" y2=\"21\" stroke=\"#666\" "
          "stroke-width=\"5\"/></svg> below: server to client</span>"
       << "<span><i style=\"background:#d62728;width:2px\"></i>WebSocket close (code)</span>"
+      << "<span><i style=\"background:#666;outline:2px solid #e00000;width:4px\"></i>red "
+         "outline: broke RFC 6455 (note in the tooltip)</span>"
+      << "<span><i style=\"background:#f2b8b8;width:16px;height:8px\"></i>refused/failed "
+         "connection (status)</span>"
       << "</div><div class=\"controls\"><button id=\"zin\">zoom in</button>"
          "<button id=\"zout\">zoom out</button><button id=\"zfit\">fit</button></div></header>\n"
-      << "<div id=\"wrap\"><div id=\"plotbox\"><svg id=\"plot\" xmlns=\"http://www.w3.org/2000/svg\""
+      << "<div id=\"wrap\"><div id=\"plotbox\"><svg id=\"plot\" "
+         "xmlns=\"http://www.w3.org/2000/svg\""
          " font-family=\"sans-serif\" font-size=\"11\"></svg></div>\n"
       << "<div id=\"detail\"><b id=\"detail-head\">Click a frame to see its payload.</b>"
          "<pre id=\"detail-body\"></pre></div></div>\n<div id=\"tip\"></div>\n"

@@ -6,53 +6,110 @@
 #include <nlohmann/json.hpp>
 
 #include "phoenix/frame.h"
+#include "tools/control_frame.h"
+#include "tools/text_util.h"
 #include "tools/timeline_text.h"
 
 namespace wsr::tools {
 
 const char* MarkKindName(MarkKind k) {
   switch (k) {
-    case MarkKind::kJoin: return "join";
-    case MarkKind::kReplyOk: return "reply-ok";
-    case MarkKind::kReplyError: return "reply-error";
-    case MarkKind::kLeave: return "leave";
-    case MarkKind::kClose: return "close";
-    case MarkKind::kError: return "error";
-    case MarkKind::kHeartbeat: return "heartbeat";
-    case MarkKind::kPush: return "push";
-    case MarkKind::kRaw: return "raw";
+    case MarkKind::kJoin:
+      return "join";
+    case MarkKind::kReplyOk:
+      return "reply-ok";
+    case MarkKind::kReplyError:
+      return "reply-error";
+    case MarkKind::kLeave:
+      return "leave";
+    case MarkKind::kClose:
+      return "close";
+    case MarkKind::kError:
+      return "error";
+    case MarkKind::kHeartbeat:
+      return "heartbeat";
+    case MarkKind::kPush:
+      return "push";
+    case MarkKind::kRaw:
+      return "raw";
+    case MarkKind::kWsClose:
+      return "ws-close";
+    case MarkKind::kWsPing:
+      return "ws-ping";
+    case MarkKind::kWsPong:
+      return "ws-pong";
   }
   return "push";
 }
 
 const char* MarkKindLabel(MarkKind k) {
   switch (k) {
-    case MarkKind::kJoin: return "phx_join";
-    case MarkKind::kReplyOk: return "phx_reply ok";
-    case MarkKind::kReplyError: return "phx_reply error";
-    case MarkKind::kLeave: return "phx_leave";
-    case MarkKind::kClose: return "phx_close";
-    case MarkKind::kError: return "phx_error";
-    case MarkKind::kHeartbeat: return "heartbeat / reply";
-    case MarkKind::kPush: return "event (push)";
-    case MarkKind::kRaw: return "not Phoenix (raw/binary)";
+    case MarkKind::kJoin:
+      return "phx_join";
+    case MarkKind::kReplyOk:
+      return "phx_reply ok";
+    case MarkKind::kReplyError:
+      return "phx_reply error";
+    case MarkKind::kLeave:
+      return "phx_leave";
+    case MarkKind::kClose:
+      return "phx_close";
+    case MarkKind::kError:
+      return "phx_error";
+    case MarkKind::kHeartbeat:
+      return "heartbeat / reply";
+    case MarkKind::kPush:
+      return "event (push)";
+    case MarkKind::kRaw:
+      return "not Phoenix (raw/binary)";
+    case MarkKind::kWsClose:
+      return "WebSocket close frame";
+    case MarkKind::kWsPing:
+      return "ping";
+    case MarkKind::kWsPong:
+      return "pong";
   }
   return "";
 }
 
 const char* MarkKindColor(MarkKind k) {
   switch (k) {
-    case MarkKind::kJoin: return "#2e9d3a";
-    case MarkKind::kReplyOk: return "#7aa6c9";
-    case MarkKind::kReplyError: return "#d62728";
-    case MarkKind::kLeave: return "#ff8c1a";
-    case MarkKind::kClose: return "#8e44ad";
-    case MarkKind::kError: return "#8b0000";
-    case MarkKind::kHeartbeat: return "#b8b8b8";
-    case MarkKind::kPush: return "#1f5fbf";
-    case MarkKind::kRaw: return "#333333";
+    case MarkKind::kJoin:
+      return "#2e9d3a";
+    case MarkKind::kReplyOk:
+      return "#7aa6c9";
+    case MarkKind::kReplyError:
+      return "#d62728";
+    case MarkKind::kLeave:
+      return "#ff8c1a";
+    case MarkKind::kClose:
+      return "#8e44ad";
+    case MarkKind::kError:
+      return "#8b0000";
+    case MarkKind::kHeartbeat:
+      return "#b8b8b8";
+    case MarkKind::kPush:
+      return "#1f5fbf";
+    case MarkKind::kRaw:
+      return "#333333";
+    case MarkKind::kWsClose:
+      return "#d62728";
+    case MarkKind::kWsPing:
+      return "#17becf";
+    case MarkKind::kWsPong:
+      return "#bcbd22";
   }
   return "#000000";
+}
+
+const char* MarkKindShape(MarkKind k) {
+  if (k == MarkKind::kWsPing || k == MarkKind::kWsPong) return "circle";
+  if (k == MarkKind::kWsClose) return "diamond";
+  return "bar";
+}
+
+bool IsControlKind(MarkKind k) {
+  return k == MarkKind::kWsClose || k == MarkKind::kWsPing || k == MarkKind::kWsPong;
 }
 
 bool TopicSelected(const std::string& topic, const std::vector<std::string>& filters) {
@@ -68,6 +125,9 @@ bool TopicSelected(const std::string& topic, const std::vector<std::string>& fil
 namespace {
 
 MarkKind Classify(const cassette::Frame& f) {
+  if (f.opcode == 8) return MarkKind::kWsClose;
+  if (f.opcode == 9) return MarkKind::kWsPing;
+  if (f.opcode == 10) return MarkKind::kWsPong;
   if (!f.is_text() || !f.topic || !f.event) return MarkKind::kRaw;
   const std::string& ev = *f.event;
   if (*f.topic == phoenix::kPhoenixTopic) return MarkKind::kHeartbeat;
@@ -89,6 +149,22 @@ MarkKind Classify(const cassette::Frame& f) {
   return MarkKind::kPush;
 }
 
+std::string ControlPreview(const cassette::Frame& f, size_t max_bytes, bool* truncated) {
+  if (f.opcode == 8) {
+    ClosePayload p = ParseClosePayload(f.payload);
+    if (!p.code) return "close, no code";
+    std::string reason = PayloadPreview(p.reason, true, max_bytes, truncated);
+    return "close " + std::to_string(*p.code) + (reason.empty() ? "" : " \"" + reason + "\"");
+  }
+  return PayloadPreview(f.payload, IsValidUtf8(f.payload), max_bytes, truncated);
+}
+
+std::string StatusLabel(const cassette::Connection& c) {
+  if (c.http_status == 101) return "";
+  if (c.http_status) return "refused: HTTP " + std::to_string(*c.http_status);
+  return "failed: unreachable";
+}
+
 }  // namespace
 
 TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions& options) {
@@ -102,12 +178,17 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
   std::map<int, std::vector<std::string>> topics_of;  // ordinal -> topics ("" = raw)
   std::vector<cassette::Frame> kept;
   {
-    auto cur = cassette.Frames({.session_id = m.session.id});
+    auto cur = cassette.Frames({.session_id = m.session.id, .include_control = true});
     cassette::Frame f;
     while (cur.Next(&f)) {
       bool phoenix_frame = f.is_text() && f.topic.has_value() && f.event.has_value();
       if (!options.topics.empty() && (!phoenix_frame || !TopicSelected(*f.topic, options.topics)))
         continue;
+      if (f.is_control()) {  // on the connection lane
+        kept.push_back(std::move(f));
+        f = cassette::Frame{};
+        continue;
+      }
       int ord = ordinal_of[f.connection_id];
       std::string topic = phoenix_frame ? *f.topic : "";
       auto& list = topics_of[ord];
@@ -118,6 +199,7 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
   }
 
   std::map<std::pair<int, std::string>, int> lane_of;
+  std::map<int, int> conn_lane_of;  // ordinal -> its connection lane
   for (const auto& c : conns) {
     TimelineConnection tc;
     tc.lane = static_cast<int>(m.lanes.size());
@@ -130,10 +212,12 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
     tc.close_code = c.close_code;
     tc.close_reason = RepairUtf8(c.close_reason);
     tc.close_initiator = c.close_initiator;
+    tc.status_label = StatusLabel(c);
+    conn_lane_of[c.ordinal] = tc.lane;
     m.end_ns = std::max(m.end_ns, c.closed_ns.value_or(c.opened_ns));
     m.connections.push_back(tc);
-    m.lanes.push_back({c.ordinal, "", true, "connection " + std::to_string(c.ordinal) + " " +
-                                                RepairUtf8(c.path)});
+    m.lanes.push_back({c.ordinal, "", true,
+                       "connection " + std::to_string(c.ordinal) + " " + RepairUtf8(c.path)});
     for (const auto& t : topics_of[c.ordinal]) {
       lane_of[{c.ordinal, t}] = static_cast<int>(m.lanes.size());
       m.lanes.push_back({c.ordinal, t, false, t.empty() ? "(raw frames)" : RepairUtf8(t)});
@@ -147,13 +231,19 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
     bool phoenix_frame = f.is_text() && f.topic.has_value() && f.event.has_value();
     mk.topic = phoenix_frame ? RepairUtf8(*f.topic) : "";
     mk.event = phoenix_frame ? RepairUtf8(*f.event) : "";
-    mk.lane = lane_of[{mk.conn_ordinal, phoenix_frame ? *f.topic : ""}];
+    mk.lane = f.is_control() ? conn_lane_of[mk.conn_ordinal]
+                             : lane_of[{mk.conn_ordinal, phoenix_frame ? *f.topic : ""}];
     mk.seq = f.seq;
     mk.offset_ns = f.offset_ns;
     mk.direction = f.direction;
     mk.kind = Classify(f);
     mk.size = f.payload.size();
-    mk.payload = PayloadPreview(f.payload, f.is_text(), options.max_payload_bytes, &mk.truncated);
+    mk.payload = f.is_control() ? ControlPreview(f, options.max_payload_bytes, &mk.truncated)
+                                : PayloadPreview(f.payload, f.is_text(), options.max_payload_bytes,
+                                                 &mk.truncated);
+    mk.opcode = f.opcode;
+    mk.flags = f.flags;
+    mk.note = RepairUtf8(f.note);
     m.end_ns = std::max(m.end_ns, f.offset_ns);
     m.marks.push_back(std::move(mk));
   }

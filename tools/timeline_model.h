@@ -3,8 +3,11 @@
 //
 // Lanes: for every connection (by ordinal) one connection lane (open/close span, close code)
 // followed by one lane per Phoenix topic in order of first appearance; frames that are not
-// Phoenix v2 text frames go to a "(raw)" lane of their connection. Marks: one per frame,
-// classified into a Kind (join, reply ok/error, leave, close, error, heartbeat, push, ...).
+// Phoenix v2 text frames go to a "(raw)" lane of their connection; control frames (WebSocket
+// close, ping, pong) sit on the connection lane. Marks: one per frame, classified into a Kind
+// (join, reply ok/error, leave, close, error, heartbeat, push, ..., ws close/ping/pong), with
+// the frame's compressed/violation flags and violation note. A refused or failed connection
+// carries a status label ("refused: HTTP 403").
 // Value types; BuildTimeline reads the cassette (not thread-safe, like Cassette).
 #pragma once
 
@@ -27,15 +30,23 @@ enum class MarkKind {
   kHeartbeat,   // heartbeat and its reply (topic "phoenix")
   kPush,        // any other event (server pushes, client custom events)
   kRaw,         // not a Phoenix v2 frame (binary or other text)
+  kWsClose,     // WebSocket close frame (opcode 8)
+  kWsPing,      // ping (opcode 9)
+  kWsPong,      // pong (opcode 10)
 };
-inline constexpr int kMarkKindCount = 9;
-const char* MarkKindName(MarkKind k);   // css-friendly: "join", "reply-ok", ...
+inline constexpr int kMarkKindCount = 12;
+const char* MarkKindName(MarkKind k);   // css-friendly: "join", "reply-ok", ..., "ws-ping"
 const char* MarkKindLabel(MarkKind k);  // legend text
 const char* MarkKindColor(MarkKind k);  // "#rrggbb"
+// How a mark is drawn: "bar" (data frames), "circle" (ping, pong), "diamond" (close frame).
+const char* MarkKindShape(MarkKind k);
+bool IsControlKind(MarkKind k);
+// Outline colour of a frame that broke RFC 6455.
+inline constexpr const char* kViolationColor = "#e00000";
 
 struct TimelineLane {
   int conn_ordinal = 0;
-  std::string topic;        // "" for the connection lane
+  std::string topic;  // "" for the connection lane
   bool is_connection = false;
   std::string label;
 };
@@ -47,11 +58,14 @@ struct TimelineMark {
   int64_t offset_ns = 0;
   cassette::Direction direction = cassette::Direction::kClientToServer;
   MarkKind kind = MarkKind::kPush;
-  std::string topic;   // "" when not Phoenix
-  std::string event;   // "" when not Phoenix
-  std::string payload;  // preview (see PayloadPreview), valid UTF-8
+  std::string topic;    // "" when not Phoenix
+  std::string event;    // "" when not Phoenix
+  std::string payload;  // preview (see PayloadPreview), valid UTF-8; a close: code "reason"
   bool truncated = false;
-  size_t size = 0;      // payload bytes
+  size_t size = 0;  // payload bytes
+  int opcode = 1;
+  int flags = 0;     // cassette::kFrameCompressed | kFrameViolation
+  std::string note;  // the violation(s), valid UTF-8, "" when none
 };
 
 struct TimelineConnection {
@@ -65,12 +79,15 @@ struct TimelineConnection {
   std::optional<int> close_code;
   std::string close_reason;
   std::string close_initiator;
+  // "" when the upgrade was accepted (101); else "refused: HTTP 403" or "failed: unreachable".
+  std::string status_label;
 };
 
 struct TimelineOptions {
   std::optional<std::string> session;
   // Keep only frames whose topic equals T or starts with "T:" (so "chat_room" keeps every
-  // chat room). Empty = everything. When set, non-Phoenix frames are dropped.
+  // chat room). Empty = everything. When set, non-Phoenix frames (control frames too) are
+  // dropped.
   std::vector<std::string> topics;
   size_t max_payload_bytes = 16 * 1024;  // per frame, in the picture
 };

@@ -58,6 +58,32 @@ std::string Num(double v) {
   return buf;
 }
 
+// A mark's outline relative to (frame time, lane line): data frames are triangles pointing
+// away from the line, pings/pongs circles, close frames diamonds; above the line for c2s.
+const char* MarkPath(MarkKind kind, bool c2s) {
+  std::string shape = MarkKindShape(kind);
+  if (shape == "circle") {
+    return c2s ? "M-4,-5a4,4 0 1,0 8,0a4,4 0 1,0 -8,0Z" : "M-4,5a4,4 0 1,0 8,0a4,4 0 1,0 -8,0Z";
+  }
+  if (shape == "diamond") return c2s ? "M0,-11L5,-6L0,-1L-5,-6Z" : "M0,11L5,6L0,1L-5,6Z";
+  return c2s ? "M0,-9L5,-1L-5,-1Z" : "M0,9L5,1L-5,1Z";
+}
+
+// Legend swatch of a kind at (x, 8): its shape in its colour.
+std::string LegendSwatch(MarkKind kind, int x) {
+  std::string shape = MarkKindShape(kind);
+  std::string fill = " fill=\"" + std::string(MarkKindColor(kind)) + "\"/>";
+  if (shape == "circle") {
+    return "<circle cx=\"" + std::to_string(x + 5) + "\" cy=\"13\" r=\"5\" stroke=\"#333\" " +
+           "stroke-width=\"0.5\"" + fill;
+  }
+  if (shape == "diamond") {
+    return "<path d=\"M" + std::to_string(x + 5) + ",7l6,6l-6,6l-6,-6Z\" stroke=\"#333\" " +
+           "stroke-width=\"0.5\"" + fill;
+  }
+  return "<rect x=\"" + std::to_string(x) + "\" y=\"8\" width=\"10\" height=\"10\"" + fill;
+}
+
 }  // namespace
 
 void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
@@ -76,7 +102,9 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
       << "font-size=\"11\">\n"
       << "<title>wsreplay timeline: session " << XmlEscape(m.session.name) << "</title>\n"
       << "<style>.lane-label{fill:#222}.conn-label{font-weight:bold}.tick{stroke:#ddd}"
-      << ".frame{stroke:#000;stroke-width:0.4}.frame:hover{stroke-width:1.5}</style>\n"
+      << ".frame{stroke:#000;stroke-width:0.4}.frame:hover{stroke-width:1.5}"
+      << ".frame.violation{stroke:" << kViolationColor << ";stroke-width:2}"
+      << ".conn-status{fill:" << kViolationColor << ";font-weight:bold}</style>\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
 
   // Legend: colours per kind, shapes per direction.
@@ -84,19 +112,23 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
   int lx = 10;
   for (int k = 0; k < kMarkKindCount; ++k) {
     auto kind = static_cast<MarkKind>(k);
-    out << "<rect x=\"" << lx << "\" y=\"8\" width=\"10\" height=\"10\" fill=\""
-        << MarkKindColor(kind) << "\"/><text x=\"" << lx + 14 << "\" y=\"17\">"
+    out << LegendSwatch(kind, lx) << "<text x=\"" << lx + 14 << "\" y=\"17\">"
         << XmlEscape(MarkKindLabel(kind)) << "</text>\n";
     lx += 24 + static_cast<int>(std::string(MarkKindLabel(kind)).size()) * 6;
   }
   out << "<path d=\"M15,26L20,34L10,34Z\" fill=\"#666\"/><text x=\"26\" y=\"35\">client to "
          "server (above the lane line)</text>\n"
-      << "<path d=\"M215,34L220,26L210,26Z\" fill=\"#666\"/><text x=\"226\" y=\"35\">server to "
+      << "<path d=\"M265,34L270,26L260,26Z\" fill=\"#666\"/><text x=\"276\" y=\"35\">server to "
          "client (below)</text>\n"
-      << "<line x1=\"380\" y1=\"24\" x2=\"380\" y2=\"38\" stroke=\"#d62728\" stroke-width=\"2\"/>"
-         "<text x=\"386\" y=\"35\">WebSocket close (code)</text>\n"
-      << "<text x=\"560\" y=\"35\">session " << XmlEscape(m.session.name) << ", "
-      << m.marks.size() << " frames, " << FormatOffset(m.end_ns) << "</text>\n</g>\n";
+      << "<line x1=\"430\" y1=\"24\" x2=\"430\" y2=\"38\" stroke=\"#d62728\" stroke-width=\"2\"/>"
+         "<text x=\"436\" y=\"35\">WebSocket close (code)</text>\n"
+      << "<path d=\"M590,26L595,34L585,34Z\" fill=\"#666\" stroke=\"" << kViolationColor
+      << "\" stroke-width=\"2\"/><text x=\"602\" y=\"35\">red outline: broke RFC 6455 "
+         "(note in the tooltip)</text>\n"
+      << "<rect x=\"910\" y=\"27\" width=\"16\" height=\"8\" fill=\"#f2b8b8\"/><text "
+         "x=\"930\" y=\"35\">refused/failed connection (status)</text>\n"
+      << "<text x=\"1150\" y=\"35\">session " << XmlEscape(m.session.name) << ", " << m.marks.size()
+      << " frames, " << FormatOffset(m.end_ns) << "</text>\n</g>\n";
 
   // Axis and grid.
   int64_t step = NiceTickStep(m.end_ns, 12);
@@ -122,8 +154,8 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
         << "\" y2=\"" << Num(y) << "\" stroke=\"#ccc\"/>\n"
         << "<text class=\"lane-label" << (l.is_connection ? " conn-label" : "") << "\" x=\""
         << (l.is_connection ? 6 : 18) << "\" y=\"" << Num(y + 4) << "\">"
-        << XmlEscape(l.label.size() > 48 ? l.label.substr(0, 45) + "..." : l.label)
-        << "<title>" << XmlEscape(l.label) << "</title></text>\n";
+        << XmlEscape(l.label.size() > 48 ? l.label.substr(0, 45) + "..." : l.label) << "<title>"
+        << XmlEscape(l.label) << "</title></text>\n";
   }
   out << "</g>\n";
 
@@ -136,9 +168,16 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
                        Seconds(c.opened_ns);
     if (c.http_status) info += " http " + std::to_string(*c.http_status);
     if (!c.error.empty()) info += " error: " + c.error;
+    bool refused = !c.status_label.empty();
     out << "<rect class=\"conn-span\" x=\"" << Num(x0) << "\" y=\"" << Num(y - 4) << "\" width=\""
-        << Num(std::max(x1 - x0, 1.0)) << "\" height=\"8\" fill=\"#9fb7d4\"><title>"
-        << XmlEscape(info) << "</title></rect>\n";
+        << Num(std::max(x1 - x0, 1.0)) << "\" height=\"8\" fill=\""
+        << (refused ? "#f2b8b8" : "#9fb7d4") << "\"><title>" << XmlEscape(info)
+        << "</title></rect>\n";
+    if (refused) {  // the status, right of the span (and of its close line)
+      out << "<text class=\"conn-status\" data-conn=\"" << c.ordinal << "\" x=\"" << Num(x1 + 4)
+          << "\" y=\"" << Num(y + 4) << "\">" << XmlEscape(c.status_label) << "<title>"
+          << XmlEscape(info) << "</title></text>\n";
+    }
     if (c.closed_ns) {
       std::string what = "close " + (c.close_code ? std::to_string(*c.close_code) : "?") +
                          (c.close_initiator.empty() ? "" : " by " + c.close_initiator) +
@@ -148,7 +187,10 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
           << "\" y1=\"" << Num(y - 10) << "\" x2=\"" << Num(x1) << "\" y2=\"" << Num(y + 10)
           << "\" stroke=\"#d62728\" stroke-width=\"2\"/><text x=\"" << Num(x1 + 4) << "\" y=\""
           << Num(y + 4) << "\" fill=\"#d62728\">"
-          << (c.close_code ? std::to_string(*c.close_code) : std::string("closed")) << "</text>"
+          << (c.close_code ? std::to_string(*c.close_code)
+              : refused    ? ""
+                           : std::string("closed"))
+          << "</text>"
           << "<title>" << XmlEscape(what) << "</title></g>\n";
     }
   }
@@ -158,22 +200,28 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
   out << "<g class=\"frames\">\n";
   for (const auto& mk : m.marks) {
     bool c2s = mk.direction == cassette::Direction::kClientToServer;
-    std::string head = "conn " + std::to_string(mk.conn_ordinal) + " #" +
-                       std::to_string(mk.seq) + " " + Seconds(mk.offset_ns) + " " +
-                       cassette::DirectionName(mk.direction) + " " +
-                       (mk.topic.empty() ? "(raw)" : mk.topic + " " + mk.event) + " (" +
-                       std::to_string(mk.size) + " bytes)";
+    std::string head = "conn " + std::to_string(mk.conn_ordinal) + " #" + std::to_string(mk.seq) +
+                       " " + Seconds(mk.offset_ns) + " " + cassette::DirectionName(mk.direction) +
+                       " " +
+                       (IsControlKind(mk.kind) ? std::string(MarkKindLabel(mk.kind))
+                        : mk.topic.empty()     ? std::string("(raw)")
+                                               : mk.topic + " " + mk.event) +
+                       " (" + std::to_string(mk.size) + " bytes)";
     std::string body = mk.payload.size() > 600 ? mk.payload.substr(0, 600) : mk.payload;
     bool cut = mk.truncated || body.size() < mk.payload.size();
-    out << "<path class=\"frame k-" << MarkKindName(mk.kind) << "\" data-conn=\""
+    if (mk.flags & cassette::kFrameCompressed) head += " [compressed]";
+    std::string violation;
+    if (mk.flags & cassette::kFrameViolation) {
+      violation = "violation: " + (mk.note.empty() ? std::string("(no note)") : mk.note) + "\n";
+    }
+    out << "<path class=\"frame k-" << MarkKindName(mk.kind)
+        << (mk.flags & cassette::kFrameViolation ? " violation" : "") << "\" data-conn=\""
         << mk.conn_ordinal << "\" data-seq=\"" << mk.seq << "\" data-dir=\""
         << cassette::DirectionName(mk.direction) << "\" data-kind=\"" << MarkKindName(mk.kind)
         << "\" data-event=\"" << XmlEscape(mk.event) << "\" fill=\"" << MarkKindColor(mk.kind)
-        << "\" transform=\"translate(" << Num(x_of(mk.offset_ns)) << ','
-        << Num(lane_y(mk.lane)) << ")\" d=\""
-        << (c2s ? "M0,-9L5,-1L-5,-1Z" : "M0,9L5,1L-5,1Z") << "\"><title>" << XmlEscape(head)
-        << '\n'
-        << XmlEscape(body) << (cut ? "..." : "") << "</title></path>\n";
+        << "\" transform=\"translate(" << Num(x_of(mk.offset_ns)) << ',' << Num(lane_y(mk.lane))
+        << ")\" d=\"" << MarkPath(mk.kind, c2s) << "\"><title>" << XmlEscape(head) << '\n'
+        << XmlEscape(violation) << XmlEscape(body) << (cut ? "..." : "") << "</title></path>\n";
   }
   out << "</g>\n</svg>\n";
 }

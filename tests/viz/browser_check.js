@@ -2,7 +2,9 @@
 // line: {"frames": N marks (.frame elements), "ready": data-wsr-ready or null,
 // "errors": [console errors and uncaught exceptions], "parsererrors": N, "detail": text of the
 // payload panel after clicking the first mark (HTML only), "zoomed": marks still present
-// after a wheel zoom}.
+// after a wheel zoom, "violations": marks outlined as RFC 6455 violations, "controls": marks of
+// control frames (k-ws-*), "statuses": refused/failed connection labels, "violation_tip":
+// the tooltip of the first violation (HTML only)}.
 // Usage: node browser_check.js CHROMIUM FILE. Exit 0 when the page could be inspected, 3 otherwise.
 'use strict';
 const { spawn } = require('child_process');
@@ -118,6 +120,10 @@ async function run(url) {
     pwned: await evaluate('typeof window.__pwned !== "undefined"'),
     detail: null,
     zoomed: null,
+    violations: await evaluate('document.querySelectorAll(".frame.violation").length'),
+    controls: await evaluate('document.querySelectorAll(".frame[class*=k-ws-]").length'),
+    statuses: await evaluate('document.querySelectorAll(".conn-status").length'),
+    violation_tip: null,
   };
   if (isHtml && out.frames > 0) {
     out.detail = await evaluate(`(() => {
@@ -125,6 +131,12 @@ async function run(url) {
       f.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
       f.dispatchEvent(new MouseEvent('click', {bubbles: true}));
       return document.getElementById('detail-body').textContent;
+    })()`);
+    out.violation_tip = await evaluate(`(() => {
+      const f = document.querySelector('.frame.violation');
+      if (!f) return null;
+      f.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+      return document.getElementById('tip').textContent;
     })()`);
     out.zoomed = await evaluate(`(() => {
       const svg = document.getElementById('plot');

@@ -28,11 +28,20 @@ class CassetteBuilder {
   void C2S(int conn, const std::string& text, double at_ms);
   void S2C(int conn, const std::string& text, double at_ms);
   void Binary(int conn, const std::string& bytes, double at_ms);
-  void Close(int conn, int code, double at_ms, const std::string& initiator = "client");
+  void Close(int conn, int code, double at_ms, const std::string& initiator = "client",
+             const std::string& reason = "");
+  // Schema 3: a control frame (8 close, 9 ping, 10 pong) or any frame with flags and a note.
+  void Control(int conn, cassette::Direction d, int opcode, const std::string& payload,
+               double at_ms, int flags = 0, const std::string& note = "");
+  void Flagged(int conn, cassette::Direction d, const std::string& text, double at_ms, int flags,
+               const std::string& note = "");
+  // The upstream refused the upgrade with `status` (closed at at_ms, no close code).
+  void Refuse(int conn, int status, double at_ms);
   size_t frames() const { return frames_; }
 
  private:
-  void Add(int conn, cassette::Direction d, int opcode, const std::string& payload, double at_ms);
+  void Add(int conn, cassette::Direction d, int opcode, const std::string& payload, double at_ms,
+           int flags = 0, const std::string& note = "");
   void FinishSession();
 
   std::unique_ptr<cassette::Cassette> c_;

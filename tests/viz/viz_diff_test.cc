@@ -30,7 +30,11 @@ struct ChatScript {
   int heartbeats = 1;
   std::string room = kRoom;
   int close_code = 1000;
+  std::string close_reason;
   double time_scale = 1.0;
+  int pings = 0;              // ping/pong pairs (control frames) between the messages
+  bool close_frames = false;  // record the close frames too
+  int second_status = 0;      // when set, a second connection answered with this status
 };
 
 void WriteChat(CassetteBuilder& b, const std::string& name, const ChatScript& s) {
@@ -47,12 +51,12 @@ void WriteChat(CassetteBuilder& b, const std::string& name, const ChatScript& s)
   int r = 3;
   for (int h = 0; h < s.heartbeats; ++h, ++r) {
     b.C2S(c, "[null,\"" + ref(r) + "\",\"phoenix\",\"heartbeat\",{}]", next());
-    b.S2C(c, "[null,\"" + ref(r) + "\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
+    b.S2C(c,
+          "[null,\"" + ref(r) + "\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
           next());
   }
   for (size_t i = 0; i < s.messages.size(); ++i) {
-    std::string m = MessageCreated(ref(1), s.messages[i],
-                                   s.salt + "-msg-" + std::to_string(i),
+    std::string m = MessageCreated(ref(1), s.messages[i], s.salt + "-msg-" + std::to_string(i),
                                    "2026-03-10T09:15:0" + std::to_string(i) + "." + s.salt + "Z");
     // The topic inside MessageCreated is kRoom; rewrite it for another room.
     const std::string room = kRoom;
@@ -60,11 +64,30 @@ void WriteChat(CassetteBuilder& b, const std::string& name, const ChatScript& s)
       m.replace(p, room.size(), s.room);
     }
     b.S2C(c, m, next());
+    for (int k = 0; k < s.pings; ++k) {
+      b.Control(c, cassette::Direction::kClientToServer, 9, "p" + std::to_string(k), next());
+      b.Control(c, cassette::Direction::kServerToClient, 10, "p" + std::to_string(k), next());
+    }
   }
-  b.S2C(c, "[\"" + ref(2) + "\",null,\"" + parts +
-               "\",\"participant_removed\",{\"id\":\"" + s.salt + "-user\",\"type\":\"User\"}]",
+  b.S2C(c,
+        "[\"" + ref(2) + "\",null,\"" + parts + "\",\"participant_removed\",{\"id\":\"" + s.salt +
+            "-user\",\"type\":\"User\"}]",
         next());
-  b.Close(c, s.close_code, next());
+  if (s.close_frames) {
+    std::string payload = {static_cast<char>(s.close_code >> 8),
+                           static_cast<char>(s.close_code & 255)};
+    b.Control(c, cassette::Direction::kClientToServer, 8, payload + s.close_reason, next());
+    b.Control(c, cassette::Direction::kServerToClient, 8, payload + s.close_reason, next());
+  }
+  b.Close(c, s.close_code, next(), "client", s.close_reason);
+  if (s.second_status != 0) {
+    int c2 = b.Connect("vsn=2.0.0", static_cast<int64_t>(next()));
+    if (s.second_status == 101) {
+      b.Close(c2, 1000, next());
+    } else {
+      b.Refuse(c2, s.second_status, next());
+    }
+  }
 }
 
 struct Pair {
@@ -154,6 +177,41 @@ TEST(Diff, CloseCodeChangeIsReported) {
   EXPECT_TRUE(Has(r.out, "close code 1000 -> 1001")) << r.out;
 }
 
+TEST(Diff, CloseReasonAndHandshakeStatusAreCompared) {
+  ChatScript a;
+  a.close_reason = "bye";
+  a.second_status = 101;
+  ChatScript b = a;
+  b.close_reason = "going away";
+  b.second_status = 403;
+  Pair p(a, b);
+  auto r = Exec({WsreplayBin(), "diff", p.a, p.b});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "connection 1: close reason \"bye\" -> \"going away\"")) << r.out;
+  EXPECT_TRUE(Has(r.out, "connection 2: handshake status 101 -> 403")) << r.out;
+  EXPECT_TRUE(Has(r.out, "connection 2: close code 1000 -> none")) << r.out;
+  Pair same(a, a);
+  r = Exec({WsreplayBin(), "diff", same.a, same.b});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+TEST(Diff, PingsPongsAndCloseFramesAreNotEvents) {
+  ChatScript b;
+  b.pings = 2;
+  b.close_frames = true;
+  b.ref_base = 3;
+  Pair p(ChatScript{}, b);
+  auto r = Exec({WsreplayBin(), "diff", p.a, p.b});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "equivalent")) << r.out;
+  // The same close code carried by close frames in B only is no difference; a code is.
+  b.close_code = 4000;
+  Pair q(ChatScript{}, b);
+  r = Exec({WsreplayBin(), "diff", q.a, q.b});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "close code 1000 -> 4000")) << r.out;
+}
+
 TEST(Diff, TwoSessionsOfOneCassette) {
   TempDir dir;
   std::string path = dir.File("c.cassette");
@@ -165,8 +223,8 @@ TEST(Diff, TwoSessionsOfOneCassette) {
     t.ref_base = 7;
     WriteChat(b, "tuesday", t);
   }
-  auto r = Exec({WsreplayBin(), "diff", path, path, "--session", "monday", "--session-b",
-                 "tuesday"});
+  auto r =
+      Exec({WsreplayBin(), "diff", path, path, "--session", "monday", "--session-b", "tuesday"});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_TRUE(Has(r.out, "missing in B")) << r.out;
   EXPECT_TRUE(Has(r.out, "'monday' (A) and 'tuesday' (B)")) << r.out;

@@ -1,7 +1,7 @@
 // `wsreplay timeline` through the real binary; pages checked in headless Chromium.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 #include <string>
@@ -19,8 +19,8 @@ using wsr::testing::WsreplayBin;
 
 std::string FindChromium() {
   if (const char* env = std::getenv("WSR_CHROMIUM"); env && *env) return env;
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser",
-                        "/usr/lib/chromium/chromium"}) {
+  for (const char* p :
+       {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"}) {
     if (::access(p, X_OK) == 0) return p;
   }
   return "";
@@ -53,11 +53,11 @@ nlohmann::json Browse(const std::string& file) {
   return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
-#define REQUIRE_CHROMIUM()                                                                \
-  do {                                                                                    \
-    if (FindChromium().empty())                                                           \
-      GTEST_SKIP() << "chromium is not installed (apt-get install -y chromium); "         \
-                      "the browser check of the timeline is skipped";                     \
+#define REQUIRE_CHROMIUM()                                                        \
+  do {                                                                            \
+    if (FindChromium().empty())                                                   \
+      GTEST_SKIP() << "chromium is not installed (apt-get install -y chromium); " \
+                      "the browser check of the timeline is skipped";             \
   } while (0)
 
 class Timeline : public ::testing::Test {
@@ -148,10 +148,99 @@ TEST_F(Timeline, SvgIsWellFormedWithOneMarkPerFrame) {
   }
 }
 
+// Schema 3: pings, pongs and close frames on the connection lane, a violation, a refusal.
+class ControlTimeline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cassette_ = dir_.File("ctl.cassette");
+    CassetteBuilder b(cassette_);
+    b.StartSession("ctl");
+    int c = b.Connect();
+    std::string topic = std::string("chat_room:") + kRoom;
+    b.C2S(c, Join("1", topic), 1);
+    b.S2C(c, ReplyOk("1", "1", topic), 2);
+    b.Control(c, cassette::Direction::kClientToServer, 9, "ping-1", 10);
+    b.Control(c, cassette::Direction::kServerToClient, 10, "ping-1", 11);
+    b.Control(c, cassette::Direction::kServerToClient, 9, "", 20);
+    b.Flagged(c, cassette::Direction::kServerToClient, MessageCreated("1", "odd"), 30,
+              cassette::kFrameViolation | cassette::kFrameCompressed, "RSV3 set <bad>");
+    b.Control(c, cassette::Direction::kClientToServer, 8,
+              "\x03\xe8"
+              "done",
+              40);
+    b.Control(c, cassette::Direction::kServerToClient, 8,
+              "\x03\xe8"
+              "done",
+              41, cassette::kFrameViolation, "close reason cut short");
+    b.Close(c, 1000, 41, "client", "done");
+    int refused = b.Connect("vsn=2.0.0", 5);
+    b.Refuse(refused, 403, 6);
+    frames_ = b.frames();
+  }
+  TempDir dir_;
+  std::string cassette_;
+  size_t frames_ = 0;  // 3 data + 5 control
+};
+
+TEST_F(ControlTimeline, SvgDrawsControlFramesViolationsAndRefusals) {
+  std::string out = dir_.File("ctl.svg");
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string svg = ReadFile(out);
+  ASSERT_EQ(frames_, 8u);
+  EXPECT_EQ(Count(svg, "<path class=\"frame "), frames_) << "control frames are marks too";
+  EXPECT_EQ(Count(svg, "<path class=\"frame k-ws-ping"), 2u);
+  EXPECT_EQ(Count(svg, "<path class=\"frame k-ws-pong"), 1u);
+  EXPECT_EQ(Count(svg, "<path class=\"frame k-ws-close"), 2u);
+  EXPECT_EQ(Count(svg, " violation\" data-conn="), 2u) << "violations are outlined";
+  EXPECT_NE(svg.find("violation: RSV3 set &lt;bad&gt;"), std::string::npos)
+      << "the note is in the tooltip";
+  EXPECT_NE(svg.find("[compressed]"), std::string::npos);
+  EXPECT_NE(svg.find("close 1000 &quot;done&quot;"), std::string::npos)
+      << "a close frame's tooltip has its code and reason";
+  // Control marks are drawn differently from data marks, and the legend says how.
+  EXPECT_NE(svg.find("a4,4 0 1,0 8,0"), std::string::npos) << "pings/pongs are circles";
+  EXPECT_NE(svg.find(">ping</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">WebSocket close frame</text>"), std::string::npos);
+  EXPECT_NE(svg.find("red outline: broke RFC 6455"), std::string::npos);
+  // The refused connection is labelled with its status.
+  EXPECT_NE(svg.find("class=\"conn-status\" data-conn=\"2\""), std::string::npos);
+  EXPECT_NE(svg.find(">refused: HTTP 403<"), std::string::npos);
+  if (::access("/usr/bin/xmllint", X_OK) == 0) {
+    auto x = Exec({"/usr/bin/xmllint", "--noout", out});
+    EXPECT_EQ(x.status, 0) << x.err;
+  }
+  // A topic filter keeps topics only: control frames go with the other non-Phoenix frames.
+  r = Exec({WsreplayBin(), "timeline", cassette_, "--topic", "chat_room", "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Count(ReadFile(out), "<path class=\"frame "), 3u);
+}
+
+TEST_F(ControlTimeline, HtmlCountsControlMarksAndShowsViolationNotes) {
+  REQUIRE_CHROMIUM();
+  std::string out = dir_.File("ctl.html");
+  auto r = Exec({WsreplayBin(), "timeline", cassette_, "-o", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string html = ReadFile(out);
+  EXPECT_NE(html.find("refused: HTTP 403"), std::string::npos);
+  EXPECT_NE(html.find("RSV3 set \\u003cbad\\u003e"), std::string::npos) << "note in the data";
+  auto j = Browse(out);
+  EXPECT_EQ(j.value("frames", -1), static_cast<int>(frames_)) << j.dump(2);
+  EXPECT_EQ(j.value("ready", std::string()), std::to_string(frames_));
+  EXPECT_EQ(j.value("zoomed", -1), static_cast<int>(frames_));
+  EXPECT_EQ(j.value("violations", -1), 2) << j.dump(2);
+  EXPECT_EQ(j.value("controls", -1), 5) << j.dump(2);
+  EXPECT_EQ(j.value("statuses", -1), 1) << j.dump(2);
+  EXPECT_NE(j.value("violation_tip", std::string()).find("violation: RSV3 set <bad>"),
+            std::string::npos)
+      << j.dump(2);
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+}
+
 TEST_F(Timeline, TopicFilterKeepsOnlyThoseTopics) {
   std::string out = dir_.File("t.svg");
   auto r = Exec({WsreplayBin(), "timeline", cassette_, "--topic", "chat_room", "--topic",
-                std::string("tasks:") + kUser, "-o", out});
+                 std::string("tasks:") + kUser, "-o", out});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string svg = ReadFile(out);
   // chat_room: join, reply, message_created, leave, reply, close = 6; tasks: join, reply, push.
