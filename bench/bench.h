@@ -31,8 +31,8 @@ struct Options {
 
 struct Env {
   Options opt;
-  std::string tmp;        // removed at exit
-  std::string echo_url;   // ws://127.0.0.1:PORT
+  std::string tmp;       // removed at exit
+  std::string echo_url;  // ws://127.0.0.1:PORT
   int echo_port = 0;
   pid_t echo_pid = -1;
   std::string Tmp(const std::string& name) const { return tmp + "/" + name; }
@@ -41,9 +41,9 @@ struct Env {
 // One relay (direct, wsreplay record, nginx, mitmdump) at one message size.
 struct RelayFigures {
   double msgs_per_s = 0;
-  double ratio = 0;        // vs direct at the same size
+  double ratio = 0;  // vs direct at the same size
   double p50_us = 0, p99_us = 0;
-  double gen_cpu = 0, echo_cpu = 0, proxy_cpu = -1;  // % of one core
+  double gen_cpu = 0, echo_cpu = 0, proxy_cpu = -1;     // % of one core
   double gen_wait = 0, echo_wait = 0, proxy_wait = -1;  // % of time runnable but not running
   // The relay process's CPU (all threads: relaying and recording) per echoed message (one frame
   // each way), in microseconds; -1 when there is no relay (direct).
@@ -59,7 +59,7 @@ struct RelayTarget {
 };
 
 struct Summary {
-  std::vector<RelayTarget> relays;   // direct first
+  std::vector<RelayTarget> relays;  // direct first
   std::optional<double> recorder_fps;
   std::optional<bool> rss_flat;
   std::string rss_note;

@@ -31,7 +31,10 @@ volatile sig_atomic_t g_children[kMaxChildren];
 
 void Track(pid_t pid) {
   for (auto& slot : g_children)
-    if (slot == 0) { slot = pid; return; }
+    if (slot == 0) {
+      slot = pid;
+      return;
+    }
 }
 void Untrack(pid_t pid) {
   for (auto& slot : g_children)
@@ -134,7 +137,11 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
       pollfd p{out_fd_, POLLIN, 0};
       while (poll(&p, 1, 0) > 0) {
         ssize_t got = read(out_fd_, buf, sizeof buf);
-        if (got <= 0) { close(out_fd_); out_fd_ = -1; break; }
+        if (got <= 0) {
+          close(out_fd_);
+          out_fd_ = -1;
+          break;
+        }
       }
     }
     int st = 0;

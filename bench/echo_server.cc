@@ -72,8 +72,8 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
       if (c == nullptr || c->queue.empty()) return 0;
       Message& m = c->queue.front();
       size_t n = m.buf.size() - LWS_PRE;
-      int wrote = lws_write(wsi, m.buf.data() + LWS_PRE, n,
-                            m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      int wrote =
+          lws_write(wsi, m.buf.data() + LWS_PRE, n, m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
       if (wrote < static_cast<int>(n)) return -1;
       c->queue.pop_front();
       if (!c->reading && c->queue.size() < kMaxQueued / 2) {

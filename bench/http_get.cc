@@ -45,7 +45,8 @@ std::optional<std::string> HttpGet(int port, const std::string& target, int time
       }
     }
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, left) <= 0) break;

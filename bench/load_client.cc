@@ -63,7 +63,8 @@ struct Runner {
       int64_t now = NowNs();
       result.established_ns = now;
       window_start_ns = now + static_cast<int64_t>(plan.warmup_seconds * 1e9);
-      if (plan.seconds > 0) window_end_ns = window_start_ns + static_cast<int64_t>(plan.seconds * 1e9);
+      if (plan.seconds > 0)
+        window_end_ns = window_start_ns + static_cast<int64_t>(plan.seconds * 1e9);
     }
     if (plan.message_size > 0) {
       c->credits = plan.in_flight;
@@ -117,8 +118,10 @@ struct Runner {
         return 0;
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (self->result.error.empty()) {
-          self->result.error = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 256))
-                                             : "connection error";
+          self->result.error = in != nullptr
+                                   ? std::string(static_cast<const char*>(in),
+                                                 strnlen(static_cast<const char*>(in), 256))
+                                   : "connection error";
           if (self->result.error.empty()) self->result.error = "connection error";
         }
         c->finished = true;

@@ -31,19 +31,23 @@ std::set<std::string> SplitList(const std::string& s) {
 
 int Main(int argc, char** argv) {
   using namespace wsr::bench;
-  CLI::App app{"wsreplay-bench: throughput, latency, recorder and replay figures for wsreplay, "
-               "next to nginx and mitmdump, on loopback"};
+  CLI::App app{
+      "wsreplay-bench: throughput, latency, recorder and replay figures for wsreplay, "
+      "next to nginx and mitmdump, on loopback"};
   Options opt;
   std::string sections = "relay,recorder,rss,replay", peers = "nginx,mitmdump";
   int serve_echo = -1;
-  app.add_flag("--quick", opt.quick, "Tiny sizes and short runs (smoke test; figures not meaningful)");
+  app.add_flag("--quick", opt.quick,
+               "Tiny sizes and short runs (smoke test; figures not meaningful)");
   app.add_flag("--install-peers", opt.install_peers,
                "apt-get install nginx-light / mitmproxy when nginx / mitmdump are missing");
   app.add_option("--seconds", opt.seconds, "Length of each throughput/latency measurement")
       ->check(CLI::Range(0.05, 600.0));
   app.add_option("--sections", sections, "Comma-separated: relay,recorder,rss,replay");
-  app.add_option("--peers", peers, "Comma-separated relays to compare with: nginx,mitmdump (or none)");
-  app.add_option("--wsreplay", opt.wsreplay, "Path of the wsreplay binary (default: next to this one)");
+  app.add_option("--peers", peers,
+                 "Comma-separated relays to compare with: nginx,mitmdump (or none)");
+  app.add_option("--wsreplay", opt.wsreplay,
+                 "Path of the wsreplay binary (default: next to this one)");
   app.add_option("--serve-echo", serve_echo, "Internal: run the echo server on this port")
       ->group("");
   bool seconds_given = false;
@@ -62,7 +66,9 @@ int Main(int argc, char** argv) {
   opt.sections = SplitList(sections);
   for (auto& s : opt.sections) {
     if (s != "relay" && s != "recorder" && s != "rss" && s != "replay") {
-      fprintf(stderr, "wsreplay-bench: error: unknown section '%s' (relay, recorder, rss, replay)\n", s.c_str());
+      fprintf(stderr,
+              "wsreplay-bench: error: unknown section '%s' (relay, recorder, rss, replay)\n",
+              s.c_str());
       return 2;
     }
   }
@@ -74,7 +80,8 @@ int Main(int argc, char** argv) {
   Env env;
   env.opt = opt;
   const char* tmp_root = getenv("TMPDIR");
-  std::string templ = std::string(tmp_root != nullptr && *tmp_root ? tmp_root : "/tmp") + "/wsreplay-bench-XXXXXX";
+  std::string templ =
+      std::string(tmp_root != nullptr && *tmp_root ? tmp_root : "/tmp") + "/wsreplay-bench-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
     fprintf(stderr, "wsreplay-bench: error: cannot create a temp dir under %s\n", templ.c_str());
     return 1;
@@ -97,17 +104,19 @@ int Main(int argc, char** argv) {
          opt.wsreplay.c_str(), sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2],
          getpriority(PRIO_PROCESS, 0), opt.quick ? " (QUICK MODE)" : "");
 
-  auto echo = std::make_unique<ChildProcess>(std::vector<std::string>{opt.self, "--serve-echo", "0"},
-                                             env.Tmp("echo.stderr"));
+  auto echo = std::make_unique<ChildProcess>(
+      std::vector<std::string>{opt.self, "--serve-echo", "0"}, env.Tmp("echo.stderr"));
   auto line = echo->WaitForLine("listening on ", std::chrono::seconds(10));
   if (!line) {
-    fprintf(stderr, "wsreplay-bench: error: the echo server did not start: %s\n", echo->FirstErrorLine().c_str());
+    fprintf(stderr, "wsreplay-bench: error: the echo server did not start: %s\n",
+            echo->FirstErrorLine().c_str());
     return 1;
   }
   env.echo_url = *line;
   env.echo_port = std::stoi(line->substr(line->rfind(':') + 1));
   env.echo_pid = echo->pid();
-  printf("echo upstream: %s (pid %d), load generator: pid %d\n", env.echo_url.c_str(), env.echo_pid, getpid());
+  printf("echo upstream: %s (pid %d), load generator: pid %d\n", env.echo_url.c_str(), env.echo_pid,
+         getpid());
   fflush(stdout);
 
   Summary summary;

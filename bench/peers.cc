@@ -41,7 +41,8 @@ std::string FindOrInstall(const Env& env, const std::string& program, const std:
   std::string sudo = geteuid() == 0 ? "" : "sudo ";
   std::string cmd = sudo + "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq " + package +
                     " >&2 || (" + sudo + "apt-get update -qq >&2 && " + sudo +
-                    "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq " + package + " >&2)";
+                    "env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq " + package +
+                    " >&2)";
   if (system(cmd.c_str()) != 0) fprintf(stderr, "bench: installing %s failed\n", package.c_str());
   return Which(program, dirs);
 }

@@ -81,7 +81,11 @@ Memory ReadTreeMemory(pid_t pid) {
 }
 
 CpuMeter::CpuMeter(pid_t pid, bool tree)
-    : pid_(pid), tree_(tree), start_cpu_(TreeSeconds()), start_wait_(TreeWaitSeconds()), start_(std::chrono::steady_clock::now()) {}
+    : pid_(pid),
+      tree_(tree),
+      start_cpu_(TreeSeconds()),
+      start_wait_(TreeWaitSeconds()),
+      start_(std::chrono::steady_clock::now()) {}
 
 double CpuMeter::TreeSeconds() const {
   if (!tree_) return CpuSeconds(pid_);

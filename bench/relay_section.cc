@@ -105,7 +105,8 @@ void MeasureTarget(const Env& env, RelayTarget* target, const std::string& url, 
       target->unavailable = "failed at " + SizeName(size) + ": " + m.error;
       return;
     }
-    if (direct != nullptr && direct->by_size.count(size) && direct->by_size.at(size).msgs_per_s > 0) {
+    if (direct != nullptr && direct->by_size.count(size) &&
+        direct->by_size.at(size).msgs_per_s > 0) {
       m.fig.ratio = m.fig.msgs_per_s / direct->by_size.at(size).msgs_per_s;
     } else {
       m.fig.ratio = 1.0;
@@ -121,8 +122,9 @@ void MeasureTarget(const Env& env, RelayTarget* target, const std::string& url, 
 }  // namespace
 
 void RunRelaySection(const Env& env, Summary* summary) {
-  printf("\n== Relay: throughput (64 in flight) and round-trip latency (1 in flight), %s s each ==\n",
-         Fixed(env.opt.seconds, 1).c_str());
+  printf(
+      "\n== Relay: throughput (64 in flight) and round-trip latency (1 in flight), %s s each ==\n",
+      Fixed(env.opt.seconds, 1).c_str());
   fflush(stdout);
   summary->relays.clear();
   summary->relays.reserve(4);  // `base` points into it
@@ -146,13 +148,14 @@ void RunRelaySection(const Env& env, Summary* summary) {
       auto st = proc->Wait(std::chrono::seconds(60));
       if (!st) {
         proc->Stop();
-        t.unavailable += (t.unavailable.empty() ? "" : "; ") + std::string("did not exit 60 s after SIGINT");
+        t.unavailable +=
+            (t.unavailable.empty() ? "" : "; ") + std::string("did not exit 60 s after SIGINT");
       } else if (*st != 0) {
         printf("  note: wsreplay record exited with status %d after SIGINT\n", *st);
       }
       try {
         auto c = cassette::Cassette::Open(cassette, cassette::Cassette::Mode::kReadOnly);
-        struct stat sb{};
+        struct stat sb {};
         stat(cassette.c_str(), &sb);
         printf("  wsreplay record wrote %s frames (%s MiB) to its cassette\n",
                Thousands(static_cast<double>(c->CountFrames({}))).c_str(),
@@ -169,7 +172,7 @@ void RunRelaySection(const Env& env, Summary* summary) {
 
   using Starter = std::function<std::optional<Peer>(const Env&, std::string*)>;
   std::vector<std::pair<std::string, Starter>> peers = {{"nginx", StartNginx},
-                                                         {"mitmdump -w", StartMitmdump}};
+                                                        {"mitmdump -w", StartMitmdump}};
   for (auto& [name, start] : peers) {
     RelayTarget t{name, "", {}, -1};
     std::string key = name == "nginx" ? "nginx" : "mitmdump";
@@ -204,14 +207,16 @@ void RunRelaySection(const Env& env, Summary* summary) {
         for (const auto& other : summary->relays) {
           if (other.name == "nginx" && &other != &t && other.by_size.count(size) &&
               other.by_size.at(size).proxy_us_per_msg() > 0) {
-            per_msg += " (" + Fixed(f.proxy_us_per_msg() / other.by_size.at(size).proxy_us_per_msg(), 2) +
+            per_msg += " (" +
+                       Fixed(f.proxy_us_per_msg() / other.by_size.at(size).proxy_us_per_msg(), 2) +
                        "x nginx)";
           }
         }
       }
       table.Add({t.name, SizeName(size), Thousands(f.msgs_per_s),
-                 Fixed(f.msgs_per_s * static_cast<double>(size) / 1048576.0, 1), Fixed(f.ratio, 2) + "x",
-                 Fixed(f.p50_us, 0) + " us", Fixed(f.p99_us, 0) + " us", added, per_msg,
+                 Fixed(f.msgs_per_s * static_cast<double>(size) / 1048576.0, 1),
+                 Fixed(f.ratio, 2) + "x", Fixed(f.p50_us, 0) + " us", Fixed(f.p99_us, 0) + " us",
+                 added, per_msg,
                  Fixed(f.gen_cpu, 0) + "/" + Fixed(f.echo_cpu, 0) + "/" +
                      (f.proxy_cpu < 0 ? "-" : Fixed(f.proxy_cpu, 0)) + " %",
                  Fixed(f.gen_wait, 0) + "/" + Fixed(f.echo_wait, 0) + "/" +
@@ -223,15 +228,17 @@ void RunRelaySection(const Env& env, Summary* summary) {
     if (!t.unavailable.empty()) printf("  %s: %s\n", t.name.c_str(), t.unavailable.c_str());
   }
   for (auto& t : summary->relays) {
-    if (t.rss_after_kib >= 0) printf("  %s RSS after the runs: %s\n", t.name.c_str(), MiB(t.rss_after_kib).c_str());
+    if (t.rss_after_kib >= 0)
+      printf("  %s RSS after the runs: %s\n", t.name.c_str(), MiB(t.rss_after_kib).c_str());
   }
-  printf("  (relay CPU/msg: the relay process's CPU time, all threads, per echoed message (one frame\n"
-         "   each way) in the throughput run, warm-up included: what relaying costs, independent of\n"
-         "   how the 2 cores are shared with the load generator and the echo server.\n"
-         "   CPU: %% of one core used during the throughput run; CPU wait: %% of that time the\n"
-         "   process was runnable but waiting for a core -- high values mean other load on the\n"
-         "   machine distorted the figure. The machine has %ld cores.)\n",
-         sysconf(_SC_NPROCESSORS_ONLN));
+  printf(
+      "  (relay CPU/msg: the relay process's CPU time, all threads, per echoed message (one frame\n"
+      "   each way) in the throughput run, warm-up included: what relaying costs, independent of\n"
+      "   how the 2 cores are shared with the load generator and the echo server.\n"
+      "   CPU: %% of one core used during the throughput run; CPU wait: %% of that time the\n"
+      "   process was runnable but waiting for a core -- high values mean other load on the\n"
+      "   machine distorted the figure. The machine has %ld cores.)\n",
+      sysconf(_SC_NPROCESSORS_ONLN));
   fflush(stdout);
 }
 

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -39,7 +39,8 @@ void MakeCassette(const std::string& path, const CassetteSpec& spec) {
   s.name = "bench";
   s.upstream = "ws://127.0.0.1:9";
   s.started_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   s.source = "bench";
   s.tool_version = "bench";
   int64_t sid = c->InsertSession(s);
@@ -97,8 +98,8 @@ std::optional<Replayer> StartReplay(const Env& env, const std::string& cassette,
     *why = "wsreplay binary not found at " + env.opt.wsreplay + " (use --wsreplay PATH)";
     return std::nullopt;
   }
-  std::vector<std::string> argv = {env.opt.wsreplay, "replay", "--cassette", cassette, "--listen",
-                                   "127.0.0.1:0"};
+  std::vector<std::string> argv = {env.opt.wsreplay, "replay",   "--cassette",
+                                   cassette,         "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Replayer r;
   auto t0 = std::chrono::steady_clock::now();
@@ -109,7 +110,8 @@ std::optional<Replayer> StartReplay(const Env& env, const std::string& cassette,
     return std::nullopt;
   }
   auto line = r.process->WaitForLine("listening on ", std::chrono::seconds(30));
-  r.start_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  r.start_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!line) {
     r.process->Stop(std::chrono::seconds(2));
     std::string err = r.process->FirstErrorLine();
@@ -165,7 +167,8 @@ void RunReplaySection(const Env& env, Summary* summary) {
     MakeCassette(big_path, big);
     MakeCassette(fan_path, fan);
     printf("  generated cassettes in %s s\n",
-           Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1).c_str());
+           Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1)
+               .c_str());
   } catch (const std::exception& e) {
     Skip(summary, "section", std::string("cannot generate cassettes: ") + e.what());
     return;
@@ -191,8 +194,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
     double median = Percentile(ms, 50);
     summary->replay_start_ms = median;
     table.Add({"start to readiness line", Fixed(median, 1) + " ms median",
-               std::to_string(n) + " starts, min " + Fixed(*std::min_element(ms.begin(), ms.end()), 1) +
-                   " ms, max " + Fixed(*std::max_element(ms.begin(), ms.end()), 1) + " ms"});
+               std::to_string(n) + " starts, min " +
+                   Fixed(*std::min_element(ms.begin(), ms.end()), 1) + " ms, max " +
+                   Fixed(*std::max_element(ms.begin(), ms.end()), 1) + " ms"});
   }
 
   // 2. Lateness at speed 1.
@@ -211,13 +215,15 @@ void RunReplaySection(const Env& env, Summary* summary) {
       std::string view = ReplayerView(r->url);
       r->process->Stop();
       if (res.arrivals_ns.size() != static_cast<size_t>(timing.frames)) {
-        Skip(summary, "lateness", "received " + std::to_string(res.arrivals_ns.size()) + " of " +
-                                      std::to_string(timing.frames) + " frames" +
-                                      (res.error.empty() ? "" : " (" + res.error + ")"));
+        Skip(summary, "lateness",
+             "received " + std::to_string(res.arrivals_ns.size()) + " of " +
+                 std::to_string(timing.frames) + " frames" +
+                 (res.error.empty() ? "" : " (" + res.error + ")"));
       } else {
         std::vector<double> late_ms;
         for (size_t i = 0; i < res.arrivals_ns.size(); i++) {
-          int64_t due = res.established_ns + kFirstFrameNs + static_cast<int64_t>(i) * timing.spacing_ns;
+          int64_t due =
+              res.established_ns + kFirstFrameNs + static_cast<int64_t>(i) * timing.spacing_ns;
           late_ms.push_back(static_cast<double>(res.arrivals_ns[i] - due) / 1e6);
         }
         std::vector<double> first(late_ms.begin(), late_ms.begin() + 100);
@@ -226,8 +232,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
         double drift = Percentile(last, 50) - Percentile(first, 50);
         summary->replay_p99_ms = p99;
         summary->replay_drift_ms = drift;
-        table.Add({"lateness at speed 1", "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " +
-                                              Fixed(p99, 3) + " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
+        table.Add({"lateness at speed 1",
+                   "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " + Fixed(p99, 3) +
+                       " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
                    std::to_string(timing.frames) + " frames every " +
                        Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 1) +
                        " ms; arrival - (client handshake done + offset)"});
@@ -262,9 +269,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
       std::string view = ReplayerView(r->url);
       r->process->Stop();
       if (res.messages != static_cast<uint64_t>(big.frames)) {
-        Skip(summary, "speed max (1 client)", "received " + std::to_string(res.messages) + " of " +
-                                                  std::to_string(big.frames) + " frames" +
-                                                  (res.timed_out ? " (timed out)" : ""));
+        Skip(summary, "speed max (1 client)",
+             "received " + std::to_string(res.messages) + " of " + std::to_string(big.frames) +
+                 " frames" + (res.timed_out ? " (timed out)" : ""));
       } else {
         summary->replay_fps_one = res.MessagesPerSecond();
         summary->replay_rss_mib = static_cast<double>(after.hwm_kib) / 1024.0;
@@ -272,8 +279,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
                    Thousands(static_cast<double>(big.frames)) + " frames of 64 B in " +
                        Fixed(res.window_seconds, 2) + " s"});
         table.Add({"peak RSS replaying " + Thousands(static_cast<double>(big.frames)) + " frames",
-                   MiB(after.hwm_kib), "VmHWM; idle after start " + MiB(idle.rss_kib) +
-                                           ", largest VmRSS sample " + MiB(peak_rss)});
+                   MiB(after.hwm_kib),
+                   "VmHWM; idle after start " + MiB(idle.rss_kib) + ", largest VmRSS sample " +
+                       MiB(peak_rss)});
       }
       if (!view.empty()) table.Add({"  replayer's own report", view, "GET /__wsreplay/report"});
     }
@@ -293,7 +301,8 @@ void RunReplaySection(const Env& env, Summary* summary) {
       plan.timeout_seconds = quick ? 60 : 120;
       LoadResult res = RunLoad(plan);
       r->process->Stop();
-      uint64_t expected = static_cast<uint64_t>(fan.frames) * static_cast<uint64_t>(fan.connections);
+      uint64_t expected =
+          static_cast<uint64_t>(fan.frames) * static_cast<uint64_t>(fan.connections);
       if (res.messages != expected) {
         Skip(summary, "speed max (100 clients)",
              "received " + std::to_string(res.messages) + " of " + std::to_string(expected) +
@@ -302,8 +311,8 @@ void RunReplaySection(const Env& env, Summary* summary) {
       } else {
         summary->replay_fps_many = res.MessagesPerSecond();
         table.Add({"speed max, 100 clients", Thousands(res.MessagesPerSecond()) + " frames/s",
-                   "100 connections x " + Thousands(static_cast<double>(fan.frames)) + " frames in " +
-                       Fixed(res.window_seconds, 2) + " s (all clients)"});
+                   "100 connections x " + Thousands(static_cast<double>(fan.frames)) +
+                       " frames in " + Fixed(res.window_seconds, 2) + " s (all clients)"});
       }
     }
   }

@@ -41,7 +41,8 @@ std::string MiB(int64_t kib) { return Fixed(static_cast<double>(kib) / 1024.0, 1
 std::string Table::Text() const {
   std::vector<size_t> width(header_.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); i++) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < width.size(); i++)
+      width[i] = std::max(width[i], row[i].size());
   };
   measure(header_);
   for (auto& r : rows_) measure(r);

@@ -60,7 +60,8 @@ void RunRssSection(const Env& env, Summary* summary) {
   auto st = proc->Wait(std::chrono::seconds(120));
   if (!st) proc->Stop();
   if (r.established == 0 || samples.size() < 4) {
-    std::string err = r.established == 0 ? r.error : "relayed only " + std::to_string(r.bytes >> 20) + " MiB";
+    std::string err =
+        r.established == 0 ? r.error : "relayed only " + std::to_string(r.bytes >> 20) + " MiB";
     if (r.timed_out) err += " (timed out)";
     printf("  skipped: %s\n", err.c_str());
     summary->skipped.push_back("rss: " + err);
@@ -82,7 +83,8 @@ void RunRssSection(const Env& env, Summary* summary) {
     auto c = cassette::Cassette::Open(cassette, cassette::Cassette::Mode::kReadOnly);
     int64_t frames = c->CountFrames({});
     printf("  cassette: %s frames (expected %s: every message both ways)\n",
-           Thousands(static_cast<double>(frames)).c_str(), Thousands(2.0 * static_cast<double>(messages)).c_str());
+           Thousands(static_cast<double>(frames)).c_str(),
+           Thousands(2.0 * static_cast<double>(messages)).c_str());
   } catch (const std::exception& e) {
     printf("  cassette unreadable: %s\n", e.what());
   }

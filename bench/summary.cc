@@ -44,9 +44,10 @@ void PrintSummary(const Env& env, const Summary& s) {
                         : "-");
       t.Add(row);
     }
-    printf("\nRelay comparison (loopback, %s s per measurement; msgs/s pipelined with 64 in flight, "
-           "ratio vs direct; RTT with one in flight):\n\n%s",
-           Fixed(env.opt.seconds, 1).c_str(), t.Markdown().c_str());
+    printf(
+        "\nRelay comparison (loopback, %s s per measurement; msgs/s pipelined with 64 in flight, "
+        "ratio vs direct; RTT with one in flight):\n\n%s",
+        Fixed(env.opt.seconds, 1).c_str(), t.Markdown().c_str());
   }
 
   Table targets({"target", "figure", "verdict"});
@@ -54,27 +55,31 @@ void PrintSummary(const Env& env, const Summary& s) {
   const RelayTarget* nginx = Find(s, "nginx");
   if (rec != nullptr) {
     double ratio = rec->by_size.at(64).ratio;
-    targets.Add({"record throughput >= 0.8x direct (64 B)", Fixed(ratio, 2) + "x", Verdict(ratio >= 0.8)});
+    targets.Add(
+        {"record throughput >= 0.8x direct (64 B)", Fixed(ratio, 2) + "x", Verdict(ratio >= 0.8)});
   } else {
     targets.Add({"record throughput >= 0.8x direct (64 B)", "-", Verdict(std::nullopt)});
   }
   if (rec != nullptr && nginx != nullptr) {
     double a = rec->by_size.at(64).ratio, b = nginx->by_size.at(64).ratio;
-    targets.Add({"record throughput ahead of nginx (64 B)", Fixed(a, 2) + "x vs " + Fixed(b, 2) + "x",
-                 Verdict(a > b)});
+    targets.Add({"record throughput ahead of nginx (64 B)",
+                 Fixed(a, 2) + "x vs " + Fixed(b, 2) + "x", Verdict(a > b)});
     double da = rec->by_size.at(64).p50_us, db = nginx->by_size.at(64).p50_us;
     double pa = rec->by_size.at(64).p99_us, pb = nginx->by_size.at(64).p99_us;
-    targets.Add({"record latency no worse than nginx (64 B p50, p99)",
-                 Fixed(da, 0) + "/" + Fixed(pa, 0) + " us vs " + Fixed(db, 0) + "/" + Fixed(pb, 0) + " us",
-                 Verdict(da <= db && pa <= pb)});
+    targets.Add(
+        {"record latency no worse than nginx (64 B p50, p99)",
+         Fixed(da, 0) + "/" + Fixed(pa, 0) + " us vs " + Fixed(db, 0) + "/" + Fixed(pb, 0) + " us",
+         Verdict(da <= db && pa <= pb)});
   } else {
     targets.Add({"record throughput ahead of nginx (64 B)", "-", Verdict(std::nullopt)});
     targets.Add({"record latency no worse than nginx (64 B p50, p99)", "-", Verdict(std::nullopt)});
   }
-  targets.Add({"recorder commits >= 100,000 frames/s",
-               s.recorder_fps ? Thousands(*s.recorder_fps) + " frames/s" : "-",
-               Verdict(s.recorder_fps ? std::optional<bool>(*s.recorder_fps >= 100000) : std::nullopt)});
-  targets.Add({"record RSS flat while relaying", s.rss_flat ? s.rss_note : "-", Verdict(s.rss_flat)});
+  targets.Add(
+      {"recorder commits >= 100,000 frames/s",
+       s.recorder_fps ? Thousands(*s.recorder_fps) + " frames/s" : "-",
+       Verdict(s.recorder_fps ? std::optional<bool>(*s.recorder_fps >= 100000) : std::nullopt)});
+  targets.Add(
+      {"record RSS flat while relaying", s.rss_flat ? s.rss_note : "-", Verdict(s.rss_flat)});
   auto opt = [](std::optional<double> v, auto pred) {
     return v ? std::optional<bool>(pred(*v)) : std::nullopt;
   };
@@ -94,8 +99,8 @@ void PrintSummary(const Env& env, const Summary& s) {
                s.replay_fps_one ? Thousands(*s.replay_fps_one) + " frames/s" : "-", "-"});
   targets.Add({"replay speed max, 100 clients (no target)",
                s.replay_fps_many ? Thousands(*s.replay_fps_many) + " frames/s" : "-", "-"});
-  printf("\nTargets (issues 2 and 3)%s:\n\n%s", env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "",
-         targets.Markdown().c_str());
+  printf("\nTargets (issues 2 and 3)%s:\n\n%s",
+         env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "", targets.Markdown().c_str());
   if (!s.skipped.empty()) {
     printf("\nNot measured / problems:\n");
     for (auto& w : s.skipped) printf("  - %s\n", w.c_str());

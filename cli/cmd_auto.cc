@@ -31,9 +31,8 @@ bool HasSession(const std::string& path, const std::string& session) {
 
 [[noreturn]] void ExecRecord(const replay::ReplayFlags& f, const std::string& upstream,
                              const std::string& listen, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"wsreplay", "record",    "--upstream", upstream,
-                                   "--cassette", f.cassette, "--session",  f.session,
-                                   "--listen",   listen};
+  std::vector<std::string> args = {"wsreplay", "record",    "--upstream", upstream,   "--cassette",
+                                   f.cassette, "--session", f.session,    "--listen", listen};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -20,15 +20,18 @@ struct CutArgs {
 }  // namespace
 
 void AddCut(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "cut", "Write a slice of a session into a new cassette (joins of kept topics are carried along; offsets rebased to --from)");
+  auto* cmd = app.add_subcommand("cut",
+                                 "Write a slice of a session into a new cassette (joins of kept "
+                                 "topics are carried along; offsets rebased to --from)");
   auto a = std::make_shared<CutArgs>();
   cmd->add_option("cassette", a->path, "Cassette to read")->required();
   cmd->add_option("--out", a->out, "New cassette to write (must not exist)")->required();
   cmd->add_option("--session", a->session, "Session name (needed when the cassette has several)");
-  cmd->add_option("--from", a->from, "Start of the slice as an offset from the session start, e.g. 2s, 150ms");
+  cmd->add_option("--from", a->from,
+                  "Start of the slice as an offset from the session start, e.g. 2s, 150ms");
   cmd->add_option("--to", a->to, "End of the slice (inclusive), e.g. 10s");
-  cmd->add_option("--topic", a->topics, "Keep only these Phoenix topics (repeatable; heartbeats stay)");
+  cmd->add_option("--topic", a->topics,
+                  "Keep only these Phoenix topics (repeatable; heartbeats stay)");
   cmd->callback([exit_code, a] {
     tools::CutOptions o;
     o.session = a->session;
@@ -36,9 +39,11 @@ void AddCut(CLI::App& app, int* exit_code) {
     if (a->to) o.to_ns = ParseDurationNs(*a->to);
     o.topics.insert(a->topics.begin(), a->topics.end());
     auto sum = tools::CutCassette(a->path, a->out, o);
-    std::printf("cut session %s into %s: %d connection(s), %lld frame(s) (%lld join(s) carried from before --from)\n",
-                sum.session.c_str(), a->out.c_str(), sum.connections, static_cast<long long>(sum.frames),
-                static_cast<long long>(sum.carried_joins));
+    std::printf(
+        "cut session %s into %s: %d connection(s), %lld frame(s) (%lld join(s) carried from before "
+        "--from)\n",
+        sum.session.c_str(), a->out.c_str(), sum.connections, static_cast<long long>(sum.frames),
+        static_cast<long long>(sum.carried_joins));
     *exit_code = 0;
   });
 }

@@ -61,7 +61,8 @@ int RunChild(const std::vector<std::string>& command, const std::string& url) {
 
 void AddExec(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "exec", "Replay a session to a command: runs CMD with WSREPLAY_URL set, exits with its status");
+      "exec",
+      "Replay a session to a command: runs CMD with WSREPLAY_URL set, exits with its status");
   auto flags = std::make_shared<replay::ReplayFlags>();
   auto command = std::make_shared<std::vector<std::string>>();
   replay::AddReplayFlags(cmd, flags.get());

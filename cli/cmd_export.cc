@@ -40,13 +40,16 @@ void Export(const ExportArgs& a) {
 }  // namespace
 
 void AddExport(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("export", "Write a cassette as JSON Lines (lossless) or HAR 1.2 (Chrome's WebSocket format)");
+  auto* cmd = app.add_subcommand(
+      "export", "Write a cassette as JSON Lines (lossless) or HAR 1.2 (Chrome's WebSocket format)");
   auto a = std::make_shared<ExportArgs>();
   cmd->add_option("cassette", a->path, "Cassette file")->required();
-  cmd->add_option("--format", a->format, "jsonl (every session unless --session) or har (one session)")
+  cmd->add_option("--format", a->format,
+                  "jsonl (every session unless --session) or har (one session)")
       ->required()
       ->check(CLI::IsMember({"jsonl", "har"}));
-  cmd->add_option("--session", a->session, "Only this session (har: needed when the cassette has several)");
+  cmd->add_option("--session", a->session,
+                  "Only this session (har: needed when the cassette has several)");
   cmd->add_option("-o,--output", a->output, "Output file (default: stdout)");
   cmd->callback([exit_code, a] {
     Export(*a);

@@ -30,26 +30,32 @@ void Import(const ImportArgs& a) {
   for (const auto& note : sum.notes) std::fprintf(stderr, "wsreplay: note: %s\n", note.c_str());
   std::string names;
   for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
-  std::printf("imported session(s) %s: %d connection(s), %lld frame(s) from %s into %s\n", names.c_str(),
-              sum.connections, static_cast<long long>(sum.frames),
+  std::printf("imported session(s) %s: %d connection(s), %lld frame(s) from %s into %s\n",
+              names.c_str(), sum.connections, static_cast<long long>(sum.frames),
               sum.format == tools::ImportFormat::kHar ? "HAR" : "JSON Lines", a.cassette.c_str());
 }
 }  // namespace
 
 void AddImport(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "import", "Read a JSON Lines export or a HAR (Chrome, Playwright, mitmproxy) into a cassette, redacting secrets");
+  auto* cmd = app.add_subcommand("import",
+                                 "Read a JSON Lines export or a HAR (Chrome, Playwright, "
+                                 "mitmproxy) into a cassette, redacting secrets");
   auto a = std::make_shared<ImportArgs>();
   cmd->add_option("file", a->file, "JSON Lines or HAR file")->required();
-  cmd->add_option("--cassette", a->cassette, "Cassette to add the session to (created if missing)")->required();
-  cmd->add_option("--from", a->from, "Input format (default: guessed from the extension and content)")
+  cmd->add_option("--cassette", a->cassette, "Cassette to add the session to (created if missing)")
+      ->required();
+  cmd->add_option("--from", a->from,
+                  "Input format (default: guessed from the extension and content)")
       ->check(CLI::IsMember({"jsonl", "har"}));
   cmd->add_option("--session", a->session,
                   "Session name (default: from the JSON Lines file, or the HAR file's name)");
-  cmd->add_option("--redact-param", a->params, "Also redact this query parameter (api_key and token always are)");
-  cmd->add_option("--redact-header", a->headers,
-                  "Also redact this header (Authorization, Cookie, Set-Cookie, X-Api-Key always are)");
-  cmd->add_option("--redact-json", a->pointers, "Redact this JSON pointer inside Phoenix payloads, e.g. /token");
+  cmd->add_option("--redact-param", a->params,
+                  "Also redact this query parameter (api_key and token always are)");
+  cmd->add_option(
+      "--redact-header", a->headers,
+      "Also redact this header (Authorization, Cookie, Set-Cookie, X-Api-Key always are)");
+  cmd->add_option("--redact-json", a->pointers,
+                  "Redact this JSON pointer inside Phoenix payloads, e.g. /token");
   cmd->callback([exit_code, a] {
     Import(*a);
     *exit_code = 0;

@@ -11,8 +11,9 @@
 namespace wsr::cli {
 
 void AddMerge(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "merge", "Copy every session of the input cassettes into OUT (created if missing); a session name clash is an error");
+  auto* cmd = app.add_subcommand("merge",
+                                 "Copy every session of the input cassettes into OUT (created if "
+                                 "missing); a session name clash is an error");
   auto out = std::make_shared<std::string>();
   auto ins = std::make_shared<std::vector<std::string>>();
   cmd->add_option("out", *out, "Output cassette")->required();
@@ -21,8 +22,8 @@ void AddMerge(CLI::App& app, int* exit_code) {
     auto sum = tools::MergeCassettes(*out, *ins);
     std::string names;
     for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
-    std::printf("merged %zu session(s) (%s), %lld frame(s) into %s\n", sum.sessions.size(), names.c_str(),
-                static_cast<long long>(sum.frames), out->c_str());
+    std::printf("merged %zu session(s) (%s), %lld frame(s) into %s\n", sum.sessions.size(),
+                names.c_str(), static_cast<long long>(sum.frames), out->c_str());
     *exit_code = 0;
   });
 }

@@ -67,7 +67,8 @@ int RunRecord(const RecordFlags& f) {
   } catch (const Error& e) {
     throw Error(std::string("--upstream-timeout: ") + e.what());
   }
-  if (opts.upstream_timeout_ns <= 0) throw Error("--upstream-timeout must be more than 0, e.g. 10s");
+  if (opts.upstream_timeout_ns <= 0)
+    throw Error("--upstream-timeout must be more than 0, e.g. 10s");
   opts.tls_cert = f.tls_cert;
   opts.tls_key = f.tls_key;
   if (f.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
@@ -134,7 +135,8 @@ void AddRecord(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--cassette", flags->cassette, "Cassette file (SQLite), created if missing")
       ->required();
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to accept clients on (port 0 = any free port)")
+  cmd->add_option("--listen", flags->listen,
+                  "HOST:PORT to accept clients on (port 0 = any free port)")
       ->capture_default_str();
   cmd->add_option("--session", flags->session, "Session name (default rec-YYYYmmdd-HHMMSS, UTC)");
   cmd->add_option("--redact-param", flags->redact_params,

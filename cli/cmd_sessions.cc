@@ -11,10 +11,14 @@
 namespace wsr::cli {
 
 void AddSessions(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("sessions", "Rename or remove a session: `sessions CASSETTE rename OLD NEW` or "
-                                             "`sessions CASSETTE rm NAME`");
+  auto* cmd =
+      app.add_subcommand("sessions",
+                         "Rename or remove a session: `sessions CASSETTE rename OLD NEW` or "
+                         "`sessions CASSETTE rm NAME`");
   auto args = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("args", *args, "CASSETTE rename OLD NEW | CASSETTE rm NAME")->required()->expected(-1);
+  cmd->add_option("args", *args, "CASSETTE rename OLD NEW | CASSETTE rm NAME")
+      ->required()
+      ->expected(-1);
   cmd->callback([exit_code, args] {
     const auto& v = *args;
     if (v.size() == 4 && v[1] == "rename") {
@@ -24,7 +28,8 @@ void AddSessions(CLI::App& app, int* exit_code) {
       tools::RemoveSession(v[0], v[2]);
       std::printf("removed session %s from %s\n", v[2].c_str(), v[0].c_str());
     } else {
-      throw Error("usage: wsreplay sessions CASSETTE rename OLD NEW | wsreplay sessions CASSETTE rm NAME");
+      throw Error(
+          "usage: wsreplay sessions CASSETTE rename OLD NEW | wsreplay sessions CASSETTE rm NAME");
     }
     *exit_code = 0;
   });

@@ -77,15 +77,17 @@ void AddSim(CLI::App& app, int* exit_code) {
                   "HOST:PORT to listen on (default 127.0.0.1:8765; port 0 picks a free port). "
                   "Prints `listening on ws://HOST:PORT` once accepting")
       ->type_name("HOST:PORT");
-  cmd->add_option("--scenario", flags->scenario,
-                  "JSON Lines file of pushes {\"at_ms\":N,\"topic\":T,\"event\":E,\"payload\":{..}}, "
-                  "timed from each connection's open (default: the built-in scenario, see "
-                  "--print-default-scenario)")
+  cmd->add_option(
+         "--scenario", flags->scenario,
+         "JSON Lines file of pushes {\"at_ms\":N,\"topic\":T,\"event\":E,\"payload\":{..}}, "
+         "timed from each connection's open (default: the built-in scenario, see "
+         "--print-default-scenario)")
       ->type_name("FILE");
-  cmd->add_option("--keys", flags->keys,
-                  "JSON Lines file of identities {\"key\":K,\"type\":\"user\"|\"agent\",\"id\":UUID,"
-                  "\"owner_id\":UUID,\"name\":S,\"rooms\":[UUID..]} (default: built-in keys, see "
-                  "--print-default-keys)")
+  cmd->add_option(
+         "--keys", flags->keys,
+         "JSON Lines file of identities {\"key\":K,\"type\":\"user\"|\"agent\",\"id\":UUID,"
+         "\"owner_id\":UUID,\"name\":S,\"rooms\":[UUID..]} (default: built-in keys, see "
+         "--print-default-keys)")
       ->type_name("FILE");
   cmd->add_option("--idle-timeout", flags->idle_timeout,
                   "Close a connection (code 1000) after this many ms without a client frame "

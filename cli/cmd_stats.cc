@@ -12,7 +12,8 @@
 namespace wsr::cli {
 
 void AddStats(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("stats", "Frames per topic and event, rates and the gap distribution of a session");
+  auto* cmd = app.add_subcommand(
+      "stats", "Frames per topic and event, rates and the gap distribution of a session");
   auto path = std::make_shared<std::string>();
   auto session = std::make_shared<std::optional<std::string>>();
   cmd->add_option("cassette", *path, "Cassette file")->required();

@@ -43,7 +43,8 @@ ExampleCassette::ExampleCassette() {
   };
   using D = cassette::Direction;
   frame(10, D::kClientToServer, R"(["3","3","room:lobby","phx_join",{}])");
-  frame(20, D::kServerToClient, R"(["3","3","room:lobby","phx_reply",{"status":"ok","response":{}}])");
+  frame(20, D::kServerToClient,
+        R"(["3","3","room:lobby","phx_reply",{"status":"ok","response":{}}])");
   frame(1000, D::kServerToClient, R"(["3",null,"room:lobby","message",{"text":"hi"}])");
   frame(2000, D::kServerToClient, R"(["3",null,"room:lobby","message",{"text":"bye"}])");
   c->FinishSession(session, 3'000'000'000);

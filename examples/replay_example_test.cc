@@ -34,10 +34,10 @@ TEST(ReplayExample, ManualClockStepsOneFrameAtATime) {
 
   wsr::testing::wire::WsClient client(server->port(), "/socket/websocket?vsn=2.0.0");
   client.Send(1, R"(["1","1","room:lobby","phx_join",{}])");
-  client.ReadMessage();                        // the join reply comes at once
-  EXPECT_FALSE(client.ReadMessage(200));       // time stands still...
-  EXPECT_TRUE(server->Step());                 // ...until the test moves it
+  client.ReadMessage();                   // the join reply comes at once
+  EXPECT_FALSE(client.ReadMessage(200));  // time stands still...
+  EXPECT_TRUE(server->Step());            // ...until the test moves it
   EXPECT_NE(client.ReadMessage()->payload.find("hi"), std::string::npos);
-  server->Advance(5000);                       // or jumps ahead
+  server->Advance(5000);  // or jumps ahead
   EXPECT_NE(client.ReadMessage()->payload.find("bye"), std::string::npos);
 }

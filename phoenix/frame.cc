@@ -64,13 +64,12 @@ std::string Quote(std::string_view s) {
     out += '"';
     return out;
   }
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string Encode(std::string_view join_ref_raw, std::string_view ref_raw,
-                   std::string_view topic, std::string_view event,
-                   std::string_view payload_raw) {
+std::string Encode(std::string_view join_ref_raw, std::string_view ref_raw, std::string_view topic,
+                   std::string_view event, std::string_view payload_raw) {
   std::string out;
   out.reserve(join_ref_raw.size() + ref_raw.size() + topic.size() + event.size() +
               payload_raw.size() + 16);

@@ -27,9 +27,8 @@ struct Frame {
 std::optional<Frame> Parse(std::string_view text);
 
 // [join_ref,ref,"topic","event",payload] with the raw tokens inserted verbatim.
-std::string Encode(std::string_view join_ref_raw, std::string_view ref_raw,
-                   std::string_view topic, std::string_view event,
-                   std::string_view payload_raw);
+std::string Encode(std::string_view join_ref_raw, std::string_view ref_raw, std::string_view topic,
+                   std::string_view event, std::string_view payload_raw);
 
 // The text of a ref token: "1" -> 1, 7 -> 7, null -> nullopt. For cassette columns.
 std::optional<std::string> RefText(std::string_view raw);

@@ -18,10 +18,10 @@ struct RelayCommand {
     kSend,             // write `bytes()` to `side`
     kPauseReading,     // stop reading `side` (the recorder is over its high mark)
     kResumeReading,
-    kClose,            // end `side`'s TCP connection once what was sent to it is written
-    kSetTimer,         // call OnTimer at `deadline_ns` (replaces any earlier timer)
+    kClose,     // end `side`'s TCP connection once what was sent to it is written
+    kSetTimer,  // call OnTimer at `deadline_ns` (replaces any earlier timer)
     kCancelTimer,
-    kLogInfo,          // `text` for the log (the transport adds the connection prefix)
+    kLogInfo,  // `text` for the log (the transport adds the connection prefix)
     kLogWarn,
   };
   Kind kind = Kind::kSend;

@@ -98,7 +98,7 @@ void RelayConnection::Command(RelayCommand::Kind kind, Side side, int64_t deadli
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnClientData(const uint8_t* data, size_t len,
-                                                                int64_t now_ns) {
+                                                               int64_t now_ns) {
   Begin(now_ns);
   if (closed_[0] || close_sent_[0]) return out_;
   switch (state_) {
@@ -124,7 +124,7 @@ const std::vector<RelayCommand>& RelayConnection::OnClientData(const uint8_t* da
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnUpstreamData(const uint8_t* data, size_t len,
-                                                                  int64_t now_ns) {
+                                                                 int64_t now_ns) {
   Begin(now_ns);
   if (closed_[1] || close_sent_[1]) return out_;
   switch (state_) {
@@ -190,7 +190,7 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnected(int64_t no
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const std::string& why,
-                                                                           int64_t now_ns) {
+                                                                          int64_t now_ns) {
   Begin(now_ns);
   closed_[1] = true;
   if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
@@ -241,9 +241,8 @@ void RelayConnection::HandleResponse(const uint8_t* data, size_t len) {
     std::string error;
     deflate = wire::ParseDeflateResponse(extensions, &error);
     if (!error.empty()) {
-      Log(RelayCommand::Kind::kLogWarn,
-          "cannot read the negotiated extensions (" + error +
-              "): compressed messages are recorded as sent");
+      Log(RelayCommand::Kind::kLogWarn, "cannot read the negotiated extensions (" + error +
+                                            "): compressed messages are recorded as sent");
     }
   }
   from_client_.set_allow_rsv1(deflate.has_value());
@@ -289,7 +288,8 @@ void RelayConnection::FinishRefusal() {
 }
 
 void RelayConnection::Pump(Side from, const uint8_t* data, size_t len, bool copy) {
-  const Direction d = from == Side::kClient ? Direction::kClientToServer : Direction::kServerToClient;
+  const Direction d =
+      from == Side::kClient ? Direction::kClientToServer : Direction::kServerToClient;
   wire::FrameParser& parser = from == Side::kClient ? from_client_ : from_upstream_;
   const uint64_t before = parser.bytes_fed();
   const bool was_too_big = recorder_.too_big_at(d).has_value();
@@ -458,7 +458,7 @@ const std::vector<RelayCommand>& RelayConnection::OnShutdown(int64_t now_ns) {
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnInternalError(const std::string& why,
-                                                                   int64_t now_ns) {
+                                                                  int64_t now_ns) {
   Begin(now_ns);
   switch (state_) {
     case State::kOpen:

@@ -2,7 +2,8 @@
 // machine. Events go in (bytes read from either side, the upstream connected or failed, a
 // side's TCP ended, a timer, shutdown), commands come out (send these bytes to that side,
 // connect, close, pause reading, set a timer): see relay_command.h. No sockets, no clock
-// (time is passed in), no lws: unit-tested with scripted events (tests/proxy/relay_connection_test.cc).
+// (time is passed in), no lws: unit-tested with scripted events
+// (tests/proxy/relay_connection_test.cc).
 //
 // What it does with the bytes:
 //  - Reads the client's request head (wire/http_head.h). A WebSocket upgrade is relayed to
@@ -116,9 +117,10 @@ class RelayConnection {
   wire::FrameParser from_upstream_;
   bool recording_frames_ = false;
   bool upstream_requested_ = false;
-  bool closed_[2] = {false, false};       // that side's TCP is gone
-  bool close_sent_[2] = {false, false};   // kClose issued for that side
-  bool cut_at_boundary_[2] = {false, false};  // the stream towards that side was cut at a frame start
+  bool closed_[2] = {false, false};      // that side's TCP is gone
+  bool close_sent_[2] = {false, false};  // kClose issued for that side
+  bool cut_at_boundary_[2] = {false,
+                              false};  // the stream towards that side was cut at a frame start
   bool paused_for_sink_ = false;
   bool client_paused_for_hold_ = false;
 };

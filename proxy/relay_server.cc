@@ -84,12 +84,12 @@ struct RelayServer::Link {
   }
   struct Leg {
     lws* wsi = nullptr;
-    bool gone = false;            // its socket closed (or never opened)
+    bool gone = false;             // its socket closed (or never opened)
     bool close_requested = false;  // close once what was written to it is out
-    bool connected = false;       // upstream: the TCP connect finished
-    bool pause_sink = false;      // not read: the recorder is over its high mark
-    bool pause_peer = false;      // not read: the other socket holds unsent bytes
-    bool rx_off = false;          // what lws was last told
+    bool connected = false;        // upstream: the TCP connect finished
+    bool pause_sink = false;       // not read: the recorder is over its high mark
+    bool pause_peer = false;       // not read: the other socket holds unsent bytes
+    bool rx_off = false;           // what lws was last told
   };
   Leg& leg(Side s) { return legs[s == Side::kClient ? 0 : 1]; }
   Side SideOf(lws* wsi) const { return wsi == legs[0].wsi ? Side::kClient : Side::kUpstream; }

@@ -105,13 +105,15 @@ class ConnectionRecorder::DirectionSink : public wire::FrameSink {
     if (compressed_) {
       row.flags |= cassette::kFrameCompressed;
       std::string plain, error;
-      if (inflater_ && inflater_->Inflate(message_, owner_->ctx_.max_message_size, &plain, &error)) {
+      if (inflater_ &&
+          inflater_->Inflate(message_, owner_->ctx_.max_message_size, &plain, &error)) {
         message_.swap(plain);
       } else {
         row.flags |= cassette::kFrameViolation;
-        AddNote(&row.note, "could not inflate the compressed message (" +
-                               (inflater_ ? error : std::string("no permessage-deflate negotiated")) +
-                               "); stored as sent");
+        AddNote(&row.note,
+                "could not inflate the compressed message (" +
+                    (inflater_ ? error : std::string("no permessage-deflate negotiated")) +
+                    "); stored as sent");
       }
     }
     std::string redacted;
@@ -127,7 +129,8 @@ class ConnectionRecorder::DirectionSink : public wire::FrameSink {
 
   void OnViolation(const wire::FrameInfo* f, wire::Violation v) override {
     if (v == wire::Violation::kMessageTooBig) {
-      if (!owner_->too_big_at_[Index(dir_)] && f) owner_->too_big_at_[Index(dir_)] = f->stream_offset;
+      if (!owner_->too_big_at_[Index(dir_)] && f)
+        owner_->too_big_at_[Index(dir_)] = f->stream_offset;
       skipping_ = true;
       message_.clear();
       return;

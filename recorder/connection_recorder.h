@@ -31,10 +31,10 @@
 namespace wsr::recorder {
 
 struct RecordingContext {
-  RowSink* sink = nullptr;                // not owned
-  const Redactor* redactor = nullptr;     // not owned
-  int64_t session_start_ns = 0;           // on the clock of the `now` values passed in
-  size_t max_message_size = 16u << 20;    // bytes; the relay ends a connection over it
+  RowSink* sink = nullptr;              // not owned
+  const Redactor* redactor = nullptr;   // not owned
+  int64_t session_start_ns = 0;         // on the clock of the `now` values passed in
+  size_t max_message_size = 16u << 20;  // bytes; the relay ends a connection over it
 };
 
 class ConnectionRecorder {
@@ -84,7 +84,9 @@ class ConnectionRecorder {
 
  private:
   class DirectionSink;
-  static int Index(cassette::Direction d) { return d == cassette::Direction::kClientToServer ? 0 : 1; }
+  static int Index(cassette::Direction d) {
+    return d == cassette::Direction::kClientToServer ? 0 : 1;
+  }
   int64_t Offset() const { return now_ns_ - ctx_.session_start_ns; }
   void Emit(cassette::Frame f);
   void OnCloseFrame(cassette::Direction d, std::string_view payload);

@@ -33,7 +33,8 @@ void RedactionRules::AddJsonPointer(std::string pointer) {
     nlohmann::json::json_pointer p(pointer);
     (void)p;
   } catch (const std::exception& e) {
-    throw Error("bad JSON pointer '" + pointer + "': it must be empty or start with '/', e.g. /token");
+    throw Error("bad JSON pointer '" + pointer +
+                "': it must be empty or start with '/', e.g. /token");
   }
   json_pointers.push_back(std::move(pointer));
 }
@@ -77,8 +78,8 @@ std::string Redactor::RedactSubprotocols(std::string_view list) const {
   bool changed = false;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string item = Trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                                            : comma - start));
+    std::string item = Trim(list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (item.rfind(kBearerPrefix, 0) == 0 && !IsPlaceholder(item.substr(kBearerPrefix.size()))) {
       item = std::string(kBearerPrefix) + Placeholder("bearer", item.substr(kBearerPrefix.size()));
       changed = true;
@@ -157,11 +158,13 @@ std::string Redactor::RedactHeadText(std::string_view text) const {
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
-    std::string_view line =
-        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start + 1);
+    std::string_view line = text.substr(
+        start, end == std::string_view::npos ? std::string_view::npos : end - start + 1);
     size_t colon = line.find(':');
-    if (colon != std::string_view::npos && rules_.headers.count(Lower(std::string(line.substr(0, colon))))) {
-      out += std::string(line.substr(0, colon + 1)) + " " + Placeholder("header", line.substr(colon + 1));
+    if (colon != std::string_view::npos &&
+        rules_.headers.count(Lower(std::string(line.substr(0, colon))))) {
+      out += std::string(line.substr(0, colon + 1)) + " " +
+             Placeholder("header", line.substr(colon + 1));
       if (line.back() == '\n') out += "\r\n";
     } else {
       out += line;

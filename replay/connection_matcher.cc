@@ -58,9 +58,9 @@ ConnectionMatcher::Choice ConnectionMatcher::Choose(const std::string& path,
   }
   c.status = any_path ? 409 : 404;
   std::string target = path + (query.empty() ? "" : "?" + query);
-  c.message = std::string(any_path ? "no recorded connection left for "
-                                   : "no recorded connection for ") +
-              target + "; the cassette has:\n" + Listing();
+  c.message =
+      std::string(any_path ? "no recorded connection left for " : "no recorded connection for ") +
+      target + "; the cassette has:\n" + Listing();
   return c;
 }
 

@@ -22,8 +22,8 @@ class ConnectionMatcher {
       : recorded_(std::move(recorded)), used_(recorded_.size(), false) {}
 
   struct Choice {
-    int index = -1;     // into recorded(); -1 when nothing serves it
-    int status = 101;   // 101: upgrade; else the HTTP status to answer
+    int index = -1;       // into recorded(); -1 when nothing serves it
+    int status = 101;     // 101: upgrade; else the HTTP status to answer
     std::string message;  // for refusals: why, and what the cassette has
     // A recorded refusal: the response head the client got then (status line and headers as
     // received, secrets redacted) and its body, answered again as they were.

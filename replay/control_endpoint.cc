@@ -104,9 +104,13 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
     if (r.live_index == 0 || r.open) continue;
     delivered += r.delivered;
     mismatches += r.mismatch_count;
-    closed.push_back({{"connection", r.live_index}, {"recorded_connection", r.recorded_ordinal},
-                      {"path", r.path}, {"mode", r.mode}, {"delivered", r.delivered},
-                      {"undelivered", r.undelivered_count}, {"mismatches", r.mismatch_count},
+    closed.push_back({{"connection", r.live_index},
+                      {"recorded_connection", r.recorded_ordinal},
+                      {"path", r.path},
+                      {"mode", r.mode},
+                      {"delivered", r.delivered},
+                      {"undelivered", r.undelivered_count},
+                      {"mismatches", r.mismatch_count},
                       {"close", r.close}});
   }
   json unused = json::array();
@@ -146,10 +150,11 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
     u.query = c.query;
     // Server frames a client would have received (heartbeat replies are not counted).
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(cassette_->db(),
-                           "SELECT count(*) FROM frames WHERE connection_id = ?1 AND "
-                           "direction = 's2c' AND NOT (topic IS 'phoenix' AND event IS 'phx_reply')",
-                           -1, &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            cassette_->db(),
+            "SELECT count(*) FROM frames WHERE connection_id = ?1 AND "
+            "direction = 's2c' AND NOT (topic IS 'phoenix' AND event IS 'phx_reply')",
+            -1, &st, nullptr) == SQLITE_OK) {
       sqlite3_bind_int64(st, 1, c.id);
       if (sqlite3_step(st) == SQLITE_ROW) u.server_frames = sqlite3_column_int64(st, 0);
     }
@@ -167,11 +172,13 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
   const std::string prefix = "/__wsreplay/";
   if (path.rfind(prefix, 0) != 0) {
     *status = 404;
-    *body = json{{"error", "not a WebSocket upgrade; this is a wsreplay replay server for session '" +
-                               session_.name + "'"},
-                 {"recorded_connections", matcher_.Listing()},
-                 {"control", "GET /__wsreplay/status"}}
-                .dump(2) + "\n";
+    *body =
+        json{{"error", "not a WebSocket upgrade; this is a wsreplay replay server for session '" +
+                           session_.name + "'"},
+             {"recorded_connections", matcher_.Listing()},
+             {"control", "GET /__wsreplay/status"}}
+            .dump(2) +
+        "\n";
     return;
   }
   std::string what = path.substr(prefix.size());
@@ -235,7 +242,8 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
                  {"endpoints",
                   {"GET status", "GET report", "POST advance?ms=N", "POST step", "POST pause",
                    "POST resume", "POST speed?x=F"}}}
-                .dump() + "\n";
+                .dump() +
+            "\n";
     return;
   }
   *body = out.dump(2) + "\n";

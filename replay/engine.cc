@@ -45,8 +45,8 @@ void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
 
 void ConnectionReplayer::AddMismatch(int64_t now, std::string frame, std::string explanation,
                                      std::string action) {
-  report_.AddMismatch({now - start_ns_, std::move(frame), std::move(explanation),
-                       std::move(action)});
+  report_.AddMismatch(
+      {now - start_ns_, std::move(frame), std::move(explanation), std::move(action)});
 }
 
 std::optional<int64_t> ConnectionReplayer::RecordedCloseRel() const {

@@ -28,7 +28,7 @@ namespace wsr::replay {
 struct Action {
   enum class Kind { kSend, kClose, kDrop };  // kDrop: end without a close frame (1006)
   Kind kind = Kind::kSend;
-  int opcode = 1;                  // 1 text, 2 binary
+  int opcode = 1;  // 1 text, 2 binary
   std::string payload;
   std::vector<uint32_t> fragments;  // recorded fragment sizes (empty: one frame)
   int close_code = 1000;
@@ -86,7 +86,7 @@ class ConnectionReplayer {
   int64_t start_ns_ = 0;
   int64_t last_mark_ = 0;
   bool client_closed_ = false;
-  bool closing_ = false;   // a close/drop action was emitted
+  bool closing_ = false;  // a close/drop action was emitted
   bool finished_ = false;
 };
 

@@ -16,11 +16,11 @@ enum class Order { kConnection, kTopic };
 
 struct ReplayOptions {
   std::optional<std::string> session = std::nullopt;  // the only session when unset
-  double speed = 1.0;                  // recorded gaps are divided by speed; 0 = "max"
-  int64_t max_gap_ns = 0;              // 0 = no cap on a single wait
-  bool manual_clock = false;           // time moves only by Advance/Step
+  double speed = 1.0;         // recorded gaps are divided by speed; 0 = "max"
+  int64_t max_gap_ns = 0;     // 0 = no cap on a single wait
+  bool manual_clock = false;  // time moves only by Advance/Step
   OnMismatch on_mismatch = OnMismatch::kReplyError;
-  bool strict = false;                 // mismatches/undelivered make the exit non-zero
+  bool strict = false;  // mismatches/undelivered make the exit non-zero
   Protocol protocol = Protocol::kAuto;
   int64_t join_timeout_ns = 5'000'000'000;
   Order order = Order::kConnection;

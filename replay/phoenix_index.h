@@ -27,8 +27,8 @@ struct RecordedRequest {
   int64_t seq = 0;
   int64_t offset_ns = 0;
   std::string topic, event;
-  std::string payload;  // raw JSON payload bytes
-  std::string frame;    // the whole recorded frame text (for explanations)
+  std::string payload;                       // raw JSON payload bytes
+  std::string frame;                         // the whole recorded frame text (for explanations)
   std::optional<std::string> ref, join_ref;  // ref texts
   std::optional<RecordedAnswer> reply;
   std::optional<RecordedAnswer> close;  // phx_close that followed a leave
@@ -39,13 +39,11 @@ class PhoenixIndex {
   void Load(cassette::Cassette& cassette, int64_t connection_id);
 
   // The k-th (0-based) recorded request with this topic and event, or nullptr.
-  const RecordedRequest* Find(const std::string& topic, const std::string& event,
-                              size_t k) const;
+  const RecordedRequest* Find(const std::string& topic, const std::string& event, size_t k) const;
   size_t Count(const std::string& topic, const std::string& event) const;
   // Number of recorded joins of `topic` acknowledged "ok" before frame `seq`, and the
   // join reply of the last of them (for anchoring pushes to their join).
-  int OkJoinsBefore(const std::string& topic, int64_t seq,
-                    const RecordedAnswer** last_reply) const;
+  int OkJoinsBefore(const std::string& topic, int64_t seq, const RecordedAnswer** last_reply) const;
   bool IsLeaveClose(int64_t seq) const { return leave_closes_.count(seq) > 0; }
   const std::map<std::pair<std::string, std::string>, std::vector<RecordedRequest>>& requests()
       const {

@@ -28,8 +28,7 @@ Action Text(std::string payload) {
 
 }  // namespace
 
-PhoenixReplayer::PhoenixReplayer(cassette::Cassette& cassette,
-                                 const cassette::Connection& recorded,
+PhoenixReplayer::PhoenixReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
                                  const ReplayOptions& options)
     : ConnectionReplayer(recorded, options),
       cursor_(cassette.ConnectionFrames(
@@ -102,8 +101,7 @@ std::string PhoenixReplayer::HeldReason(const Pending& p) const {
   return "topic '" + p.topic + "' is not joined (left or closed)";
 }
 
-void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline,
-                              std::vector<Action>* out) {
+void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline, std::vector<Action>* out) {
   Pending p = std::move(window_[i]);
   window_.erase(window_.begin() + static_cast<long>(i));
   int64_t due = DueVirtual(p);
@@ -129,8 +127,8 @@ void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline,
 
 void PhoenixReplayer::Skip(size_t i, const std::string& reason) {
   const Pending& p = window_[i];
-  report_.AddUndelivered({p.frame.seq, Rel(p.frame.offset_ns), "push " + p.topic + " " + p.event,
-                          reason});
+  report_.AddUndelivered(
+      {p.frame.seq, Rel(p.frame.offset_ns), "push " + p.topic + " " + p.event, reason});
   log::Warn("replay: skipped push seq " + std::to_string(p.frame.seq) + " (" + p.topic + " " +
             p.event + "): " + reason);
   window_.erase(window_.begin() + static_cast<long>(i));
@@ -237,8 +235,8 @@ std::string PhoenixReplayer::Explain(const std::string& topic, const std::string
     return s;
   };
   if (!same_topic_events.empty()) {
-    return "'" + event + "' was never sent on '" + topic + "' in the recording (recorded there: " +
-           join(same_topic_events) + ")";
+    return "'" + event + "' was never sent on '" + topic +
+           "' in the recording (recorded there: " + join(same_topic_events) + ")";
   }
   if (!same_event_topics.empty()) {
     std::string nearest = *std::max_element(
@@ -287,8 +285,8 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
     return;
   }
   if (f->topic == phoenix::kPhoenixTopic && f->event == phoenix::kHeartbeat) {
-    out->push_back(Text(phoenix::Encode("null", f->ref, phoenix::kPhoenixTopic, phoenix::kReply,
-                                        kOkEmpty)));
+    out->push_back(
+        Text(phoenix::Encode("null", f->ref, phoenix::kPhoenixTopic, phoenix::kReply, kOkEmpty)));
     ++report_.heartbeats;
     return;
   }
@@ -351,7 +349,8 @@ nlohmann::json PhoenixReplayer::Status(int64_t now) {
       waits = "earlier push seq " + std::to_string(window_[cands.empty() ? 0 : cands[0]].frame.seq);
     } else if (!Ready(p)) {
       waits = "join of topic '" + p.topic + "' (" + HeldReason(p) + ")";
-      if (p.timeout_at) waits += "; skipped in " + FormatDurationNs(std::max<int64_t>(0, *p.timeout_at - now));
+      if (p.timeout_at)
+        waits += "; skipped in " + FormatDurationNs(std::max<int64_t>(0, *p.timeout_at - now));
     } else if (timeline_.paused()) {
       waits = "paused";
     } else {

@@ -41,14 +41,14 @@ class PhoenixReplayer final : public ConnectionReplayer {
     cassette::Frame frame;
     bool phoenix = false;  // parsed as a Phoenix frame
     std::string topic, event;
-    int instance = 0;      // recorded ok-joins of topic before it (0: needs no join)
-    int64_t join_reply_rel = 0;  // recorded offset of that join's reply
+    int instance = 0;                   // recorded ok-joins of topic before it (0: needs no join)
+    int64_t join_reply_rel = 0;         // recorded offset of that join's reply
     std::optional<int64_t> timeout_at;  // join-timeout deadline once seen held
   };
   struct TopicState {
-    int joins = 0;         // matched ok joins so far
+    int joins = 0;  // matched ok joins so far
     bool joined = false;
-    std::string join_ref;  // raw token of the client's current join_ref
+    std::string join_ref;          // raw token of the client's current join_ref
     std::map<int, int64_t> delay;  // per join instance: virtual ns the ack came late
   };
 
@@ -62,11 +62,10 @@ class PhoenixReplayer final : public ConnectionReplayer {
   std::string HeldReason(const Pending& p) const;
   bool CloseReady() const;
   void EmitClose(std::vector<Action>* out);
-  void Mismatch(int64_t now, std::string_view data, std::string_view join_ref,
-                std::string_view ref, const std::string& topic, std::string explanation,
-                std::vector<Action>* out);
-  std::string Explain(const std::string& topic, const std::string& event,
-                      std::string_view payload, size_t k) const;
+  void Mismatch(int64_t now, std::string_view data, std::string_view join_ref, std::string_view ref,
+                const std::string& topic, std::string explanation, std::vector<Action>* out);
+  std::string Explain(const std::string& topic, const std::string& event, std::string_view payload,
+                      size_t k) const;
 
   PhoenixIndex index_;
   cassette::FrameCursor cursor_;

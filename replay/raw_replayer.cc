@@ -20,13 +20,17 @@ void RawReplayer::Fill() {
   // A finished cursor must not be stepped again (SQLite would restart the query).
   if (!expected_ && !client_done_) {
     cassette::Frame f;
-    if (client_cursor_.Next(&f)) expected_ = std::move(f);
-    else client_done_ = true;
+    if (client_cursor_.Next(&f))
+      expected_ = std::move(f);
+    else
+      client_done_ = true;
   }
   if (!pending_ && !server_done_) {
     cassette::Frame f;
-    if (server_cursor_.Next(&f)) pending_ = std::move(f);
-    else server_done_ = true;
+    if (server_cursor_.Next(&f))
+      pending_ = std::move(f);
+    else
+      server_done_ = true;
   }
 }
 
@@ -145,7 +149,8 @@ nlohmann::json RawReplayer::Status(int64_t now) {
       next["waits_for"] = "paused";
     } else {
       int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
-      next["waits_for"] = d <= now ? "release (due now)" : "its time, in " + FormatDurationNs(d - now);
+      next["waits_for"] =
+          d <= now ? "release (due now)" : "its time, in " + FormatDurationNs(d - now);
     }
     j["next"] = next;
   } else {

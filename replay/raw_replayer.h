@@ -3,8 +3,8 @@
 // Client frames are matched in recorded order, by bytes (or as JSON ignoring
 // --ignore-json pointers). Each recorded server frame is released once every client frame
 // recorded before it has arrived, at its recorded offset (shifted by how late the client's
-// latest frame was, so response latencies survive). A server-initiated close is replayed at its offset
-// after the last server frame. Streams both directions through two cursors (one frame of
+// latest frame was, so response latencies survive). A server-initiated close is replayed at its
+// offset after the last server frame. Streams both directions through two cursors (one frame of
 // lookahead each). Not thread-safe (service thread).
 #pragma once
 

@@ -4,9 +4,9 @@
 #include <fstream>
 
 #include "common/duration.h"
+#include "common/error.h"
 #include "common/stop_signal.h"
 #include "common/url.h"
-#include "common/error.h"
 
 namespace wsr::replay {
 
@@ -23,7 +23,8 @@ void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
   cmd->add_option("--on-mismatch", f->on_mismatch,
                   "Client frame not in the cassette: reply-error (phx_reply error) or close (4400)")
       ->capture_default_str();
-  cmd->add_flag("--strict", f->strict, "Exit non-zero when there are mismatches or undelivered frames");
+  cmd->add_flag("--strict", f->strict,
+                "Exit non-zero when there are mismatches or undelivered frames");
   cmd->add_option("--protocol", f->protocol, "auto (Phoenix when detected) or raw")
       ->capture_default_str();
   cmd->add_option("--join-timeout", f->join_timeout,

@@ -18,8 +18,8 @@ ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 ReplayServer::~ReplayServer() { Stop(); }
 
 std::string ReplayServer::url() const {
-  std::string host = impl_->host_.find(':') != std::string::npos ? "[" + impl_->host_ + "]"
-                                                                  : impl_->host_;
+  std::string host =
+      impl_->host_.find(':') != std::string::npos ? "[" + impl_->host_ + "]" : impl_->host_;
   return "ws://" + host + ":" + std::to_string(impl_->port_);
 }
 int ReplayServer::port() const { return impl_->port_; }

@@ -52,7 +52,7 @@ class ReplayServer {
   void Resume();
   void SetSpeed(double speed);  // 0 = max
 
-  nlohmann::json Status();  // GET /__wsreplay/status
+  nlohmann::json Status();       // GET /__wsreplay/status
   wsr::replay::Report Report();  // GET /__wsreplay/report; final once stopped
 
   // Closes live connections (1001), stops the service thread, returns the final report.

@@ -53,13 +53,17 @@ nlohmann::json Report::ToJson() const {
   for (const auto& c : connections) {
     json und = json::array();
     for (const auto& u : c.undelivered) {
-      und.push_back({{"seq", u.seq}, {"offset_ms", static_cast<double>(u.offset_ns) / 1e6},
-                     {"frame", u.what}, {"reason", u.reason}});
+      und.push_back({{"seq", u.seq},
+                     {"offset_ms", static_cast<double>(u.offset_ns) / 1e6},
+                     {"frame", u.what},
+                     {"reason", u.reason}});
     }
     json mis = json::array();
     for (const auto& m : c.mismatches) {
-      mis.push_back({{"at_ms", static_cast<double>(m.at_ns) / 1e6}, {"frame", m.frame},
-                     {"explanation", m.explanation}, {"action", m.action}});
+      mis.push_back({{"at_ms", static_cast<double>(m.at_ns) / 1e6},
+                     {"frame", m.frame},
+                     {"explanation", m.explanation},
+                     {"action", m.action}});
     }
     conns.push_back({{"connection", c.live_index},
                      {"recorded_connection", c.recorded_ordinal},
@@ -83,8 +87,10 @@ nlohmann::json Report::ToJson() const {
   }
   json unused_json = json::array();
   for (const auto& u : unused) {
-    unused_json.push_back({{"recorded_connection", u.ordinal}, {"path", u.path},
-                           {"query", u.query}, {"server_frames", u.server_frames}});
+    unused_json.push_back({{"recorded_connection", u.ordinal},
+                           {"path", u.path},
+                           {"query", u.query},
+                           {"server_frames", u.server_frames}});
   }
   return {{"cassette", cassette},
           {"session", session},
@@ -107,10 +113,9 @@ std::string Report::ToText() const {
       o << " HTTP " << c.http_status << "\n";
       continue;
     }
-    o << ": delivered " << c.delivered << ", undelivered " << c.undelivered_count
-      << ", mismatches " << c.mismatch_count << ", lateness p50 "
-      << FormatDurationNs(c.lateness.PercentileNs(50)) << " p99 "
-      << FormatDurationNs(c.lateness.PercentileNs(99)) << " max "
+    o << ": delivered " << c.delivered << ", undelivered " << c.undelivered_count << ", mismatches "
+      << c.mismatch_count << ", lateness p50 " << FormatDurationNs(c.lateness.PercentileNs(50))
+      << " p99 " << FormatDurationNs(c.lateness.PercentileNs(99)) << " max "
       << FormatDurationNs(c.lateness.MaxNs());
     if (!c.close.empty()) o << ", " << c.close;
     o << "\n";
@@ -119,8 +124,8 @@ std::string Report::ToText() const {
         << m.explanation << " (" << m.action << ")\n";
     }
     for (const auto& u : c.undelivered) {
-      o << "    undelivered seq " << u.seq << " @" << FormatDurationNs(u.offset_ns) << " "
-        << u.what << ": " << u.reason << "\n";
+      o << "    undelivered seq " << u.seq << " @" << FormatDurationNs(u.offset_ns) << " " << u.what
+        << ": " << u.reason << "\n";
     }
     if (c.undelivered_count > static_cast<int64_t>(c.undelivered.size())) {
       o << "    ... and " << (c.undelivered_count - static_cast<int64_t>(c.undelivered.size()))

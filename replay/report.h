@@ -39,20 +39,20 @@ struct MismatchEntry {
 };
 
 struct ConnectionReport {
-  int live_index = 0;           // 1, 2, ... in order of arrival
-  int recorded_ordinal = 0;     // which recorded connection served it (0: none)
+  int live_index = 0;        // 1, 2, ... in order of arrival
+  int recorded_ordinal = 0;  // which recorded connection served it (0: none)
   std::string path, query;
-  std::string mode;             // "phoenix" | "raw" | "refused"
-  int http_status = 101;        // the status answered at the upgrade
+  std::string mode;       // "phoenix" | "raw" | "refused"
+  int http_status = 101;  // the status answered at the upgrade
   bool open = false;
-  int64_t delivered = 0;        // recorded server frames sent (replies and pushes)
+  int64_t delivered = 0;  // recorded server frames sent (replies and pushes)
   int64_t undelivered_count = 0;
   std::vector<UndeliveredFrame> undelivered;  // the first kMaxListed
   std::vector<MismatchEntry> mismatches;      // the first kMaxListed
   int64_t mismatch_count = 0;
   int64_t heartbeats = 0;
   LatenessStats lateness;
-  std::string close;            // how it ended, e.g. "client closed 1000"
+  std::string close;  // how it ended, e.g. "client closed 1000"
 
   static constexpr size_t kMaxListed = 100;
   void AddUndelivered(UndeliveredFrame f);

@@ -6,10 +6,10 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "wire/http_head.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "common/url.h"
+#include "wire/http_head.h"
 
 namespace wsr::replay {
 namespace {
@@ -245,7 +245,8 @@ void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
     std::vector<uint32_t> frags = a.fragments;
     uint64_t sum = 0;
     for (auto f : frags) sum += f;
-    if (frags.size() < 2 || sum != a.payload.size()) frags = {static_cast<uint32_t>(a.payload.size())};
+    if (frags.size() < 2 || sum != a.payload.size())
+      frags = {static_cast<uint32_t>(a.payload.size())};
     size_t off = 0;
     for (size_t i = 0; i < frags.size(); ++i) {
       Outgoing o;
@@ -361,8 +362,8 @@ int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   r.http_status = choice.status;
   if (choice.index < 0) ++refused_;
   reports_.push_back(r);
-  log::Info("replay: refusing upgrade of " + path + " with HTTP " +
-            std::to_string(choice.status) + ": " + choice.message);
+  log::Info("replay: refusing upgrade of " + path + " with HTTP " + std::to_string(choice.status) +
+            ": " + choice.message);
   if (!choice.recorded_head.empty() && WriteRecordedRefusal(wsi, choice)) return 1;
   lws_return_http_status(wsi, static_cast<unsigned int>(choice.status), choice.message.c_str());
   return 1;
@@ -393,7 +394,8 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   int64_t now = clock_->NowNs();
   c->engine->Start(now);
   if (paused_) c->engine->Pause(now);
-  log::Info("replay: connection " + std::to_string(c->index) + " " + p.path + " served by recorded #" +
+  log::Info("replay: connection " + std::to_string(c->index) + " " + p.path +
+            " served by recorded #" +
             std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]");
   Live& ref = *c;
   live_[wsi] = std::move(c);

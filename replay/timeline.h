@@ -19,7 +19,10 @@ class Timeline {
 
   Timeline(double speed, int64_t max_gap_ns) : speed_(speed), max_gap_ns_(max_gap_ns) {}
 
-  void Start(int64_t now) { t0_ = now; v0_ = 0; }
+  void Start(int64_t now) {
+    t0_ = now;
+    v0_ = 0;
+  }
   bool max_speed() const { return speed_ <= 0; }
   bool paused() const { return paused_; }
   double speed() const { return speed_; }

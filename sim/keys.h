@@ -15,10 +15,10 @@
 namespace wsr::sim {
 
 struct Identity {
-  std::string key;                 // api_key / token value
+  std::string key;  // api_key / token value
   thenvoi::Identity type = thenvoi::Identity::kUser;
-  std::string id;                  // user id (users) or agent id (agents)
-  std::string owner_id;            // agents: the owner user's id
+  std::string id;        // user id (users) or agent id (agents)
+  std::string owner_id;  // agents: the owner user's id
   std::string name;
   std::vector<std::string> rooms;  // room ids this identity participates in
   bool InRoom(std::string_view room) const;

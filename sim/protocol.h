@@ -19,7 +19,7 @@ struct Inbound {
   std::string ref = "null";       // raw JSON token
   std::string topic;
   std::string event;
-  std::string payload;            // raw JSON object text
+  std::string payload;  // raw JSON object text
 };
 
 std::optional<Inbound> Decode(Serializer s, std::string_view text);

@@ -17,9 +17,9 @@ struct ScenarioPush {
   int64_t at_ms = 0;  // offset from the connection's open time
   std::string topic;
   std::string event;
-  nlohmann::json payload;     // parsed, for delivery rules
-  std::string payload_text;   // serialized once, sent as is
-  int line = 0;               // source line, for messages
+  nlohmann::json payload;    // parsed, for delivery rules
+  std::string payload_text;  // serialized once, sent as is
+  int line = 0;              // source line, for messages
 };
 
 class Scenario {

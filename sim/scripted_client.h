@@ -23,14 +23,14 @@ struct ScriptedClientOptions {
   // Query parameters, appended in order (values are percent-encoded). Add {"vsn","2.0.0"}
   // yourself: the client sends exactly what is listed.
   std::vector<std::pair<std::string, std::string>> params;
-  std::vector<std::string> topics;       // joined right after the socket opens
-  int heartbeat_ms = 30000;              // 0 = never
-  int max_events = -1;                   // stop after this many channel events (-1 = no limit)
-  int duration_ms = 5000;                // stop after this long (from the start of Run)
+  std::vector<std::string> topics;  // joined right after the socket opens
+  int heartbeat_ms = 30000;         // 0 = never
+  int max_events = -1;              // stop after this many channel events (-1 = no limit)
+  int duration_ms = 5000;           // stop after this long (from the start of Run)
   int connect_timeout_ms = 5000;
   // Raw text frames to send, each at a time in ms after the socket opened.
   std::vector<std::pair<int, std::string>> sends;
-  int close_code = 1000;                 // sent when the client ends the session itself
+  int close_code = 1000;  // sent when the client ends the session itself
   // Called on the Run() thread once the socket is open (e.g. to start a second client).
   std::function<void()> on_open;
 };
@@ -43,12 +43,12 @@ struct ScriptedFrame {
 
 struct ScriptedClientResult {
   bool connected = false;
-  int http_status = 0;            // status of a refused upgrade (0 when unknown / not refused)
-  std::string error;              // connection error text, if it never opened
+  int http_status = 0;                // status of a refused upgrade (0 when unknown / not refused)
+  std::string error;                  // connection error text, if it never opened
   std::vector<ScriptedFrame> frames;  // every received message, in order
-  int events = 0;                 // received frames whose event is not phx_* (channel events)
+  int events = 0;                     // received frames whose event is not phx_* (channel events)
   bool closed_by_server = false;
-  int close_code = 0;             // the server's close code (1006 for a drop), when it closed
+  int close_code = 0;  // the server's close code (1006 for a drop), when it closed
   std::string close_reason;
 };
 

@@ -40,11 +40,11 @@ struct Conn {
   const Identity* who = nullptr;
   Serializer ser = Serializer::kV2;
   Clock::time_point opened;
-  std::string rx;                        // message being reassembled
-  std::deque<std::string> out;           // LWS_PRE + frame text
+  std::string rx;                                          // message being reassembled
+  std::deque<std::string> out;                             // LWS_PRE + frame text
   std::optional<std::pair<int, std::string>> close_after;  // close once `out` drained
-  bool kill = false;                     // drop the TCP connection, no close frame
-  std::map<std::string, std::string> joined;   // topic -> join_ref (raw JSON)
+  bool kill = false;                          // drop the TCP connection, no close frame
+  std::map<std::string, std::string> joined;  // topic -> join_ref (raw JSON)
   std::set<std::string> ever_joined;
   std::map<std::string, std::vector<size_t>> held;  // pushes due before the topic's join
   size_t next_push = 0;
@@ -161,8 +161,7 @@ struct SimServer::Impl {
     }
     auto it = c.joined.find(topic);
     if (it == c.joined.end()) {
-      Send(c, EncodeReply(c.ser, "null", in->ref, topic, false,
-                          R"({"reason":"unmatched topic"})"));
+      Send(c, EncodeReply(c.ser, "null", in->ref, topic, false, R"({"reason":"unmatched topic"})"));
       return;
     }
     std::string jr = it->second;
@@ -190,7 +189,8 @@ struct SimServer::Impl {
       c.joined.erase(old);
     }
     if (verdict == thenvoi::JoinVerdict::kUnauthorized) {
-      Send(c, EncodeReply(c.ser, in.join_ref, in.ref, topic, false, R"({"reason":"unauthorized"})"));
+      Send(c,
+           EncodeReply(c.ser, in.join_ref, in.ref, topic, false, R"({"reason":"unauthorized"})"));
       return;
     }
     Send(c, EncodeReply(c.ser, in.join_ref, in.ref, topic, true, "{}"));
@@ -219,7 +219,8 @@ struct SimServer::Impl {
       for (Conn* other : conns) {
         if (other->who->type == thenvoi::Identity::kAgent && other->who->id == c->who->id) {
           log::Info("agent " + c->who->id + " connected again: closing its older connection (" +
-                    (opt.kick_code ? std::to_string(opt.kick_code) : std::string("TCP drop")) + ")");
+                    (opt.kick_code ? std::to_string(opt.kick_code) : std::string("TCP drop")) +
+                    ")");
           Close(*other, opt.kick_code, "");
         }
       }
@@ -352,8 +353,8 @@ int SimServer::Impl::Filter(lws* wsi, Pss* pss) {
     log::Info("refusing upgrade: unsupported vsn (403)");
     return RespondEmpty(wsi, HTTP_STATUS_FORBIDDEN);
   }
-  const Identity* who = opt.keys.Resolve(UrlArg(wsi, "api_key="), UrlArg(wsi, "token="),
-                                         UrlArg(wsi, "agent_id="));
+  const Identity* who =
+      opt.keys.Resolve(UrlArg(wsi, "api_key="), UrlArg(wsi, "token="), UrlArg(wsi, "agent_id="));
   if (!who) {
     log::Info("refusing upgrade: unknown or missing credentials (403)");
     return RespondEmpty(wsi, HTTP_STATUS_FORBIDDEN);
@@ -369,8 +370,8 @@ int SimServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* user,
   switch (reason) {
     case LWS_CALLBACK_HTTP:
       // A plain HTTP request: 400 on the socket path (not an upgrade), else 404.
-      return RespondEmpty(wsi, Path(wsi) == kSocketPath ? HTTP_STATUS_BAD_REQUEST
-                                                        : HTTP_STATUS_NOT_FOUND);
+      return RespondEmpty(
+          wsi, Path(wsi) == kSocketPath ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
       return Filter(wsi, pss);
     case LWS_CALLBACK_ESTABLISHED:
@@ -471,8 +472,8 @@ void SimServer::Run() {
       s.stopping = true;
       deadline = Clock::now() + std::chrono::seconds(2);
       for (Conn* c : s.conns) s.Close(*c, 1001, "server shutting down");
-      lws_sul_schedule(s.ctx, 0, &s.wake, [](lws_sorted_usec_list_t*) {},
-                       2100 * LWS_US_PER_MS);
+      lws_sul_schedule(
+          s.ctx, 0, &s.wake, [](lws_sorted_usec_list_t*) {}, 2100 * LWS_US_PER_MS);
     }
     if (s.stopping && (s.conns.empty() || Clock::now() > deadline)) break;
   }

@@ -37,10 +37,10 @@ class SimServer {
 
   // Creates the context and starts listening. Throws wsr::Error (port in use, bad address).
   void Listen();
-  int port() const;          // the real port, after Listen()
-  std::string url() const;   // "ws://HOST:PORT"
-  void Run();                // REQUIRES: Listen() succeeded
-  void Stop();               // thread-safe
+  int port() const;         // the real port, after Listen()
+  std::string url() const;  // "ws://HOST:PORT"
+  void Run();               // REQUIRES: Listen() succeeded
+  void Stop();              // thread-safe
 
   struct Impl;
 

@@ -70,37 +70,40 @@ EventSpec Ev(std::string_view name, std::vector<FieldSpec> fields, bool to_agent
 EventSpec RoomRemoved() {
   EventSpec e;
   e.name = "room_removed";
-  e.shapes.push_back(ShapeSpec{
-      "sdk", {F("id"), F("status"), F("type"), F("title"), F("removed_at")}, ""});
+  e.shapes.push_back(
+      ShapeSpec{"sdk", {F("id"), F("status"), F("type"), F("title"), F("removed_at")}, ""});
   e.shapes.push_back(ShapeSpec{
       "documented", RoomAddedFields(),
       "room_removed in the documented shape (as room_added) lacks status/type/removed_at; "
       "the TypeScript SDK drops such events (spec 3.5)"});
-  e.note = "shape unverified: docs say as room_added, SDK models say id/status/type/title/removed_at";
+  e.note =
+      "shape unverified: docs say as room_added, SDK models say id/status/type/title/removed_at";
   return e;
 }
 
 EventSpec ParticipantAdded() {
   EventSpec e;
   e.name = "participant_added";
-  e.shapes.push_back(ShapeSpec{
-      "User",
-      {F("id"), OneOf(F("type"), {"User"}), F("name"),
-       Note(Opt("email"), "listed on the user page; not sent to agents"), Opt("handle"),
-       Opt("role"), Opt("status")},
-      ""});
-  e.shapes.push_back(ShapeSpec{
-      "Agent",
-      {F("id"), OneOf(F("type"), {"Agent"}), F("name"), Opt("description"),
-       Opt("is_external", FT::kBool), Opt("handle")},
-      ""});
+  e.shapes.push_back(ShapeSpec{"User",
+                               {F("id"), OneOf(F("type"), {"User"}), F("name"),
+                                Note(Opt("email"), "listed on the user page; not sent to agents"),
+                                Opt("handle"), Opt("role"), Opt("status")},
+                               ""});
+  e.shapes.push_back(ShapeSpec{"Agent",
+                               {F("id"), OneOf(F("type"), {"Agent"}), F("name"), Opt("description"),
+                                Opt("is_external", FT::kBool), Opt("handle")},
+                               ""});
   return e;
 }
 
 std::vector<FieldSpec> ContactAddedFields(bool agent_channel) {
-  std::vector<FieldSpec> f = {
-      F("id"), F("handle"), SdkRequired(Opt("name")), OneOf(F("type"), {"User", "Agent"}),
-      F("inserted_at"), Opt("listed_in_directory", FT::kBool), Opt("tags", FT::kArray)};
+  std::vector<FieldSpec> f = {F("id"),
+                              F("handle"),
+                              SdkRequired(Opt("name")),
+                              OneOf(F("type"), {"User", "Agent"}),
+                              F("inserted_at"),
+                              Opt("listed_in_directory", FT::kBool),
+                              Opt("tags", FT::kArray)};
   if (agent_channel) {
     f.push_back(Nullable(Opt("description")));
     f.push_back(Opt("is_external", FT::kBool));
@@ -116,11 +119,11 @@ const std::vector<std::string_view> kTaskStatuses = {
 std::vector<EventSpec> ContactEvents(bool agent_channel) {
   std::vector<EventSpec> out;
   if (agent_channel) {
-    out.push_back(Ev("contact_request_received",
-                     {F("id"), F("from_handle"),
-                      Note(SdkRequired(Opt("from_name")), "omitted if nil"),
-                      Note(Opt("message"), "omitted if nil"),
-                      OneOf(F("status"), {"pending"}), F("inserted_at")}));
+    out.push_back(
+        Ev("contact_request_received",
+           {F("id"), F("from_handle"), Note(SdkRequired(Opt("from_name")), "omitted if nil"),
+            Note(Opt("message"), "omitted if nil"), OneOf(F("status"), {"pending"}),
+            F("inserted_at")}));
     out.back().note = "flat format (agent_contacts)";
   } else {
     out.push_back(Ev("contact_request_received",
@@ -155,22 +158,39 @@ std::vector<ChannelSpec> BuildChannels() {
   created.note = "agents: only when mentioned and not the sender";
   EventSpec updated = Ev("message_updated", MessageFields(), false);
   updated.note = "users only; updated_at = edit time";
-  c.push_back(ChannelSpec{"chat_room", JoinRule::kRoomParticipant, true, true,
+  c.push_back(ChannelSpec{"chat_room",
+                          JoinRule::kRoomParticipant,
+                          true,
+                          true,
                           {created, updated, Ev("message_deleted", {F("id")}, false)},
                           "only text messages are pushed"});
-  c.push_back(ChannelSpec{"room_participants", JoinRule::kRoomParticipant, true, true,
+  c.push_back(ChannelSpec{"room_participants",
+                          JoinRule::kRoomParticipant,
+                          true,
+                          true,
                           {ParticipantAdded(), Ev("participant_removed", {F("id"), F("type")}),
                            Ev("room_deleted", {F("id")})},
                           "no events after room_deleted"});
-  c.push_back(ChannelSpec{"user_rooms", JoinRule::kOwnUserId, true, false,
-                          {Ev("room_added", RoomAddedFields()), RoomRemoved()}, ""});
-  c.push_back(ChannelSpec{"agent_rooms", JoinRule::kOwnAgentId, false, true,
-                          {Ev("room_added", RoomAddedFields()), RoomRemoved()}, ""});
-  c.push_back(ChannelSpec{"user_contacts", JoinRule::kOwnUserId, true, false,
-                          ContactEvents(false), ""});
-  c.push_back(ChannelSpec{"agent_contacts", JoinRule::kOwnAgentId, false, true,
-                          ContactEvents(true), "as_agent: true"});
-  c.push_back(ChannelSpec{"tasks", JoinRule::kOwnUserId, true, false,
+  c.push_back(ChannelSpec{"user_rooms",
+                          JoinRule::kOwnUserId,
+                          true,
+                          false,
+                          {Ev("room_added", RoomAddedFields()), RoomRemoved()},
+                          ""});
+  c.push_back(ChannelSpec{"agent_rooms",
+                          JoinRule::kOwnAgentId,
+                          false,
+                          true,
+                          {Ev("room_added", RoomAddedFields()), RoomRemoved()},
+                          ""});
+  c.push_back(
+      ChannelSpec{"user_contacts", JoinRule::kOwnUserId, true, false, ContactEvents(false), ""});
+  c.push_back(ChannelSpec{"agent_contacts", JoinRule::kOwnAgentId, false, true, ContactEvents(true),
+                          "as_agent: true"});
+  c.push_back(ChannelSpec{"tasks",
+                          JoinRule::kOwnUserId,
+                          true,
+                          false,
                           {Ev("task_created", TaskFields()), Ev("task_updated", TaskFields()),
                            Ev("task_deleted", {F("id")})},
                           "agents are effectively blocked: no matching user UUID"});
@@ -186,12 +206,18 @@ std::vector<ChannelSpec> BuildChannels() {
 bool TypeMatches(const FieldSpec& f, const nlohmann::json& v) {
   if (v.is_null()) return f.nullable || f.type == FT::kAny;
   switch (f.type) {
-    case FT::kString: return v.is_string();
-    case FT::kBool: return v.is_boolean();
-    case FT::kNumber: return v.is_number();
-    case FT::kObject: return v.is_object();
-    case FT::kArray: return v.is_array();
-    case FT::kAny: return true;
+    case FT::kString:
+      return v.is_string();
+    case FT::kBool:
+      return v.is_boolean();
+    case FT::kNumber:
+      return v.is_number();
+    case FT::kObject:
+      return v.is_object();
+    case FT::kArray:
+      return v.is_array();
+    case FT::kAny:
+      return true;
   }
   return false;
 }
@@ -203,9 +229,12 @@ void Add(std::vector<Finding>& out, Finding::Severity s, std::string path, std::
 std::string EscapePointer(std::string_view name) {
   std::string out;
   for (char ch : name) {
-    if (ch == '~') out += "~0";
-    else if (ch == '/') out += "~1";
-    else out += ch;
+    if (ch == '~')
+      out += "~0";
+    else if (ch == '/')
+      out += "~1";
+    else
+      out += ch;
   }
   return out;
 }
@@ -230,9 +259,8 @@ void CheckFields(const std::vector<FieldSpec>& fields, const nlohmann::json& obj
     S bad = f.presence == P::kUnverified ? S::kWarning : S::kError;
     if (!TypeMatches(f, v)) {
       Add(out, bad, path,
-          "field '" + std::string(f.name) + "' should be " +
-              std::string(FieldTypeName(f.type)) + (f.nullable ? " or null" : "") + ", got " +
-              v.type_name());
+          "field '" + std::string(f.name) + "' should be " + std::string(FieldTypeName(f.type)) +
+              (f.nullable ? " or null" : "") + ", got " + v.type_name());
       continue;
     }
     if (!f.allowed.empty() && v.is_string()) {
@@ -255,8 +283,8 @@ void CheckFields(const std::vector<FieldSpec>& fields, const nlohmann::json& obj
         for (size_t i = 0; i < v.size(); ++i) {
           std::string ipath = path + "/" + std::to_string(i);
           if (!v[i].is_object()) {
-            Add(out, bad, ipath, "array element should be object, got " +
-                                     std::string(v[i].type_name()));
+            Add(out, bad, ipath,
+                "array element should be object, got " + std::string(v[i].type_name()));
           } else {
             CheckFields(f.children, v[i], ipath, out);
           }
@@ -283,12 +311,18 @@ size_t ErrorCount(const std::vector<Finding>& f) {
 
 std::string_view FieldTypeName(FieldType t) {
   switch (t) {
-    case FT::kString: return "string";
-    case FT::kBool: return "boolean";
-    case FT::kNumber: return "number";
-    case FT::kObject: return "object";
-    case FT::kArray: return "array";
-    case FT::kAny: return "any";
+    case FT::kString:
+      return "string";
+    case FT::kBool:
+      return "boolean";
+    case FT::kNumber:
+      return "number";
+    case FT::kObject:
+      return "object";
+    case FT::kArray:
+      return "array";
+    case FT::kAny:
+      return "any";
   }
   return "?";
 }

@@ -9,15 +9,16 @@ namespace wsr::tools {
 
 void IgnoreRules::AddPointer(const std::string& pointer) {
   if (!pointer.empty() && pointer[0] != '/') {
-    throw Error("--ignore '" + pointer + "' is not a JSON pointer: it must start with '/' "
+    throw Error("--ignore '" + pointer +
+                "' is not a JSON pointer: it must start with '/' "
                 "(e.g. /metadata/status or /metadata/mentions/*/username)");
   }
   std::vector<std::string> segs;
   size_t i = 0;
   while (i < pointer.size()) {
     size_t next = pointer.find('/', i + 1);
-    std::string raw = pointer.substr(i + 1, next == std::string::npos ? std::string::npos
-                                                                      : next - i - 1);
+    std::string raw =
+        pointer.substr(i + 1, next == std::string::npos ? std::string::npos : next - i - 1);
     std::string seg;
     for (size_t k = 0; k < raw.size(); ++k) {
       if (raw[k] == '~' && k + 1 < raw.size() && (raw[k + 1] == '0' || raw[k + 1] == '1')) {
@@ -102,9 +103,12 @@ void StripPointer(nlohmann::json& v, const std::vector<std::string>& segs, size_
 std::string EscapeSeg(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }

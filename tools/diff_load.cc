@@ -36,8 +36,8 @@ DiffSession LoadDiffSession(cassette::Cassette& cassette, const std::optional<st
       topic = px->topic;
       e.event = px->event;
       auto j = nlohmann::json::parse(px->payload, nullptr, false);
-      e.payload = j.is_discarded() ? nlohmann::json(std::string(px->payload))
-                                   : StripIgnored(j, rules);
+      e.payload =
+          j.is_discarded() ? nlohmann::json(std::string(px->payload)) : StripIgnored(j, rules);
     } else if (f.is_text()) {
       e.event = "text";
       auto j = nlohmann::json::parse(f.payload, nullptr, false);
@@ -49,8 +49,8 @@ DiffSession LoadDiffSession(cassette::Cassette& cassette, const std::optional<st
       for (unsigned char c : f.payload) e.payload.push_back(static_cast<int>(c));
     }
     e.kind_key = std::string(cassette::DirectionName(e.direction)) + " " + e.event;
-    e.key = e.kind_key + " " +
-            e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    e.key =
+        e.kind_key + " " + e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto& conn = s.connections[ci->second];
     auto [it, fresh] = topic_index.try_emplace({ci->second, topic}, conn.topics.size());
     if (fresh) conn.topics.push_back(DiffTopic{topic, {}});

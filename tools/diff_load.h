@@ -20,12 +20,12 @@ inline constexpr const char* kRawStream = "(raw)";
 
 struct DiffEvent {
   cassette::Direction direction = cassette::Direction::kClientToServer;
-  std::string event;        // Phoenix event; "text"/"binary" in the raw stream
-  nlohmann::json payload;   // stripped (raw stream: the text, or base64-free byte count)
+  std::string event;       // Phoenix event; "text"/"binary" in the raw stream
+  nlohmann::json payload;  // stripped (raw stream: the text, or base64-free byte count)
   int64_t seq = 0;
   int64_t offset_ns = 0;
-  std::string key;          // direction + event + canonical payload: equal = same event
-  std::string kind_key;     // direction + event
+  std::string key;       // direction + event + canonical payload: equal = same event
+  std::string kind_key;  // direction + event
 };
 
 struct DiffTopic {

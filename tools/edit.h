@@ -36,7 +36,8 @@ struct CutSummary {
 // Writes the slice into a new cassette at `out_path` (which must not exist). Offsets are
 // rebased so the slice starts at 0 (from_ns); frames of kept joins from before the slice
 // sit at offset 0, in their original order. Sequence numbers are renumbered from 0.
-CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o);
+CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
+                       const CutOptions& o);
 
 // Copies every session of each input into `out_path` (created if missing), in one
 // transaction. A session name that already exists in the output (or twice among the
@@ -47,7 +48,8 @@ struct MergeSummary {
 };
 MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs);
 
-void RenameSession(const std::string& path, const std::string& old_name, const std::string& new_name);
+void RenameSession(const std::string& path, const std::string& old_name,
+                   const std::string& new_name);
 void RemoveSession(const std::string& path, const std::string& name);
 
 }  // namespace wsr::tools

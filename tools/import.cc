@@ -15,7 +15,8 @@ namespace wsr::tools {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 ImportFormat Guess(const std::string& file, const std::string& text) {
@@ -24,7 +25,8 @@ ImportFormat Guess(const std::string& file, const std::string& text) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text.compare(first, 1, "{") == 0) {
     size_t eol = text.find('\n', first);
-    std::string line = text.substr(first, eol == std::string::npos ? std::string::npos : eol - first);
+    std::string line =
+        text.substr(first, eol == std::string::npos ? std::string::npos : eol - first);
     if (line.find("\"wsreplay-jsonl\"") != std::string::npos) return ImportFormat::kJsonl;
     if (LooksLikeHar(text)) return ImportFormat::kHar;
   }

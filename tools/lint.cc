@@ -23,11 +23,10 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
   }
   checker.Finish();
   r.findings = checker.findings();
-  std::stable_sort(r.findings.begin(), r.findings.end(),
-                   [](const LintFinding& a, const LintFinding& b) {
-                     return std::tie(a.offset_ns, a.conn, a.seq) <
-                            std::tie(b.offset_ns, b.conn, b.seq);
-                   });
+  std::stable_sort(
+      r.findings.begin(), r.findings.end(), [](const LintFinding& a, const LintFinding& b) {
+        return std::tie(a.offset_ns, a.conn, a.seq) < std::tie(b.offset_ns, b.conn, b.seq);
+      });
   for (const auto& x : r.findings) (x.error ? r.errors : r.warnings)++;
   return r;
 }

@@ -33,7 +33,8 @@ std::string OptionalFieldNote(const thenvoi::EventSpec& ev, std::string_view fie
 // "chat_room, room_participants, ..." from the spec table.
 std::string KnownPrefixes() {
   std::string out;
-  for (const auto& ch : thenvoi::Channels()) out += (out.empty() ? "" : ", ") + std::string(ch.prefix);
+  for (const auto& ch : thenvoi::Channels())
+    out += (out.empty() ? "" : ", ") + std::string(ch.prefix);
   return out;
 }
 
@@ -76,8 +77,9 @@ void LintChecker::Check(int conn_ordinal, const std::string& query, const casset
   std::string payload(px->payload);
   json p = json::parse(payload, nullptr, false);
   if (p.is_discarded() || !p.is_object()) {
-    Add(true, "", std::string("payload must be a JSON object (spec 2.1), got ") +
-                      (p.is_discarded() ? "invalid JSON" : p.type_name()));
+    Add(true, "",
+        std::string("payload must be a JSON object (spec 2.1), got ") +
+            (p.is_discarded() ? "invalid JSON" : p.type_name()));
     return;
   }
   if (frame.direction == cassette::Direction::kClientToServer) {
@@ -99,8 +101,10 @@ void LintChecker::CheckClientFrame(ConnState& st, const std::optional<std::strin
       return;
     }
     if (st.pending.count(*ref)) {
-      Add(true, "", "ref " + Show(ref) + " is reused while an earlier request with it awaits "
-                    "its reply (refs are unique per socket, spec 2.3)");
+      Add(true, "",
+          "ref " + Show(ref) +
+              " is reused while an earlier request with it awaits "
+              "its reply (refs are unique per socket, spec 2.3)");
     }
     st.pending[*ref] = Pending{kind, topic, join_ref, at_.seq, at_.offset_ns};
   };
@@ -122,19 +126,22 @@ void LintChecker::CheckClientFrame(ConnState& st, const std::optional<std::strin
   if (event == phoenix::kJoin) {
     const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(topic);
     if (!ch || thenvoi::TopicId(topic).empty()) {
-      Add(false, "", "join of a topic Thenvoi does not route (known: " + KnownPrefixes() +
-                         ", each followed by :<id>); the server refuses it with "
-                         "'unmatched topic' (spec 1.4)");
+      Add(false, "",
+          "join of a topic Thenvoi does not route (known: " + KnownPrefixes() +
+              ", each followed by :<id>); the server refuses it with "
+              "'unmatched topic' (spec 1.4)");
     }
     if (!join_ref) {
       Add(true, "", "phx_join without a join_ref (spec 2.2: [jr, jr, topic, \"phx_join\", {}])");
     } else if (join_ref != ref) {
-      Add(true, "", "phx_join ref " + Show(ref) + " differs from its join_ref " + Show(join_ref) +
-                        " (spec 2.2: for joins ref == join_ref)");
+      Add(true, "",
+          "phx_join ref " + Show(ref) + " differs from its join_ref " + Show(join_ref) +
+              " (spec 2.2: for joins ref == join_ref)");
     }
     if (st.joined.count(topic)) {
-      Add(false, "", "topic is joined already (join_ref " + Show(st.joined[topic]) +
-                         "): the server closes the old channel (spec 1.4)");
+      Add(false, "",
+          "topic is joined already (join_ref " + Show(st.joined[topic]) +
+              "): the server closes the old channel (spec 1.4)");
     }
     remember(Pending::kJoin);
     return;
@@ -144,14 +151,17 @@ void LintChecker::CheckClientFrame(ConnState& st, const std::optional<std::strin
     if (it == st.joined.end()) {
       Add(true, "", "phx_leave of a topic that is not joined on this connection");
     } else if (join_ref != it->second) {
-      Add(true, "", "phx_leave join_ref " + Show(join_ref) + " is not the topic's join_ref \"" +
-                        it->second + "\"");
+      Add(true, "",
+          "phx_leave join_ref " + Show(join_ref) + " is not the topic's join_ref \"" + it->second +
+              "\"");
     }
     remember(Pending::kLeave);
     return;
   }
-  Add(true, "", "client event '" + event + "' is not allowed: Thenvoi channels are push-only; "
-                "clients send only phx_join, phx_leave and heartbeat (spec 6)");
+  Add(true, "",
+      "client event '" + event +
+          "' is not allowed: Thenvoi channels are push-only; "
+          "clients send only phx_join, phx_leave and heartbeat (spec 6)");
 }
 
 void LintChecker::CheckServerFrame(ConnState& st, const std::optional<std::string>& join_ref,
@@ -175,8 +185,9 @@ void LintChecker::CheckServerFrame(ConnState& st, const std::optional<std::strin
       Add(true, "", event + " for a topic that is not joined on this connection");
     } else {
       if (join_ref != expected) {
-        Add(true, "", event + " join_ref " + Show(join_ref) + " is not the topic's join_ref \"" +
-                          *expected + "\"");
+        Add(true, "",
+            event + " join_ref " + Show(join_ref) + " is not the topic's join_ref \"" + *expected +
+                "\"");
       }
       if (ref != join_ref) {
         Add(false, "", event + " ref " + Show(ref) + " should equal its join_ref (spec 2.2)");
@@ -221,8 +232,10 @@ void LintChecker::CheckReply(ConnState& st, const std::optional<std::string>& jo
   }
   auto pit = st.pending.find(*ref);
   if (pit == st.pending.end()) {
-    Add(true, "", "phx_reply to ref " + Show(ref) + ", which no pending request on this "
-                  "connection carries");
+    Add(true, "",
+        "phx_reply to ref " + Show(ref) +
+            ", which no pending request on this "
+            "connection carries");
     return;
   }
   Pending req = pit->second;
@@ -238,8 +251,9 @@ void LintChecker::CheckReply(ConnState& st, const std::optional<std::string>& jo
     } else if (null_on_error) {
       Add(false, "", "error reply with join_ref null; the request had " + Show(req.join_ref));
     } else {
-      Add(true, "", "phx_reply join_ref " + Show(join_ref) + " differs from the request's " +
-                        Show(req.join_ref) + " (the server echoes it, spec 2.1)");
+      Add(true, "",
+          "phx_reply join_ref " + Show(join_ref) + " differs from the request's " +
+              Show(req.join_ref) + " (the server echoes it, spec 2.1)");
     }
   }
   switch (req.kind) {
@@ -274,14 +288,16 @@ void LintChecker::CheckReply(ConnState& st, const std::optional<std::string>& jo
 }
 
 void LintChecker::CheckPush(ConnState& st, const std::optional<std::string>& join_ref,
-                            const std::optional<std::string>& ref,
-                            const std::string& payload_raw) {
+                            const std::optional<std::string>& ref, const std::string& payload_raw) {
   const std::string& topic = at_.topic;
   const std::string& event = at_.event;
   const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(topic);
   if (!ch || thenvoi::TopicId(topic).empty()) {
-    Add(true, "", "unknown topic pattern '" + topic + "': not <prefix>:<id> with a Thenvoi "
-                  "channel prefix (" + KnownPrefixes() + "; spec 3.1)");
+    Add(true, "",
+        "unknown topic pattern '" + topic +
+            "': not <prefix>:<id> with a Thenvoi "
+            "channel prefix (" +
+            KnownPrefixes() + "; spec 3.1)");
     return;
   }
   json p = json::parse(payload_raw);
@@ -297,21 +313,26 @@ void LintChecker::CheckPush(ConnState& st, const std::optional<std::string>& joi
 
   auto it = st.joined.find(topic);
   if (it == st.joined.end()) {
-    Add(true, "", "push on a topic that is not joined on this connection (no accepted "
-                  "phx_join, or already left/closed)");
+    Add(true, "",
+        "push on a topic that is not joined on this connection (no accepted "
+        "phx_join, or already left/closed)");
   } else if (join_ref && *join_ref != it->second) {
-    Add(true, "", "push join_ref " + Show(join_ref) + " is not the topic's join_ref \"" +
-                      it->second + "\" (clients drop stale pushes, spec 2.4)");
+    Add(true, "",
+        "push join_ref " + Show(join_ref) + " is not the topic's join_ref \"" + it->second +
+            "\" (clients drop stale pushes, spec 2.4)");
   }
   // join_ref null is allowed: the docs say so, the SDK tests say otherwise (spec 2.4).
-  if (ref) Add(false, "", "server push with ref " + Show(ref) + ": pushes carry ref null (spec 2.1)");
+  if (ref)
+    Add(false, "", "server push with ref " + Show(ref) + ": pushes carry ref null (spec 2.1)");
   if (st.deleted_rooms.count(topic)) {
     Add(false, "", "event after room_deleted on this channel (spec 3.3: none should follow)");
   }
   if (event == "room_deleted") st.deleted_rooms.insert(topic);
   if (ev && st.agent_id && !thenvoi::AgentReceives(*ch, *ev, p, *st.agent_id)) {
-    Add(false, "", "an agent connection (agent " + *st.agent_id + ") should not receive this "
-                   "event (delivery rules, spec 3.2)");
+    Add(false, "",
+        "an agent connection (agent " + *st.agent_id +
+            ") should not receive this "
+            "event (delivery rules, spec 3.2)");
   }
 }
 

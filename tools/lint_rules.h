@@ -46,11 +46,11 @@ class LintChecker {
     int64_t offset_ns = 0;
   };
   struct ConnState {
-    std::map<std::string, Pending> pending;           // by ref text
-    std::map<std::string, std::string> joined;        // topic -> join_ref text
-    std::map<std::string, std::string> closing;       // left (reply ok), phx_close expected
-    std::set<std::string> deleted_rooms;              // room_participants topics after room_deleted
-    std::optional<std::string> agent_id;              // set when the connection is an agent's
+    std::map<std::string, Pending> pending;      // by ref text
+    std::map<std::string, std::string> joined;   // topic -> join_ref text
+    std::map<std::string, std::string> closing;  // left (reply ok), phx_close expected
+    std::set<std::string> deleted_rooms;         // room_participants topics after room_deleted
+    std::optional<std::string> agent_id;         // set when the connection is an agent's
     bool seen = false;
   };
 

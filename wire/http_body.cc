@@ -14,7 +14,7 @@ int HexValue(char c) {
 }  // namespace
 
 HttpBodyReader::Framing HttpBodyReader::FramingOf(const HttpHead& head, uint64_t* length,
-                                                   std::string* error) {
+                                                  std::string* error) {
   *length = 0;
   if (!head.is_request) {
     if ((head.status >= 100 && head.status < 200) || head.status == 204 || head.status == 304) {

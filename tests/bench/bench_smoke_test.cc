@@ -15,7 +15,7 @@ TEST(BenchSmoke, QuickRunPrintsEverySection) {
   // nginx is fast to start and exercises the peer plumbing when installed; mitmdump
   // (a Python start-up of seconds) is left to real runs.
   auto r = wt::Run({WSREPLAY_BENCH_BIN, "--quick", "--peers", "nginx", "--wsreplay", WSREPLAY_BIN},
-               {}, std::chrono::seconds(120));
+                   {}, std::chrono::seconds(120));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   for (const char* heading : {"== Relay", "== Recorder", "== Memory", "== Replay", "== Summary"}) {
     EXPECT_NE(r.out.find(heading), std::string::npos) << heading << "\n" << r.out;

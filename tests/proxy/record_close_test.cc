@@ -71,8 +71,8 @@ TEST_F(RecordClose, StoppingWhileTheUpstreamHasNotAnsweredAnswersTheClient503) {
   SilentUpstream silent;
   StartRecord(silent.url(), {"--upstream-timeout", "60s"});
   // The client's upgrade stays pending until the upstream answers; a stop answers it instead.
-  Process probe({"node", SourceDir() + "/tests/proxy/close_probe.js", url_ + "/waiting",
-                 SourceDir()});
+  Process probe(
+      {"node", SourceDir() + "/tests/proxy/close_probe.js", url_ + "/waiting", SourceDir()});
   ASSERT_TRUE(silent.WaitForConnection(20000));
   EXPECT_EQ(StopRecord(), 0) << proc_->stderr_text();
   ASSERT_EQ(probe.Wait(std::chrono::seconds(20)), 0);
@@ -168,7 +168,8 @@ TEST_F(RecordClose, UnreachableUpstreamIsA502ForTheClientAndIsRecorded) {
   auto r = Read();
   ASSERT_EQ(r.connections.size(), 1u);
   EXPECT_EQ(r.connections[0].http_status, 502);
-  EXPECT_NE(r.connections[0].error.find("unreachable"), std::string::npos) << r.connections[0].error;
+  EXPECT_NE(r.connections[0].error.find("unreachable"), std::string::npos)
+      << r.connections[0].error;
   EXPECT_EQ(r.connections[0].close_initiator, "proxy");
   ASSERT_TRUE(r.connections[0].response_body.has_value());
   EXPECT_EQ(r.connections[0].response_body->rfind("wsreplay: upstream ", 0), 0u);

@@ -17,10 +17,13 @@ TEST_F(RecordSecrets, SecretBytesAreInNoCassetteFile) {
   TestUpstream up;
   StartRecord(up.url(), {"--redact-json", "/token", "--redact-header", "X-Custom-Auth"});
   WsClient::Options o;
-  o.headers = {{"Authorization", kAuth}, {"Cookie", kCookie}, {"X-Api-Key", kApiKey},
+  o.headers = {{"Authorization", kAuth},
+               {"Cookie", kCookie},
+               {"X-Api-Key", kApiKey},
                {"X-Custom-Auth", kCustom}};
   o.subprotocols = "phoenix, base64url.bearer.phx." + kBearer;
-  auto c = WsClient::Connect(url_ + "/api/v1/socket/websocket?api_key=" + kQueryKey + "&vsn=2.0.0", o);
+  auto c =
+      WsClient::Connect(url_ + "/api/v1/socket/websocket?api_key=" + kQueryKey + "&vsn=2.0.0", o);
   ASSERT_TRUE(c->connected()) << c->error();
   EXPECT_EQ(c->subprotocol(), "phoenix");
   const std::string join =
@@ -46,11 +49,11 @@ TEST_F(RecordSecrets, SecretBytesAreInNoCassetteFile) {
   std::string files;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) files += ReadFile(cassette_ + suffix);
   ASSERT_FALSE(files.empty());
-  for (const auto& secret :
-       {kQueryKey, std::string("AUTH5ecret0002"), std::string("COOKIE5ecret0003"), kApiKey, kBearer,
-        kJson, kCustom}) {
+  for (const auto& secret : {kQueryKey, std::string("AUTH5ecret0002"),
+                             std::string("COOKIE5ecret0003"), kApiKey, kBearer, kJson, kCustom}) {
     EXPECT_EQ(files.find(secret), std::string::npos) << secret << " leaked into the cassette";
-    EXPECT_EQ(proc_->stderr_text().find(secret), std::string::npos) << secret << " leaked into logs";
+    EXPECT_EQ(proc_->stderr_text().find(secret), std::string::npos)
+        << secret << " leaked into logs";
   }
   // What was recorded carries placeholders where the secrets were.
   Recorded r = Read();

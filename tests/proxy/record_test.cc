@@ -185,9 +185,11 @@ TEST_F(Record, FiftyConcurrentConnectionsAreRelayedAndRecordedIndependently) {
   }
   for (auto& c : clients) c->Close(1000, "");
   for (auto& c : clients) EXPECT_EQ(c->WaitClosed(), 1000);
-  ASSERT_TRUE(up.WaitFor([](const auto& s) {
-    return std::all_of(s.begin(), s.end(), [](const auto& x) { return x.closed; });
-  }, 20s));
+  ASSERT_TRUE(up.WaitFor(
+      [](const auto& s) {
+        return std::all_of(s.begin(), s.end(), [](const auto& x) { return x.closed; });
+      },
+      20s));
   ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
 
   Recorded r = Read();
@@ -291,8 +293,8 @@ TEST_F(Record, SigkillLeavesACassetteThatOpens) {
 
 TEST_F(Record, PortInUseIsAClearErrorAndLeavesNoCassette) {
   TestUpstream busy;
-  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", busy.url(), "--cassette", cassette_,
-                  "--listen", "127.0.0.1:" + std::to_string(busy.port())});
+  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", busy.url(), "--cassette",
+                                cassette_, "--listen", "127.0.0.1:" + std::to_string(busy.port())});
   EXPECT_EQ(res.status, 1);
   EXPECT_NE(res.err.find("cannot listen on 127.0.0.1:" + std::to_string(busy.port())),
             std::string::npos)
@@ -301,17 +303,17 @@ TEST_F(Record, PortInUseIsAClearErrorAndLeavesNoCassette) {
 }
 
 TEST_F(Record, BadUpstreamUrlIsAClearError) {
-  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", "ftp://x", "--cassette", cassette_,
-                  "--listen", "127.0.0.1:0"});
+  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", "ftp://x", "--cassette",
+                                cassette_, "--listen", "127.0.0.1:0"});
   EXPECT_EQ(res.status, 1);
   EXPECT_NE(res.err.find("bad URL"), std::string::npos) << res.err;
   EXPECT_FALSE(Exists(cassette_));
 }
 
 TEST_F(Record, UnreadableCertificateIsAClearError) {
-  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", "ws://127.0.0.1:1", "--cassette",
-                  cassette_, "--listen", "127.0.0.1:0", "--tls-cert", dir_.File("none.pem"),
-                  "--tls-key", dir_.File("none.key")});
+  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", "ws://127.0.0.1:1",
+                                "--cassette", cassette_, "--listen", "127.0.0.1:0", "--tls-cert",
+                                dir_.File("none.pem"), "--tls-key", dir_.File("none.key")});
   EXPECT_EQ(res.status, 1);
   EXPECT_NE(res.err.find("cannot read the TLS certificate"), std::string::npos) << res.err;
   EXPECT_FALSE(Exists(cassette_));
@@ -321,8 +323,8 @@ TEST_F(Record, TakenSessionNameIsRefusedBeforeListening) {
   TestUpstream up;
   StartRecord(up.url(), {"--session", "first"});
   ASSERT_EQ(StopRecord(), 0);
-  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", up.url(), "--cassette", cassette_,
-                  "--listen", "127.0.0.1:0", "--session", "first"});
+  auto res = wsr::testing::Run({WsreplayBin(), "record", "--upstream", up.url(), "--cassette",
+                                cassette_, "--listen", "127.0.0.1:0", "--session", "first"});
   EXPECT_EQ(res.status, 1);
   EXPECT_NE(res.err.find("session 'first' already exists"), std::string::npos) << res.err;
   EXPECT_EQ(res.out.find("listening on"), std::string::npos);
@@ -345,7 +347,7 @@ TEST_F(Record, SlowClientIsHandledWithBackpressureNotMemory) {
   StartRecord(up.url());
   auto c = WsClient::Connect(url_ + "/slow");
   ASSERT_TRUE(c->connected()) << c->error();
-  c->SetReading(false);  // the client stops reading; echoes pile up towards it
+  c->SetReading(false);   // the client stops reading; echoes pile up towards it
   constexpr int kN = 64;  // 64 MiB through the proxy each way
   std::string chunk(1 << 20, 'z');
   for (int i = 0; i < kN; ++i) {

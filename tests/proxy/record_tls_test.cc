@@ -8,15 +8,17 @@ namespace {
 class RecordTls : public RecordFixture {
  protected:
   void SetUp() override {
-    auto res = wsr::testing::Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_,
-                    "-out", cert_, "-days", "2", "-subj", "/CN=localhost"});
+    auto res =
+        wsr::testing::Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                           key_, "-out", cert_, "-days", "2", "-subj", "/CN=localhost"});
     ASSERT_EQ(res.status, 0) << res.err;
   }
   // Node `ws` client; NODE_TLS_REJECT_UNAUTHORIZED=0 accepts our self-signed certificate.
   std::string NodeProbe(const std::string& url) {
     Process::Options o;
     o.env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0";
-    return wsr::testing::Run({"node", SourceDir() + "/tests/proxy/close_probe.js", url, SourceDir()}, o,
+    return wsr::testing::Run(
+               {"node", SourceDir() + "/tests/proxy/close_probe.js", url, SourceDir()}, o,
                std::chrono::seconds(30))
         .out;
   }

@@ -26,11 +26,10 @@ int LwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, siz
   return TestUpstream::Callback(wsi, static_cast<int>(reason), user, in, len);
 }
 
-const lws_protocols kProtocols[] = {
-    {"test-upstream", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
-    {"phoenix", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
-    {"chat", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
-    {nullptr, nullptr, 0, 0, 0, nullptr, 0}};
+const lws_protocols kProtocols[] = {{"test-upstream", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
+                                    {"phoenix", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
+                                    {"chat", LwsCallback, 0, 64 * 1024, 0, nullptr, 0},
+                                    {nullptr, nullptr, 0, 0, 0, nullptr, 0}};
 
 std::string Copy(lws* wsi, lws_token_indexes t) {
   int n = lws_hdr_total_length(wsi, t);
@@ -96,7 +95,8 @@ int TestUpstream::Callback(lws* wsi, int reason, void* user, void* in, size_t le
   auto* self = static_cast<TestUpstream*>(lws_context_user(lws_get_context(wsi)));
   if (!self) return 0;
   int r = self->Handle(wsi, reason, in, len);
-  if (r == 100) return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
+  if (r == 100)
+    return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
   return r;
 }
 
@@ -122,9 +122,12 @@ int TestUpstream::Handle(lws* wsi, int reason, void* in, size_t len) {
         s.query.append(buf, static_cast<size_t>(n));
       }
       const std::pair<const char*, lws_token_indexes> known[] = {
-          {"user-agent", WSI_TOKEN_HTTP_USER_AGENT}, {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
-          {"cookie", WSI_TOKEN_HTTP_COOKIE},         {"origin", WSI_TOKEN_ORIGIN},
-          {"host", WSI_TOKEN_HOST},                  {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL}};
+          {"user-agent", WSI_TOKEN_HTTP_USER_AGENT},
+          {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
+          {"cookie", WSI_TOKEN_HTTP_COOKIE},
+          {"origin", WSI_TOKEN_ORIGIN},
+          {"host", WSI_TOKEN_HOST},
+          {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL}};
       for (const auto& [name, tok] : known) {
         if (lws_hdr_total_length(wsi, tok) > 0) s.headers[name] = Copy(wsi, tok);
       }

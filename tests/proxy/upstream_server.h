@@ -46,7 +46,9 @@ class TestUpstream {
   TestUpstream(const std::string& tls_cert = "", const std::string& tls_key = "");
   ~TestUpstream();
   int port() const { return port_; }
-  std::string url() const { return (tls_ ? "wss://127.0.0.1:" : "ws://127.0.0.1:") + std::to_string(port_); }
+  std::string url() const {
+    return (tls_ ? "wss://127.0.0.1:" : "ws://127.0.0.1:") + std::to_string(port_);
+  }
 
   std::vector<Seen> connections() const;
   // Waits until pred(connections) holds; false on timeout.

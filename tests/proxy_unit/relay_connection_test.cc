@@ -118,8 +118,8 @@ class RelayConnectionTest : public ::testing::Test {
   }
 
   Out Client(std::string_view bytes) {
-    return Gather(conn_->OnClientData(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                                      Tick()));
+    return Gather(
+        conn_->OnClientData(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), Tick()));
   }
   Out Upstream(std::string_view bytes) {
     return Gather(conn_->OnUpstreamData(reinterpret_cast<const uint8_t*>(bytes.data()),

@@ -24,8 +24,8 @@ using wire::WsClient;
 
 std::vector<std::string> ReplayArgs(const std::string& cassette,
                                     std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {WsreplayBin(), "replay", "--cassette", cassette, "--listen",
-                                "127.0.0.1:0"};
+  std::vector<std::string> a = {WsreplayBin(), "replay",   "--cassette",
+                                cassette,      "--listen", "127.0.0.1:0"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -116,8 +116,8 @@ TEST(ReplayCli, ReconnectsMapToTheNextRecordedConnection) {
   int served = 0, refused = 0;
   for (const auto& c : j["connections"]) (c["mode"] == "refused" ? refused : served)++;
   EXPECT_EQ(served, 2);
-  EXPECT_EQ(refused, 4);                   // 409, 409, the recorded 403, 404
-  EXPECT_EQ(j["refused_upgrades"], 3);     // those the cassette had nothing for
+  EXPECT_EQ(refused, 4);                // 409, 409, the recorded 403, 404
+  EXPECT_EQ(j["refused_upgrades"], 3);  // those the cassette had nothing for
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(), 0);
   EXPECT_NE(p.stderr_text().find("replay report"), std::string::npos);
@@ -305,9 +305,9 @@ TEST(ReplayCli, MakesNoOutboundConnection) {
 TEST(ReplayCli, AutoRecordsOnceThenReplays) {
   TempDir dir;
   std::string cassette = dir.File("auto.db");
-  std::vector<std::string> args = {WsreplayBin(), "auto", "--cassette", cassette, "--session",
-                                   "once", "--upstream", "ws://127.0.0.1:9", "--listen",
-                                   "127.0.0.1:0"};
+  std::vector<std::string> args = {WsreplayBin(), "auto",       "--cassette", cassette,
+                                   "--session",   "once",       "--upstream", "ws://127.0.0.1:9",
+                                   "--listen",    "127.0.0.1:0"};
   {
     Process rec(args);
     ASSERT_FALSE(rec.WaitForListening().empty()) << rec.stderr_text();

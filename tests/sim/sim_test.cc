@@ -112,8 +112,10 @@ TEST(Sim, JoinRulesOfAllChannelsForAUser) {
       EXPECT_EQ(reply[4]["status"], "error");
       EXPECT_EQ(reply[4]["response"]["reason"], cases[i].second) << cases[i].first;
       // unmatched topic replies carry a null join_ref; unauthorized ones the join's.
-      if (cases[i].second == "unmatched topic") EXPECT_TRUE(reply[0].is_null());
-      else EXPECT_EQ(reply[0], ref);
+      if (cases[i].second == "unmatched topic")
+        EXPECT_TRUE(reply[0].is_null());
+      else
+        EXPECT_EQ(reply[0], ref);
     }
   }
 }
@@ -139,7 +141,8 @@ TEST(Sim, JoinRulesOfAllChannelsForAnAgent) {
   for (size_t i = 0; i < cases.size(); ++i) {
     json reply = ReplyFor(r, std::to_string(i + 1));
     ASSERT_FALSE(reply.is_null()) << cases[i].first;
-    std::string got = reply[4]["status"] == "ok" ? "ok" : reply[4]["response"]["reason"].get<std::string>();
+    std::string got =
+        reply[4]["status"] == "ok" ? "ok" : reply[4]["response"]["reason"].get<std::string>();
     EXPECT_EQ(got, cases[i].second) << cases[i].first;
   }
 }
@@ -185,7 +188,8 @@ TEST(Sim, HeartbeatLeaveDuplicateJoinAndUnknownEvent) {
       R"(["2","2",")" + tasks + R"(","phx_close",{}])",
       R"(["9","9",")" + tasks + R"(","phx_reply",{"status":"ok","response":{}}])",
       R"(["9","9",")" + tasks + R"(","phx_error",{}])",
-      R"([null,"11",")" + t + R"(","phx_reply",{"status":"error","response":{"reason":"unmatched topic"}}])",
+      R"([null,"11",")" + t +
+          R"(","phx_reply",{"status":"error","response":{"reason":"unmatched topic"}}])",
   };
   EXPECT_EQ(sys, want);
 }
@@ -270,7 +274,9 @@ TEST(Sim, AgentLastConnectionWins) {
   ScriptedClientResult other;
   std::thread t;
   auto u = Opts(sim, kUserKey, {}, 600);
-  u.on_open = [&] { t = std::thread([&] { other = ScriptedClient(Opts(sim, kUserKey, {}, 300)).Run(); }); };
+  u.on_open = [&] {
+    t = std::thread([&] { other = ScriptedClient(Opts(sim, kUserKey, {}, 300)).Run(); });
+  };
   auto ru = ScriptedClient(u).Run();
   if (t.joinable()) t.join();
   EXPECT_FALSE(ru.closed_by_server);
@@ -321,11 +327,15 @@ TEST(Sim, ChatRoomDeliveryRulesAndHeldPushes) {
 TEST(Sim, CustomScenarioAndKeys) {
   wsr::testing::TempDir dir;
   wsr::testing::WriteFile(dir.File("keys.jsonl"),
-                          R"({"key":"k1","type":"user","id":"u-1","name":"U"})" "\n");
-  wsr::testing::WriteFile(dir.File("s.jsonl"),
-                          "# comment\n"
-                          R"({"at_ms":20,"topic":"tasks:u-1","event":"task_deleted","payload":{"id":"t2"}})" "\n"
-                          R"({"at_ms":10,"topic":"tasks:u-1","event":"task_deleted","payload":{"z":1,"id":"t1"}})" "\n");
+                          R"({"key":"k1","type":"user","id":"u-1","name":"U"})"
+                          "\n");
+  wsr::testing::WriteFile(
+      dir.File("s.jsonl"),
+      "# comment\n"
+      R"({"at_ms":20,"topic":"tasks:u-1","event":"task_deleted","payload":{"id":"t2"}})"
+      "\n"
+      R"({"at_ms":10,"topic":"tasks:u-1","event":"task_deleted","payload":{"z":1,"id":"t1"}})"
+      "\n");
   Sim sim({"--keys", dir.File("keys.jsonl"), "--scenario", dir.File("s.jsonl")});
   auto o = Opts(sim, "k1", {"tasks:u-1"}, 2000);
   o.max_events = 2;
@@ -339,12 +349,16 @@ TEST(Sim, CustomScenarioAndKeys) {
 
 TEST(Sim, BadFilesAndBusyPortFailWithOneLine) {
   wsr::testing::TempDir dir;
-  wsr::testing::WriteFile(dir.File("s.jsonl"), "\n" R"({"at_ms":-1,"topic":"t","event":"e","payload":{}})" "\n");
+  wsr::testing::WriteFile(dir.File("s.jsonl"),
+                          "\n"
+                          R"({"at_ms":-1,"topic":"t","event":"e","payload":{}})"
+                          "\n");
   auto r = wsr::testing::Run({wsr::testing::WsreplayBin(), "sim", "--listen", "127.0.0.1:0",
                               "--scenario", dir.File("s.jsonl")});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find(dir.File("s.jsonl") + ":2:"), std::string::npos) << r.err;
-  wsr::testing::WriteFile(dir.File("k.jsonl"), R"({"key":"k","type":"robot","id":"x"})" "\n");
+  wsr::testing::WriteFile(dir.File("k.jsonl"), R"({"key":"k","type":"robot","id":"x"})"
+                                               "\n");
   r = wsr::testing::Run({wsr::testing::WsreplayBin(), "sim", "--listen", "127.0.0.1:0", "--keys",
                          dir.File("k.jsonl")});
   EXPECT_EQ(r.status, 1);
@@ -353,8 +367,8 @@ TEST(Sim, BadFilesAndBusyPortFailWithOneLine) {
   EXPECT_EQ(r.status, 1);
   Sim sim;
   int port = wsr::testing::PortOf(sim.url());
-  r = wsr::testing::Run({wsr::testing::WsreplayBin(), "sim", "--listen",
-                         "127.0.0.1:" + std::to_string(port)});
+  r = wsr::testing::Run(
+      {wsr::testing::WsreplayBin(), "sim", "--listen", "127.0.0.1:" + std::to_string(port)});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot listen"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

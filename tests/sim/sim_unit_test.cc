@@ -22,8 +22,8 @@ TEST(SimKeys, ResolveCredentials) {
   ASSERT_NE(k.Resolve("sim-user-alice", "", ""), nullptr);
   EXPECT_EQ(k.Resolve("sim-user-alice", "", "")->type, wsr::thenvoi::Identity::kUser);
   EXPECT_EQ(k.Resolve("", "sim-user-alice", "")->name, "Alice Doe");
-  EXPECT_EQ(k.Resolve("sim-user-alice", "", weather)->id, weather);   // owner + agent_id
-  EXPECT_EQ(k.Resolve("sim-user-alice", "", booking), nullptr);        // not the owner
+  EXPECT_EQ(k.Resolve("sim-user-alice", "", weather)->id, weather);  // owner + agent_id
+  EXPECT_EQ(k.Resolve("sim-user-alice", "", booking), nullptr);      // not the owner
   EXPECT_EQ(k.Resolve("sim-agent-weather", "", weather)->id, weather);
   EXPECT_EQ(k.Resolve("sim-agent-weather", "", booking), nullptr);
   EXPECT_EQ(k.Resolve("nope", "", ""), nullptr);
@@ -38,7 +38,8 @@ TEST(SimKeys, BadFilesNameTheLine) {
     EXPECT_STREQ(e.what(), "keys.jsonl:3: missing \"owner_id\"");
   }
   EXPECT_THROW(Keys::Parse("{\"key\":\"k\",\"type\":\"user\",\"id\":\"u\"}\n"
-                           "{\"key\":\"k\",\"type\":\"user\",\"id\":\"v\"}\n", "f"),
+                           "{\"key\":\"k\",\"type\":\"user\",\"id\":\"v\"}\n",
+                           "f"),
                wsr::Error);
   EXPECT_THROW(Keys::Parse("", "f"), wsr::Error);
   EXPECT_THROW(Keys::Parse("[1]", "f"), wsr::Error);
@@ -47,7 +48,8 @@ TEST(SimKeys, BadFilesNameTheLine) {
 TEST(SimScenario, ParsesSortsAndWarns) {
   std::vector<std::string> warnings;
   auto sc = Scenario::Parse(
-      "{\"at_ms\":5,\"topic\":\"tasks:u\",\"event\":\"task_deleted\",\"payload\":{\"b\":1,\"a\":2}}\n"
+      "{\"at_ms\":5,\"topic\":\"tasks:u\",\"event\":\"task_deleted\",\"payload\":{\"b\":1,\"a\":2}}"
+      "\n"
       "{\"at_ms\":1,\"topic\":\"tasks:u\",\"event\":\"task_deleted\",\"payload\":{\"id\":\"x\"}}\n",
       "s", &warnings);
   ASSERT_EQ(sc.pushes().size(), 2u);
@@ -55,12 +57,15 @@ TEST(SimScenario, ParsesSortsAndWarns) {
   EXPECT_EQ(sc.pushes()[1].payload_text, "{\"b\":1,\"a\":2}");
   ASSERT_EQ(warnings.size(), 1u);  // the first line lacks "id"
   EXPECT_EQ(warnings[0].rfind("s:1: off-spec", 0), 0u) << warnings[0];
-  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"phx_close\",\"payload\":{}}", "s"),
+  EXPECT_THROW(Scenario::Parse(
+                   "{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"phx_close\",\"payload\":{}}", "s"),
                wsr::Error);
-  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1.5,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{}}", "s"),
-               wsr::Error);
-  EXPECT_THROW(Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":[]}", "s"),
-               wsr::Error);
+  EXPECT_THROW(
+      Scenario::Parse("{\"at_ms\":1.5,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{}}", "s"),
+      wsr::Error);
+  EXPECT_THROW(
+      Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":[]}", "s"),
+      wsr::Error);
   EXPECT_THROW(Scenario::Parse("not json", "s"), wsr::Error);
 }
 
@@ -83,21 +88,25 @@ TEST(SimProtocol, DecodeV2KeepsRawRefs) {
 }
 
 TEST(SimProtocol, V1ObjectsAndArraysCrash) {
-  auto in = Decode(Serializer::kV1, R"({"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"})");
+  auto in =
+      Decode(Serializer::kV1, R"({"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"})");
   ASSERT_TRUE(in);
   EXPECT_EQ(in->join_ref, "null");
   EXPECT_EQ(in->ref, "\"3\"");
   EXPECT_FALSE(Decode(Serializer::kV1, R"([null,"1","phoenix","heartbeat",{}])"));
-  EXPECT_EQ(EncodeReply(Serializer::kV1, "null", "\"3\"", "phoenix", true, "{}"),
-            R"({"topic":"phoenix","event":"phx_reply","payload":{"status":"ok","response":{}},"ref":"3"})");
+  EXPECT_EQ(
+      EncodeReply(Serializer::kV1, "null", "\"3\"", "phoenix", true, "{}"),
+      R"({"topic":"phoenix","event":"phx_reply","payload":{"status":"ok","response":{}},"ref":"3"})");
 }
 
 TEST(SimProtocol, EncodeV2) {
-  EXPECT_EQ(EncodeReply(Serializer::kV2, "\"1\"", "\"1\"", "t:1", false, R"({"reason":"unauthorized"})"),
-            R"(["1","1","t:1","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}])");
+  EXPECT_EQ(
+      EncodeReply(Serializer::kV2, "\"1\"", "\"1\"", "t:1", false, R"({"reason":"unauthorized"})"),
+      R"(["1","1","t:1","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}])");
   EXPECT_EQ(EncodePush(Serializer::kV2, "\"4\"", "t:1", "e", R"({"x":1})"),
             R"(["4",null,"t:1","e",{"x":1}])");
-  EXPECT_EQ(EncodeSystem(Serializer::kV2, "7", "t:1", "phx_close"), R"([7,7,"t:1","phx_close",{}])");
+  EXPECT_EQ(EncodeSystem(Serializer::kV2, "7", "t:1", "phx_close"),
+            R"([7,7,"t:1","phx_close",{}])");
 }
 
 TEST(SimServerInProcess, ServesAScriptedClientAndStops) {

@@ -124,11 +124,14 @@ TEST(ThenvoiSpec, RoomRemovedTwoShapes) {
 
 TEST(ThenvoiSpec, EnumsChecked) {
   EXPECT_EQ(Errors(CheckPayload("tasks:u", "task_updated", json::parse(R"({"id":"t",
-    "user_id":"u","status":"sleeping","inserted_at":"x","updated_at":"y"})"))), 1u);
+    "user_id":"u","status":"sleeping","inserted_at":"x","updated_at":"y"})"))),
+            1u);
   EXPECT_EQ(Errors(CheckPayload("user_contacts:u", "contact_request_updated",
-                                json::parse(R"({"id":"c","status":"approved"})"))), 0u);
+                                json::parse(R"({"id":"c","status":"approved"})"))),
+            0u);
   EXPECT_EQ(Errors(CheckPayload("user_contacts:u", "contact_request_updated",
-                                json::parse(R"({"id":"c","status":"pending"})"))), 1u);
+                                json::parse(R"({"id":"c","status":"pending"})"))),
+            1u);
 }
 
 TEST(ThenvoiSpec, AgentMentionFiltering) {
@@ -137,14 +140,14 @@ TEST(ThenvoiSpec, AgentMentionFiltering) {
   const EventSpec* updated = FindEvent(*ch, "message_updated");
   json m = Message();
   EXPECT_TRUE(AgentReceives(*ch, *created, m, "a1"));
-  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a2"));       // not mentioned
-  EXPECT_FALSE(AgentReceives(*ch, *updated, m, "a1"));       // never updates
+  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a2"));  // not mentioned
+  EXPECT_FALSE(AgentReceives(*ch, *updated, m, "a1"));  // never updates
   m["sender_id"] = "a1";
-  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a1"));       // own message
+  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a1"));  // own message
   m["sender_id"] = "u1";
   m["message_type"] = "thought";
-  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a1"));       // not text
-  m["message_type"] = 3;                                      // malformed: no throw
+  EXPECT_FALSE(AgentReceives(*ch, *created, m, "a1"));  // not text
+  m["message_type"] = 3;                                // malformed: no throw
   EXPECT_FALSE(AgentReceives(*ch, *created, m, "a1"));
   const ChannelSpec* rooms = FindChannel("agent_rooms:a1");
   EXPECT_TRUE(AgentReceives(*rooms, *FindEvent(*rooms, "room_added"), json::object(), "a1"));

@@ -95,8 +95,10 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    if (out_fd_ >= 0 || err_fd_ >= 0) Pump(10);
-    else usleep(5000);
+    if (out_fd_ >= 0 || err_fd_ >= 0)
+      Pump(10);
+    else
+      usleep(5000);
   }
   // Drain what is left in the pipes.
   for (int i = 0; i < 200 && (out_fd_ >= 0 || err_fd_ >= 0); ++i) Pump(10);

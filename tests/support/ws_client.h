@@ -54,7 +54,9 @@ class WsClient {
   };
   // url: ws://HOST:PORT/path?query. Never null; check connected().
   static std::unique_ptr<WsClient> Connect(const std::string& url, Options options);
-  static std::unique_ptr<WsClient> Connect(const std::string& url) { return Connect(url, Options{}); }
+  static std::unique_ptr<WsClient> Connect(const std::string& url) {
+    return Connect(url, Options{});
+  }
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
@@ -62,7 +64,7 @@ class WsClient {
   bool connected() const;
   std::optional<int> http_status() const;  // when the handshake was refused with a status
   std::string error() const;               // why the connection failed, if it did
-  std::string subprotocol() const;          // the server's choice
+  std::string subprotocol() const;         // the server's choice
 
   void SendText(std::string data);
   void SendBinary(std::string data);

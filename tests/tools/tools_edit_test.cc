@@ -21,22 +21,27 @@ TEST(ToolsRedact, LeavesNoTraceOfTheOldBytes) {
     conn.ordinal = 1;
     conn.path = "/socket/websocket";
     conn.query = "session_secret=OLDSECRETPARAM1&vsn=2.0.0";
-    conn.upstream_url = "ws://127.0.0.1:9/socket/websocket?session_secret=OLDSECRETPARAM1&vsn=2.0.0";
+    conn.upstream_url =
+        "ws://127.0.0.1:9/socket/websocket?session_secret=OLDSECRETPARAM1&vsn=2.0.0";
     conn.request_headers = {{"X-Custom-Auth", "OLDSECRETHEADER2"}, {"User-Agent", "t"}};
     conn.http_status = 101;
     std::vector<Frame> frames;
     for (int i = 0; i < 200; ++i) {  // enough rows to span several pages
-      frames.push_back(MakeFrame(i * kMs, kC2S,
-                                 R"([")" + std::to_string(i) + R"(","1","room:1","phx_join",{"password":"OLDSECRETJSON3","n":)" +
-                                     std::to_string(i) + "}]"));
+      frames.push_back(
+          MakeFrame(i * kMs, kC2S,
+                    R"([")" + std::to_string(i) +
+                        R"(","1","room:1","phx_join",{"password":"OLDSECRETJSON3","n":)" +
+                        std::to_string(i) + "}]"));
     }
     AddSession(*c, s, {conn}, frames);
   }
   std::string before = AllCassetteBytes(path);
   for (const char* secret : {"OLDSECRETPARAM1", "OLDSECRETHEADER2", "OLDSECRETJSON3"}) {
-    ASSERT_NE(before.find(secret), std::string::npos) << "the test needs " << secret << " on disk first";
+    ASSERT_NE(before.find(secret), std::string::npos)
+        << "the test needs " << secret << " on disk first";
   }
-  auto r = Wsr({"redact", path, "--param", "session_secret", "--header", "x-custom-auth", "--json", "/password"});
+  auto r = Wsr({"redact", path, "--param", "session_secret", "--header", "x-custom-auth", "--json",
+                "/password"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string after = AllCassetteBytes(path);
   ASSERT_FALSE(after.empty());
@@ -50,10 +55,12 @@ TEST(ToolsRedact, LeavesNoTraceOfTheOldBytes) {
   EXPECT_EQ(s.upstream, "ws://127.0.0.1:9/?session_secret=" + ph);
   auto conns = c->Connections(s.id);
   EXPECT_EQ(conns[0].query, "session_secret=" + ph + "&vsn=2.0.0");
-  EXPECT_EQ(conns[0].request_headers[0].second, Redactor::Placeholder("x-custom-auth", "OLDSECRETHEADER2"));
+  EXPECT_EQ(conns[0].request_headers[0].second,
+            Redactor::Placeholder("x-custom-auth", "OLDSECRETHEADER2"));
   auto frames = ReadFrames(path);
   ASSERT_EQ(frames.size(), 200u);
-  EXPECT_NE(frames[5].payload.find(Redactor::Placeholder("password", "OLDSECRETJSON3")), std::string::npos);
+  EXPECT_NE(frames[5].payload.find(Redactor::Placeholder("password", "OLDSECRETJSON3")),
+            std::string::npos);
   EXPECT_NE(frames[5].payload.find("\"n\":5"), std::string::npos);
   EXPECT_EQ(frames[5].topic, "room:1");
   EXPECT_EQ(frames[5].event, "phx_join");
@@ -66,8 +73,8 @@ TEST(ToolsRedact, LeavesNoTraceOfTheOldBytes) {
 TEST(ToolsCut, KeepsJoinsOfKeptTopicsAndIsAValidCassette) {
   TempDir t;
   WriteSample(t.File("a.cassette"));
-  auto r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette"), "--from", "900ms", "--to", "3.2s",
-                "--topic", "chat_room:r1"});
+  auto r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette"), "--from", "900ms",
+                "--to", "3.2s", "--topic", "chat_room:r1"});
   ASSERT_EQ(r.status, 0) << r.err;
   auto frames = ReadFrames(t.File("cut.cassette"));
   // join + reply carried from before --from, the push, heartbeat + reply (inside the window)
@@ -98,7 +105,8 @@ TEST(ToolsCut, KeepsJoinsOfKeptTopicsAndIsAValidCassette) {
   EXPECT_EQ(r.status, 0) << r.err;
   r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette")});
   ExpectOneLineError(r, "already exists");
-  r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("c2.cassette"), "--from", "2s", "--to", "1s"});
+  r = Wsr(
+      {"cut", t.File("a.cassette"), "--out", t.File("c2.cassette"), "--from", "2s", "--to", "1s"});
   ExpectOneLineError(r, "--to");
   r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("c3.cassette"), "--from", "soon"});
   EXPECT_EQ(r.status, 1) << r.err;
@@ -106,7 +114,8 @@ TEST(ToolsCut, KeepsJoinsOfKeptTopicsAndIsAValidCassette) {
   // Without --topic everything in the window stays, with both joins carried.
   r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("all.cassette"), "--from", "3s"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(ReadFrames(t.File("all.cassette")).size(), 4u + 3u);  // 2 joins + 2 replies, binary, push, bad-utf8
+  EXPECT_EQ(ReadFrames(t.File("all.cassette")).size(),
+            4u + 3u);  // 2 joins + 2 replies, binary, push, bad-utf8
 }
 
 TEST(ToolsSessions, RenameAndRemove) {
@@ -174,16 +183,20 @@ namespace {
 TEST(ToolsCut, SliceReplaysToAClient) {
   TempDir t;
   WriteSample(t.File("a.cassette"));
-  auto r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette"), "--from", "900ms", "--to", "3.2s",
-                "--topic", "chat_room:r1"});
+  auto r = Wsr({"cut", t.File("a.cassette"), "--out", t.File("cut.cassette"), "--from", "900ms",
+                "--to", "3.2s", "--topic", "chat_room:r1"});
   ASSERT_EQ(r.status, 0) << r.err;
   Replay replay(t.File("cut.cassette"));
   ASSERT_TRUE(replay.client && replay.client->connected());
   replay.client->SendText(R"(["1","1","chat_room:r1","phx_join",{}])");
   auto seen = replay.ReceiveUntil("message_created");
   std::string all = ::testing::PrintToString(seen) + replay.server->stderr_text();
-  EXPECT_TRUE(Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])")) << all;
-  EXPECT_TRUE(Contains(seen, R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
+  EXPECT_TRUE(
+      Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"))
+      << all;
+  EXPECT_TRUE(Contains(
+      seen,
+      R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
       << all;
 }
 

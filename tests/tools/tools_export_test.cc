@@ -64,10 +64,12 @@ TEST(ToolsJsonl, ExportImportExportIsByteIdentical) {
 
 TEST(ToolsJsonl, BadInputIsAClearError) {
   TempDir t;
-  WriteFile(t.File("x.jsonl"), "{\"type\":\"header\",\"format\":\"wsreplay-jsonl\",\"version\":1}\nnot json\n");
+  WriteFile(t.File("x.jsonl"),
+            "{\"type\":\"header\",\"format\":\"wsreplay-jsonl\",\"version\":1}\nnot json\n");
   auto r = Wsr({"import", t.File("x.jsonl"), "--cassette", t.File("out.cassette")});
   ExpectOneLineError(r, "line 2");
-  EXPECT_TRUE(AllCassetteBytes(t.File("out.cassette")).empty()) << "a failed import leaves no cassette";
+  EXPECT_TRUE(AllCassetteBytes(t.File("out.cassette")).empty())
+      << "a failed import leaves no cassette";
 
   WriteFile(t.File("y.txt"), "hello\n");
   r = Wsr({"import", t.File("y.txt"), "--cassette", t.File("out.cassette")});
@@ -92,22 +94,25 @@ TEST(ToolsHar, ExportIsHar12WithWebSocketMessages) {
     // HAR 1.2 required fields
     ASSERT_TRUE(tools::ParseIso8601(e.at("startedDateTime").get<std::string>()).has_value());
     EXPECT_TRUE(e.at("time").is_number());
-    for (const char* k : {"method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"}) {
+    for (const char* k : {"method", "url", "httpVersion", "cookies", "headers", "queryString",
+                          "headersSize", "bodySize"}) {
       EXPECT_TRUE(e.at("request").contains(k)) << k;
     }
-    for (const char* k : {"status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL",
-                          "headersSize", "bodySize"}) {
+    for (const char* k : {"status", "statusText", "httpVersion", "cookies", "headers", "content",
+                          "redirectURL", "headersSize", "bodySize"}) {
       EXPECT_TRUE(e.at("response").contains(k)) << k;
     }
     EXPECT_TRUE(e.at("response").at("content").contains("mimeType"));
     EXPECT_TRUE(e.at("cache").is_object());
-    for (const char* k : {"send", "wait", "receive"}) EXPECT_TRUE(e.at("timings").at(k).is_number()) << k;
+    for (const char* k : {"send", "wait", "receive"})
+      EXPECT_TRUE(e.at("timings").at(k).is_number()) << k;
     EXPECT_EQ(e.at("_resourceType"), "websocket");
     EXPECT_TRUE(e.at("_webSocketMessages").is_array());
   }
   const json& e1 = entries[0];
-  EXPECT_EQ(e1["request"]["url"],
-            "wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:0a1b2c3d&vsn=2.0.0");
+  EXPECT_EQ(
+      e1["request"]["url"],
+      "wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:0a1b2c3d&vsn=2.0.0");
   EXPECT_EQ(e1["response"]["status"], 101);
   EXPECT_EQ(e1["startedDateTime"], "2025-11-28T20:00:00.000Z");
   const json& msgs = e1["_webSocketMessages"];
@@ -220,7 +225,8 @@ constexpr const char* kChromeHar = R"({
 TEST(ToolsHar, ChromeHarImportsRedactedWithItsFrames) {
   TempDir t;
   WriteFile(t.File("chrome.har"), kChromeHar);
-  auto r = Wsr({"import", t.File("chrome.har"), "--cassette", t.File("c.cassette"), "--session", "from-chrome"});
+  auto r = Wsr({"import", t.File("chrome.har"), "--cassette", t.File("c.cassette"), "--session",
+                "from-chrome"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("fragment"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("close codes"), std::string::npos) << r.err;
@@ -240,7 +246,8 @@ TEST(ToolsHar, ChromeHarImportsRedactedWithItsFrames) {
   const auto& conn = conns[0];
   EXPECT_EQ(conn.ordinal, 1);
   EXPECT_EQ(conn.path, "/api/v1/socket/websocket");
-  EXPECT_EQ(conn.query, "api_key=" + Redactor::Placeholder("api_key", "HARSECRETKEY123") + "&vsn=2.0.0");
+  EXPECT_EQ(conn.query,
+            "api_key=" + Redactor::Placeholder("api_key", "HARSECRETKEY123") + "&vsn=2.0.0");
   EXPECT_EQ(conn.http_status, 101);
   bool saw_auth = false;
   for (const auto& [k, v] : conn.request_headers) {
@@ -262,7 +269,8 @@ TEST(ToolsHar, ChromeHarImportsRedactedWithItsFrames) {
   EXPECT_EQ(frames[1].event, "phx_reply");
   EXPECT_NEAR(static_cast<double>(frames[1].offset_ns), 300.0 * kMs, 1000.0);
   EXPECT_EQ(frames[2].event, "message_created");
-  EXPECT_EQ(frames[2].payload, R"(["3",null,"chat_room:r1","message_created",{"content":"hi","sender_name":"Bo"}])");
+  EXPECT_EQ(frames[2].payload,
+            R"(["3",null,"chat_room:r1","message_created",{"content":"hi","sender_name":"Bo"}])");
   EXPECT_EQ(frames[3].opcode, 2);
   EXPECT_EQ(frames[3].payload, std::string("\x01\x02\x03"));
   EXPECT_EQ(frames[3].seq, 3);
@@ -282,9 +290,11 @@ TEST(ToolsHar, ImportedChromeHarReplaysToAClient) {
   ASSERT_TRUE(replay.client && replay.client->connected());
   replay.client->SendText(R"(["3","3","chat_room:r1","phx_join",{}])");
   auto seen = replay.ReceiveUntil("message_created");
-  EXPECT_TRUE(Contains(seen, R"(["3","3","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"))
+  EXPECT_TRUE(
+      Contains(seen, R"(["3","3","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"))
       << ::testing::PrintToString(seen) << replay.server->stderr_text();
-  EXPECT_TRUE(Contains(seen, R"(["3",null,"chat_room:r1","message_created",{"content":"hi","sender_name":"Bo"}])"))
+  EXPECT_TRUE(Contains(
+      seen, R"(["3",null,"chat_room:r1","message_created",{"content":"hi","sender_name":"Bo"}])"))
       << ::testing::PrintToString(seen) << replay.server->stderr_text();
 }
 
@@ -304,18 +314,26 @@ TEST(ToolsHar, ExportImportReplayGivesTheClientTheSameEvents) {
   replay.client->SendText(R"([null,"3","phoenix","heartbeat",{}])");
   for (auto& m : replay.ReceiveUntil("room_added")) seen.push_back(m);
   std::string all = ::testing::PrintToString(seen) + replay.server->stderr_text();
-  EXPECT_TRUE(Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])")) << all;
-  EXPECT_TRUE(Contains(seen, R"(["2","2","user_room:u1","phx_reply",{"status":"ok","response":{}}])")) << all;
-  EXPECT_TRUE(Contains(seen, R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
+  EXPECT_TRUE(
+      Contains(seen, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"))
       << all;
-  EXPECT_TRUE(Contains(seen, R"([null,"3","phoenix","phx_reply",{"status":"ok","response":{}}])")) << all;
+  EXPECT_TRUE(
+      Contains(seen, R"(["2","2","user_room:u1","phx_reply",{"status":"ok","response":{}}])"))
+      << all;
+  EXPECT_TRUE(Contains(
+      seen,
+      R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"))
+      << all;
+  EXPECT_TRUE(Contains(seen, R"([null,"3","phoenix","phx_reply",{"status":"ok","response":{}}])"))
+      << all;
   EXPECT_TRUE(Contains(seen, std::string("\x00\x01\xff", 3))) << all;
   EXPECT_TRUE(Contains(seen, R"(["2",null,"user_room:u1","room_added",{"id":"r2"}])")) << all;
 }
 
 TEST(ToolsHar, HarWithoutWebSocketsIsRefused) {
   TempDir t;
-  WriteFile(t.File("plain.har"), R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
+  WriteFile(t.File("plain.har"),
+            R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
     {"startedDateTime":"2025-11-28T10:00:00Z","time":1,"request":{"method":"GET","url":"https://a/"},
      "response":{"status":200}}]}})");
   auto r = Wsr({"import", t.File("plain.har"), "--cassette", t.File("p.cassette")});

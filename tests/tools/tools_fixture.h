@@ -3,8 +3,8 @@
 #pragma once
 
 #include <dirent.h>
-#include <signal.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <memory>
@@ -48,7 +48,8 @@ inline constexpr Direction kS2C = Direction::kServerToClient;
 
 // Inserts a session with the given connections and frames (frames[i].connection_id is the
 // index into conns, seq assigned in order). Returns the session id.
-inline int64_t AddSession(Cassette& c, Session s, std::vector<Connection> conns, std::vector<Frame> frames) {
+inline int64_t AddSession(Cassette& c, Session s, std::vector<Connection> conns,
+                          std::vector<Frame> frames) {
   c.Begin();
   int64_t sid = c.InsertSession(s);
   std::vector<int64_t> ids;
@@ -70,7 +71,8 @@ inline int64_t AddSession(Cassette& c, Session s, std::vector<Connection> conns,
 // A Thenvoi-like session: connection 1 (accepted, joins two topics, pushes, a heartbeat, a
 // fragmented binary frame), connection 2 (refused with 403). With invalid_utf8 a text frame
 // that is not valid UTF-8 is added (HAR cannot carry it).
-inline void WriteSample(const std::string& path, const std::string& name = "rec-1", bool invalid_utf8 = true) {
+inline void WriteSample(const std::string& path, const std::string& name = "rec-1",
+                        bool invalid_utf8 = true) {
   auto c = Cassette::Open(path, Cassette::Mode::kCreate);
   Session s;
   s.name = name;
@@ -83,7 +85,8 @@ inline void WriteSample(const std::string& path, const std::string& name = "rec-
   c1.path = "/api/v1/socket/websocket";
   c1.query = "api_key=redacted:api_key:0a1b2c3d&vsn=2.0.0";
   c1.request_headers = {{"Host", "127.0.0.1:8765"}, {"User-Agent", "test"}};
-  c1.upstream_url = "wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:0a1b2c3d&vsn=2.0.0";
+  c1.upstream_url =
+      "wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:0a1b2c3d&vsn=2.0.0";
   c1.http_status = 101;
   c1.response_headers = {{"Server", "Cowboy"}};
   c1.opened_ns = 0;
@@ -100,13 +103,17 @@ inline void WriteSample(const std::string& path, const std::string& name = "rec-
   c2.closed_ns = 60 * kMs;
   std::vector<Frame> fr = {
       MakeFrame(100 * kMs, kC2S, R"(["1","1","chat_room:r1","phx_join",{}])"),
-      MakeFrame(120 * kMs, kS2C, R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"),
+      MakeFrame(120 * kMs, kS2C,
+                R"(["1","1","chat_room:r1","phx_reply",{"status":"ok","response":{}}])"),
       MakeFrame(200 * kMs, kC2S, R"(["2","2","user_room:u1","phx_join",{}])"),
-      MakeFrame(220 * kMs, kS2C, R"(["2","2","user_room:u1","phx_reply",{"status":"ok","response":{}}])"),
-      MakeFrame(1000 * kMs, kS2C,
-                R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"),
+      MakeFrame(220 * kMs, kS2C,
+                R"(["2","2","user_room:u1","phx_reply",{"status":"ok","response":{}}])"),
+      MakeFrame(
+          1000 * kMs, kS2C,
+          R"(["1",null,"chat_room:r1","message_created",{"content":"h\u00e9llo","sender_name":"Ann"}])"),
       MakeFrame(2000 * kMs, kC2S, R"([null,"3","phoenix","heartbeat",{}])"),
-      MakeFrame(2010 * kMs, kS2C, R"([null,"3","phoenix","phx_reply",{"status":"ok","response":{}}])"),
+      MakeFrame(2010 * kMs, kS2C,
+                R"([null,"3","phoenix","phx_reply",{"status":"ok","response":{}}])"),
       MakeFrame(3000 * kMs, kS2C, std::string("\x00\x01\xff", 3), 2),
       MakeFrame(3500 * kMs, kS2C, R"(["2",null,"user_room:u1","room_added",{"id":"r2"}])"),
   };
@@ -168,8 +175,9 @@ struct Replay {
   std::unique_ptr<testing::Process> server;
   std::unique_ptr<testing::WsClient> client;
   explicit Replay(const std::string& cassette) {
-    server = std::make_unique<testing::Process>(std::vector<std::string>{
-        testing::WsreplayBin(), "replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--speed", "max"});
+    server = std::make_unique<testing::Process>(
+        std::vector<std::string>{testing::WsreplayBin(), "replay", "--cassette", cassette,
+                                 "--listen", "127.0.0.1:0", "--speed", "max"});
     std::string url = server->WaitForListening(std::chrono::seconds(20));
     EXPECT_FALSE(url.empty()) << server->stderr_text();
     if (url.empty()) return;

@@ -14,7 +14,7 @@ TEST(ToolsTextUtil, Base64RoundTripsAndRejectsJunk) {
   EXPECT_EQ(Base64Encode(std::string("\x00\x01\xff", 3)), "AAH/");
   EXPECT_EQ(Base64Decode("AQID"), std::string("\x01\x02\x03"));
   EXPECT_EQ(Base64Decode("AA-_"), std::string("\x00\x0f\xbf", 3));  // base64url
-  EXPECT_EQ(Base64Decode("YQ"), "a");                                 // no padding
+  EXPECT_EQ(Base64Decode("YQ"), "a");                               // no padding
   EXPECT_FALSE(Base64Decode("a*b").has_value());
   EXPECT_FALSE(Base64Decode("YQ==YQ").has_value());
   EXPECT_FALSE(Base64Decode("Y").has_value());

@@ -40,10 +40,10 @@ TEST(PhoenixFrame, DecodesEscapedTopic) {
 }
 
 TEST(PhoenixFrame, RejectsNonFrames) {
-  for (const char* bad : {"", "{}", "[]", "[1,2,3,4]", R"([null,null,"t","e",{},1])",
-                          R"([null,null,1,"e",{}])", R"([null,null,"t","e",{"a":}])",
-                          R"([null,null,"t","e",{})", R"([{},null,"t","e",{}])",
-                          R"([null,null,"t","e",{}] x)", "not json"}) {
+  for (const char* bad :
+       {"", "{}", "[]", "[1,2,3,4]", R"([null,null,"t","e",{},1])", R"([null,null,1,"e",{}])",
+        R"([null,null,"t","e",{"a":}])", R"([null,null,"t","e",{})", R"([{},null,"t","e",{}])",
+        R"([null,null,"t","e",{}] x)", "not json"}) {
     EXPECT_FALSE(Parse(bad)) << bad;
   }
 }

@@ -52,7 +52,8 @@ TEST(Redactor, JsonPointerInsidePhoenixPayloadKeepsRefsAndTopic) {
   rules.AddJsonPointer("/auth/password");
   Redactor r(rules);
   std::string out;
-  ASSERT_TRUE(r.RedactFrame(R"(["1","1","t:1","phx_join",{"token":"T0P","auth":{"password":"pw"}}])", &out));
+  ASSERT_TRUE(r.RedactFrame(
+      R"(["1","1","t:1","phx_join",{"token":"T0P","auth":{"password":"pw"}}])", &out));
   EXPECT_EQ(out.find("T0P"), std::string::npos);
   EXPECT_EQ(out.find("\"pw\""), std::string::npos);
   EXPECT_EQ(out.rfind(R"(["1","1","t:1","phx_join",{)", 0), 0u);
@@ -69,7 +70,8 @@ TEST(Redactor, BadPointerIsAClearError) {
 TEST(Redactor, RedactUrl) {
   Redactor r;
   std::string u = r.RedactUrl("wss://app.thenvoi.com/api/v1/socket/websocket?api_key=K&vsn=2.0.0");
-  EXPECT_EQ(u.rfind("wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:", 0), 0u);
+  EXPECT_EQ(u.rfind("wss://app.thenvoi.com/api/v1/socket/websocket?api_key=redacted:api_key:", 0),
+            0u);
 }
 
 }  // namespace

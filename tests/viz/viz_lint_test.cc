@@ -99,11 +99,9 @@ TEST(Lint, CleanSessionStaysCleanWithNullJoinRefPushes) {
 TEST(Lint, UnknownTopicPrefix) {
   std::string out;
   int status = -1;
-  auto r = LintWith(
-      [](CassetteBuilder& b, int c) {
-        b.S2C(c, R"(["1",null,"chat_rooms:1","message_created",{}])", 5);
-      },
-      &out, &status);
+  auto r = LintWith([](CassetteBuilder& b,
+                       int c) { b.S2C(c, R"(["1",null,"chat_rooms:1","message_created",{}])", 5); },
+                    &out, &status);
   ExpectOneErrorAtBadFrame(r, "unknown topic pattern");
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("error: conn 1 seq 4 +0.005000s s2c chat_rooms:1 message_created: "),
@@ -147,7 +145,10 @@ TEST(Lint, WrongFieldType) {
 TEST(Lint, MalformedJoinReply) {
   auto r = LintWith([](CassetteBuilder& b, int c) {
     b.C2S(c, Join("3", "tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58"), 5);
-    b.S2C(c, R"(["3","3","tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58","phx_reply",{"status":"fine","response":[]}])", 6);
+    b.S2C(
+        c,
+        R"(["3","3","tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58","phx_reply",{"status":"fine","response":[]}])",
+        6);
   });
   EXPECT_EQ(r.errors, 2u) << All(r);  // status and response
   std::string all = All(r);
@@ -159,7 +160,9 @@ TEST(Lint, MalformedJoinReply) {
 
 TEST(Lint, PushOnNeverJoinedTopic) {
   auto r = LintWith([](CassetteBuilder& b, int c) {
-    b.S2C(c, R"(["1",null,"tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58","task_deleted",{"id":"e9a1"}])", 5);
+    b.S2C(c,
+          R"(["1",null,"tasks:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58","task_deleted",{"id":"e9a1"}])",
+          5);
   });
   ExpectOneErrorAtBadFrame(r, "not joined");
 }
@@ -186,9 +189,11 @@ TEST(Lint, BothContactRequestFormats) {
     const std::string topic = std::string("agent_contacts:") + kAgent;
     b.C2S(c, Join("3", topic), 5);
     b.S2C(c, ReplyOk("3", "3", topic), 6);
-    b.S2C(c, "[\"3\",null,\"" + topic +
-                 R"(","contact_request_received",{"id":"3a6d","requester_id":"4e7a","requester_type":"Agent","recipient_id":"0b8e","recipient_type":"User","status":"pending","requester":{"id":"4e7a","handle":"bob/research-bot","name":"Research Bot"},"inserted_at":"2026-03-10T10:00:00.000000Z","responded_at":null}])",
-          7);
+    b.S2C(
+        c,
+        "[\"3\",null,\"" + topic +
+            R"(","contact_request_received",{"id":"3a6d","requester_id":"4e7a","requester_type":"Agent","recipient_id":"0b8e","recipient_type":"User","status":"pending","requester":{"id":"4e7a","handle":"bob/research-bot","name":"Research Bot"},"inserted_at":"2026-03-10T10:00:00.000000Z","responded_at":null}])",
+        7);
   });
   EXPECT_NE(All(r).find("required field 'from_handle' is missing"), std::string::npos) << All(r);
   EXPECT_GE(r.errors, 1u);
@@ -210,7 +215,8 @@ TEST(Lint, MissingSenderNameIsAWarning) {
 TEST(Lint, ClientCustomEventAndUnmatchedReplyAndGarbage) {
   auto r = LintWith([](CassetteBuilder& b, int c) {
     b.C2S(c, "[\"1\",\"3\",\"" + kChat + "\",\"new_msg\",{\"body\":\"x\"}]", 5);
-    b.S2C(c, "[\"1\",\"42\",\"" + kChat + "\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]", 6);
+    b.S2C(c, "[\"1\",\"42\",\"" + kChat + "\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
+          6);
     b.S2C(c, "{\"topic\":\"v1 format\"}", 7);
     b.C2S(c, "[\"1\",\"5\",\"" + kChat + "\",\"phx_join\",[]]", 8);
   });
