@@ -155,7 +155,7 @@ void RelayConnection::HandleRequest(const uint8_t* data, size_t len) {
   const wire::HttpHead& head = request_parser_.head();
   if (!head.HasToken("Upgrade", "websocket")) {
     AnswerClient(400, "Bad Request",
-                 "wsreplay record relays WebSocket upgrades only; '" + head.method + " " +
+                 "only WebSocket upgrades are relayed; '" + head.method + " " +
                      Truncate(head.target, 200) + "' has no 'Upgrade: websocket' header",
                  false);
     return;
