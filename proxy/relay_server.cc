@@ -129,6 +129,10 @@ RelayServer::RelayServer(Options options, recorder::RecordingContext recording)
 }
 
 RelayServer::~RelayServer() {
+  {
+    std::lock_guard<std::mutex> lock(waker_->mu);
+    waker_->context = nullptr;
+  }
   if (context_) {
     UnregisterForStopWakeup(context_);
     lws_context_destroy(context_);
@@ -148,11 +152,14 @@ void RelayServer::SetRecording(cassette::CassetteWriter* writer, int64_t session
   sink_ = std::make_unique<recorder::WriterRowSink>(writer);
   recording_.sink = sink_.get();
   recording_.session_start_ns = session_start_ns;
-  lws_context* ctx = context_;
-  std::atomic<bool>* drained = &drained_;
-  writer->SetDrainedCallback([ctx, drained] {
-    drained->store(true);
-    lws_cancel_service(ctx);
+  // The writer thread may still run a copy of this callback after Run() returned: it reaches
+  // the context only through the waker, which Run() empties before destroying the context.
+  std::shared_ptr<Waker> waker = waker_;
+  writer->SetDrainedCallback([waker] {
+    std::lock_guard<std::mutex> lock(waker->mu);
+    if (!waker->context) return;
+    waker->drained->store(true);
+    lws_cancel_service(waker->context);
   });
 }
 
@@ -222,6 +229,8 @@ void RelayServer::Start() {
   }
   port_ = lws_get_vhost_listen_port(vhost_);
   RegisterForStopWakeup(context_);
+  waker_->context = context_;
+  waker_->drained = &drained_;
 }
 
 void RelayServer::Run() {
@@ -241,6 +250,10 @@ void RelayServer::Run() {
   }
   for (Link* l : links_) lws_sul_cancel(&l->timer.sul);
   UnregisterForStopWakeup(context_);
+  {
+    std::lock_guard<std::mutex> lock(waker_->mu);
+    waker_->context = nullptr;
+  }
   // Callbacks still run while the context is destroyed: they must find no Link.
   std::unordered_set<Link*> left;
   left.swap(links_);

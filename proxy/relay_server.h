@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -99,6 +100,14 @@ class RelayServer {
   bool shutting_down_ = false;
   std::unordered_set<Link*> links_;
   std::atomic<bool> drained_{false};
+  // What the writer's drained callback (another thread) may touch; emptied before the
+  // context is destroyed.
+  struct Waker {
+    std::mutex mu;
+    lws_context* context = nullptr;  // guarded by mu
+    std::atomic<bool>* drained = nullptr;
+  };
+  std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
   std::string tls_plain_, tls_cipher_;  // scratch buffers, reused
   struct Tick {
     lws_sorted_usec_list_t sul;  // first member: the callback casts back
