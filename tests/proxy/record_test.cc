@@ -354,9 +354,11 @@ TEST_F(Record, SlowClientIsHandledWithBackpressureNotMemory) {
     chunk[0] = static_cast<char>('A' + i % 26);
     c->SendBinary(chunk);
   }
-  // The upstream gets some messages, then the proxy stops reading it (its queue to the client
-  // is full), the upstream's echoes back up, and memory in the proxy stays bounded.
-  ASSERT_TRUE(up.WaitFor([](const auto& s) { return s[0].messages.size() >= 8; }, 30s));
+  // The upstream gets some messages, then the proxy stops reading it (the client's socket is
+  // full), the upstream's echoes back up, and memory in the proxy stays bounded. How many
+  // arrive first depends on the kernel's socket buffers (the relay itself holds at most one
+  // read per direction), so only "some" is waited for.
+  ASSERT_TRUE(up.WaitFor([](const auto& s) { return s[0].messages.size() >= 2; }, 30s));
   long peak = 0;
   for (int i = 0; i < 20; ++i) {
     peak = std::max(peak, RssKiB(proc_->pid()));
