@@ -69,14 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     auto c = Cassette::Open(ScratchPath(), Cassette::Mode::kReadOnly);
-    int64_t read = ReadAll(*c);
-    int64_t counted = c->CountFrames({});
-    // Frames of connections without a session are counted but not listed; never the reverse.
-    if (read > counted) {
-      std::fprintf(stderr, "cassette_open_fuzz: read %lld frames, CountFrames says %lld\n",
-                   static_cast<long long>(read), static_cast<long long>(counted));
-      std::abort();
-    }
+    // Only "no crash, no sanitizer report, only wsr::Error": on a corrupt file SQLite may answer
+    // two queries inconsistently (a damaged index serves one plan and not the other), so
+    // comparing counts would test SQLite, not us.
+    (void)ReadAll(*c);
+    (void)c->CountFrames({});
   } catch (const wsr::Error&) {
     // Refused or unreadable, with a message: expected for most inputs.
   }

@@ -35,7 +35,8 @@ class ScratchCassette {
     for (const auto& s : cassette_->Sessions()) n += cassette_->Connections(s.id).size();
     return n;
   }
-  int64_t Frames() { return cassette_->CountFrames({}); }
+  // Every frame, control frames (close/ping/pong) included, as the importers count them.
+  int64_t Frames() { return cassette_->CountFrames({.include_control = true}); }
 
  private:
   ScratchCassette()
