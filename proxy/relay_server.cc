@@ -406,8 +406,7 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       } else {
         Apply(link, link->conn.OnClosed(side, Now()));
       }
-      // Free here: lws forgets this wsi's user data once it returns.
-      MaybeFree(link);
+      // Callback() frees the Link once this returns (it kept the pointer from before Handle).
       return 0;
     }
     default:

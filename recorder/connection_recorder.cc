@@ -165,8 +165,6 @@ class ConnectionRecorder::DirectionSink : public wire::FrameSink {
   std::string pending_note_;  // violations reported before their frame started
   uint64_t current_frame_offset_ = UINT64_MAX;
   bool frame_open_ = false;
-
-  friend class ConnectionRecorder;
 };
 
 ConnectionRecorder::ConnectionRecorder(const RecordingContext& ctx, int ordinal, int64_t now_ns)
