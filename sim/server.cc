@@ -437,6 +437,12 @@ void SimServer::Listen() {
   vi.iface = impl_->opt.listen.host.c_str();
   vi.protocols = kProtocols;
   vi.vhost_name = "sim";
+  // lws binds an IPv6 socket to every interface when IPv6 is on, whatever `iface` says: bind
+  // exactly the address we print (IPv6 only when the host is an IPv6 address).
+  vi.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (impl_->opt.listen.host.find(':') != std::string::npos) {
+    vi.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
+  }
   // A failed bind is reported once, by us, not also by lws's own error lines.
   lws_set_log_level(0, nullptr);
   impl_->vhost = lws_create_vhost(impl_->ctx, &vi);
