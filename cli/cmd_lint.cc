@@ -28,6 +28,7 @@ void AddLint(CLI::App& app, int* exit_code) {
       if (args->errors_only && !f.error) continue;
       std::printf("%s\n", tools::FormatFinding(f).c_str());
     }
+    for (const auto& raw : report.raw) std::printf("%s\n", tools::FormatSkipped(raw).c_str());
     std::printf("%s\n", tools::LintSummary(report).c_str());
     std::fflush(stdout);
     *exit_code = report.errors > 0 ? 1 : 0;

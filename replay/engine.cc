@@ -1,8 +1,6 @@
 #include "replay/engine.h"
 
-#include <sqlite3.h>
-
-#include "common/error.h"
+#include "cassettes/protocol_probe.h"
 #include "replay/phoenix_replayer.h"
 #include "replay/raw_replayer.h"
 
@@ -69,22 +67,7 @@ std::optional<Action> ConnectionReplayer::RecordedCloseAction() const {
 }
 
 bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& recorded) {
-  sqlite3_stmt* s = nullptr;
-  const char* sql =
-      "SELECT count(*), coalesce(sum(topic IS NULL), 0) FROM "
-      "(SELECT topic FROM frames WHERE connection_id = ?1 AND opcode < 8 ORDER BY seq LIMIT 50)";
-  if (sqlite3_prepare_v2(cassette.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
-    throw Error(std::string("reading cassette: ") + sqlite3_errmsg(cassette.db()));
-  }
-  sqlite3_bind_int64(s, 1, recorded.id);
-  int64_t total = 0, non_phoenix = 0;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    total = sqlite3_column_int64(s, 0);
-    non_phoenix = sqlite3_column_int64(s, 1);
-  }
-  sqlite3_finalize(s);
-  if (total == 0) return recorded.query.find("vsn=2") != std::string::npos;
-  return non_phoenix == 0;
+  return cassette::ProbeProtocol(cassette, recorded).AllPhoenix();
 }
 
 std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::Cassette& cassette,

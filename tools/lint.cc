@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include "cassettes/protocol_probe.h"
+
 namespace wsr::tools {
 
 LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::string>& session) {
@@ -12,11 +14,22 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
   cassette::Session s = cassette.ResolveSession(session);
   r.session = s.name;
   std::map<int64_t, std::pair<int, std::string>> conn_of;  // id -> (ordinal, query)
-  for (const auto& c : cassette.Connections(s.id)) conn_of[c.id] = {c.ordinal, c.query};
+  std::map<int64_t, size_t> raw_of;                        // id -> index in r.raw
+  for (const auto& c : cassette.Connections(s.id)) {
+    conn_of[c.id] = {c.ordinal, c.query};
+    if (!cassette::ProbeProtocol(cassette, c).AnyPhoenix()) {
+      raw_of[c.id] = r.raw.size();
+      r.raw.push_back({.conn = c.ordinal, .path = c.path, .frames = 0});
+    }
+  }
   LintChecker checker;
   auto cur = cassette.Frames({.session_id = s.id});
   cassette::Frame f;
   while (cur.Next(&f)) {
+    if (auto raw = raw_of.find(f.connection_id); raw != raw_of.end()) {
+      ++r.raw[raw->second].frames;
+      continue;
+    }
     const auto& [ordinal, query] = conn_of[f.connection_id];
     checker.Check(ordinal, query, f);
     ++r.frames;
@@ -45,9 +58,19 @@ std::string FormatFinding(const LintFinding& f) {
   return out;
 }
 
+std::string FormatSkipped(const LintSkipped& s) {
+  return "conn " + std::to_string(s.conn) + " " + s.path + ": raw, not checked (" +
+         std::to_string(s.frames) + " frames)";
+}
+
 std::string LintSummary(const LintReport& r) {
-  return "lint: " + std::to_string(r.errors) + " error(s), " + std::to_string(r.warnings) +
-         " warning(s) in " + std::to_string(r.frames) + " frames of session '" + r.session + "'";
+  std::string out = "lint: " + std::to_string(r.errors) + " error(s), " +
+                    std::to_string(r.warnings) + " warning(s) in " + std::to_string(r.frames) +
+                    " frames of session '" + r.session + "'";
+  if (!r.raw.empty()) {
+    out += " (" + std::to_string(r.raw.size()) + " raw connection(s) not checked)";
+  }
+  return out;
 }
 
 }  // namespace wsr::tools

@@ -85,6 +85,43 @@ TEST(Lint, Section7SessionIsClean) {
       << cli.out;
 }
 
+TEST(Lint, RawConnectionBesideTheThenvoiOneIsReportedNotChecked) {
+  // A clean Thenvoi session plus an echo socket: binary and non-Phoenix text frames.
+  TempDir dir;
+  std::string path = dir.File("c.cassette");
+  {
+    CassetteBuilder b(path);
+    WriteSection7Session(b, "s7");
+    int echo = b.Connect("", 900);
+    b.C2S(echo, "hello", 901);
+    b.S2C(echo, "hello", 902);
+    b.Binary(echo, std::string("\x00\x01\xff", 3), 903);
+    b.Close(echo, 1000, 904);
+  }
+  auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kReadOnly);
+  auto r = tools::LintSession(*c, std::nullopt);
+  EXPECT_EQ(r.errors, 0u) << All(r);
+  EXPECT_EQ(r.frames, 29u);  // the Phoenix connections' frames, as without the echo socket
+  ASSERT_EQ(r.raw.size(), 1u);
+  EXPECT_EQ(r.raw[0].conn, 3);
+  EXPECT_EQ(r.raw[0].frames, 3u);
+  auto cli = Exec({WsreplayBin(), "lint", path});
+  EXPECT_EQ(cli.status, 0) << cli.out << cli.err;
+  EXPECT_NE(cli.out.find("conn 3 /api/v1/socket/websocket: raw, not checked (3 frames)"),
+            std::string::npos)
+      << cli.out;
+  EXPECT_NE(cli.out.find("in 29 frames of session 's7' (1 raw connection(s) not checked)"),
+            std::string::npos)
+      << cli.out;
+}
+
+TEST(Lint, MalformedFrameInAPhoenixConnectionIsStillChecked) {
+  // One foreign frame makes replay play a connection raw; lint must still report it.
+  auto r = LintWith([](CassetteBuilder& b, int c) { b.S2C(c, "not json at all", 5); });
+  ExpectOneErrorAtBadFrame(r, "not a Phoenix v2 frame");
+  EXPECT_TRUE(r.raw.empty());
+}
+
 TEST(Lint, CleanSessionStaysCleanWithNullJoinRefPushes) {
   // Spec 2.4: docs say pushes carry join_ref null; both forms are accepted.
   auto r = LintWith([](CassetteBuilder& b, int c) {
