@@ -22,10 +22,6 @@ FieldSpec OneOf(FieldSpec f, std::vector<std::string_view> values) {
   f.allowed = std::move(values);
   return f;
 }
-FieldSpec SdkRequired(FieldSpec f) {
-  f.sdk_required = true;
-  return f;
-}
 FieldSpec With(FieldSpec f, std::vector<FieldSpec> children) {
   f.children = std::move(children);
   return f;
@@ -55,8 +51,7 @@ std::vector<FieldSpec> MessageFields() {
 }
 
 std::vector<FieldSpec> RoomAddedFields() {
-  return {F("id"), F("title"), Nullable(Opt("task_id")), SdkRequired(F("inserted_at")),
-          SdkRequired(F("updated_at"))};
+  return {F("id"), F("title"), Nullable(Opt("task_id")), F("inserted_at"), F("updated_at")};
 }
 
 EventSpec Ev(std::string_view name, std::vector<FieldSpec> fields, bool to_agents = true) {
@@ -72,10 +67,7 @@ EventSpec RoomRemoved() {
   e.name = "room_removed";
   e.shapes.push_back(
       ShapeSpec{"sdk", {F("id"), F("status"), F("type"), F("title"), F("removed_at")}, ""});
-  e.shapes.push_back(ShapeSpec{
-      "documented", RoomAddedFields(),
-      "room_removed in the documented shape (as room_added) lacks status/type/removed_at; "
-      "the TypeScript SDK drops such events (spec 3.5)"});
+  e.shapes.push_back(ShapeSpec{"documented", RoomAddedFields(), ""});
   e.note =
       "shape unverified: docs say as room_added, SDK models say id/status/type/title/removed_at";
   return e;
@@ -99,7 +91,7 @@ EventSpec ParticipantAdded() {
 std::vector<FieldSpec> ContactAddedFields(bool agent_channel) {
   std::vector<FieldSpec> f = {F("id"),
                               F("handle"),
-                              SdkRequired(Opt("name")),
+                              Opt("name"),
                               OneOf(F("type"), {"User", "Agent"}),
                               F("inserted_at"),
                               Opt("listed_in_directory", FT::kBool),
@@ -119,11 +111,10 @@ const std::vector<std::string_view> kTaskStatuses = {
 std::vector<EventSpec> ContactEvents(bool agent_channel) {
   std::vector<EventSpec> out;
   if (agent_channel) {
-    out.push_back(
-        Ev("contact_request_received",
-           {F("id"), F("from_handle"), Note(SdkRequired(Opt("from_name")), "omitted if nil"),
-            Note(Opt("message"), "omitted if nil"), OneOf(F("status"), {"pending"}),
-            F("inserted_at")}));
+    out.push_back(Ev("contact_request_received",
+                     {F("id"), F("from_handle"), Note(Opt("from_name"), "omitted if nil"),
+                      Note(Opt("message"), "omitted if nil"), OneOf(F("status"), {"pending"}),
+                      F("inserted_at")}));
     out.back().note = "flat format (agent_contacts)";
   } else {
     out.push_back(Ev("contact_request_received",
@@ -248,10 +239,6 @@ void CheckFields(const std::vector<FieldSpec>& fields, const nlohmann::json& obj
     if (it == obj.end()) {
       if (f.presence == P::kRequired) {
         Add(out, S::kError, path, "required field '" + std::string(f.name) + "' is missing");
-      } else if (f.sdk_required) {
-        Add(out, S::kWarning, path,
-            "field '" + std::string(f.name) +
-                "' is optional per the docs but the official SDKs drop the event without it");
       }
       continue;
     }
@@ -418,12 +405,71 @@ std::vector<Finding> CheckPayload(const ChannelSpec& channel, std::string_view e
   if (best_shape && ErrorCount(best) == 0 && !best_shape->warning.empty()) {
     Add(best, S::kWarning, "", std::string(best_shape->warning));
   }
+  if (ErrorCount(best) == 0) {
+    for (Sdk sdk : {Sdk::kPython, Sdk::kTypeScript}) {
+      auto missing = SdkRejects(sdk, channel, event, payload);
+      if (missing.empty()) continue;
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "'" : ", '") + m + "'";
+      Add(best, S::kWarning, "",
+          std::string(SdkName(sdk)) + " drops this " + std::string(event) + " (it requires " +
+              list + " as strings; spec 3.5)");
+    }
+  }
   if (best_shape && ev->shapes.size() > 1 && ErrorCount(best) > 0) {
     for (auto& f : best) {
       f.message += " (closest shape: " + std::string(best_shape->name) + ")";
     }
   }
   return best;
+}
+
+std::string_view SdkName(Sdk sdk) {
+  return sdk == Sdk::kPython ? "the Python SDK (pydantic)" : "the TypeScript SDK (zod)";
+}
+
+const std::vector<SdkRequirement>& SdkRequirements() {
+  static const std::vector<SdkRequirement> kRules = [] {
+    const std::vector<std::string_view> message = {
+        "id", "content", "message_type", "sender_id", "sender_type", "inserted_at", "updated_at"};
+    std::vector<SdkRequirement> r;
+    for (Sdk sdk : {Sdk::kPython, Sdk::kTypeScript}) {
+      r.push_back({sdk, "message_created", message});
+      r.push_back({sdk, "participant_added", {"id", "name", "type"}});
+      r.push_back({sdk, "participant_removed", {"id"}});
+      r.push_back({sdk, "room_deleted", {"id"}});
+      r.push_back({sdk,
+                   "contact_request_received",
+                   {"id", "from_handle", "from_name", "status", "inserted_at"}});
+      r.push_back({sdk, "contact_request_updated", {"id", "status"}});
+      r.push_back({sdk, "contact_added", {"id", "handle", "name", "type", "inserted_at"}});
+      r.push_back({sdk, "contact_removed", {"id"}});
+    }
+    // The shapes the two disagree on (spec 3.4/3.5): room_added's timestamps are nullish in
+    // zod but required by pydantic; room_removed is the SDK-model shape in zod and mirrors
+    // room_added in the current Python models.
+    r.push_back({Sdk::kPython, "room_added", {"id", "inserted_at", "updated_at"}});
+    r.push_back({Sdk::kTypeScript, "room_added", {"id"}});
+    r.push_back({Sdk::kPython, "room_removed", {"id", "inserted_at", "updated_at"}});
+    r.push_back(
+        {Sdk::kTypeScript, "room_removed", {"id", "status", "type", "title", "removed_at"}});
+    return r;
+  }();
+  return kRules;
+}
+
+std::vector<std::string> SdkRejects(Sdk sdk, const ChannelSpec& channel, std::string_view event,
+                                    const nlohmann::json& payload) {
+  std::vector<std::string> missing;
+  if (!channel.agents_may_join || !payload.is_object()) return missing;
+  for (const auto& rule : SdkRequirements()) {
+    if (rule.sdk != sdk || rule.event != event) continue;
+    for (auto field : rule.fields) {
+      auto it = payload.find(std::string(field));
+      if (it == payload.end() || !it->is_string()) missing.emplace_back(field);
+    }
+  }
+  return missing;
 }
 
 std::vector<Finding> CheckPayload(std::string_view topic, std::string_view event,

@@ -30,9 +30,6 @@ struct FieldSpec {
   FieldType type = FieldType::kString;
   Presence presence = Presence::kRequired;
   bool nullable = false;
-  // The official SDKs (pydantic/zod) reject the event when this field is missing although the
-  // docs call it optional: missing -> warning.
-  bool sdk_required = false;
   std::vector<std::string_view> allowed;  // allowed string values; empty = any
   std::vector<FieldSpec> children;        // for kObject (checked) or kArray of objects
   std::string_view note;
@@ -98,9 +95,32 @@ struct Finding {
   bool is_error() const { return severity == Severity::kError; }
 };
 
+// The official SDKs validate the events they know and silently drop a payload that fails
+// (spec 3.5), so a payload the docs allow can still be lost. SdkRequirements() lists, per SDK
+// and event, the top-level fields that SDK requires (present and a string): the TypeScript
+// SDK's zod schemas (packages/sdk/src/platform/streaming/payloadSchemas.ts) and the Python
+// SDK's pydantic models (src/thenvoi/client/streaming/client.py, current release). They apply
+// on the channels agents join (both SDKs are agent SDKs); user_rooms/user_contacts pushes go
+// to Human API clients, which these SDKs do not serve.
+enum class Sdk { kPython, kTypeScript };
+std::string_view SdkName(Sdk sdk);  // "the Python SDK (pydantic)", "the TypeScript SDK (zod)"
+
+struct SdkRequirement {
+  Sdk sdk;
+  std::string_view event;
+  std::vector<std::string_view> fields;
+};
+const std::vector<SdkRequirement>& SdkRequirements();
+
+// The required fields `sdk` finds missing or not a string in this push (empty: it accepts
+// the push, or does not validate this event). Only for channels agents may join.
+std::vector<std::string> SdkRejects(Sdk sdk, const ChannelSpec& channel, std::string_view event,
+                                    const nlohmann::json& payload);
+
 // Checks a server push's payload against the table. Unknown channel or event -> one error.
 // Unknown extra fields are allowed (the SDKs allow them). For multi-shape events the best
-// matching shape is reported.
+// matching shape is reported. A payload that passes but that an SDK would drop (SdkRejects)
+// gets one warning per SDK naming it and the fields.
 std::vector<Finding> CheckPayload(const ChannelSpec& channel, std::string_view event,
                                   const nlohmann::json& payload);
 std::vector<Finding> CheckPayload(std::string_view topic, std::string_view event,

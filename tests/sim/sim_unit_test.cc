@@ -8,6 +8,7 @@
 #include "sim/scenario.h"
 #include "sim/scripted_client.h"
 #include "sim/server.h"
+#include "thenvoi/spec.h"
 
 #include <thread>
 
@@ -129,6 +130,35 @@ TEST(SimServerInProcess, ServesAScriptedClientAndStops) {
   ASSERT_TRUE(r.connected) << r.error;
   EXPECT_EQ(r.events, 2);  // room_added, room_removed
   EXPECT_FALSE(r.closed_by_server);
+}
+
+}  // namespace
+
+namespace {
+
+// Spec 3.5: the official SDKs silently drop pushes that fail their schemas. Every push the
+// simulator sends must pass the spec table and be accepted by both SDKs, or an agent tested
+// against it would miss events that production delivers.
+TEST(SimScenario, EveryDefaultPushSatisfiesTheSpecAndBothSdks) {
+  using wsr::thenvoi::Sdk;
+  Scenario sc = Scenario::Default();
+  ASSERT_FALSE(sc.pushes().empty());
+  size_t agent_channel_pushes = 0;
+  for (const auto& p : sc.pushes()) {
+    SCOPED_TRACE("default_scenario.jsonl line " + std::to_string(p.line) + ": " + p.topic + " " +
+                 p.event);
+    auto findings = wsr::thenvoi::CheckPayload(p.topic, p.event, p.payload);
+    for (const auto& f : findings) ADD_FAILURE() << f.path << ": " << f.message;
+    const auto* channel = wsr::thenvoi::FindChannel(p.topic);
+    ASSERT_NE(channel, nullptr);
+    if (channel->agents_may_join) ++agent_channel_pushes;
+    for (Sdk sdk : {Sdk::kPython, Sdk::kTypeScript}) {
+      auto missing = wsr::thenvoi::SdkRejects(sdk, *channel, p.event, p.payload);
+      EXPECT_TRUE(missing.empty()) << wsr::thenvoi::SdkName(sdk) << " drops it; missing "
+                                   << ::testing::PrintToString(missing);
+    }
+  }
+  EXPECT_GE(agent_channel_pushes, 10u);
 }
 
 }  // namespace
