@@ -18,6 +18,7 @@
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/stop_signal.h"
+#include "common/terminal_text.h"
 #include "phoenix/frame.h"
 #include "proxy/relay_server.h"
 #include "recorder/redactor.h"
@@ -86,7 +87,8 @@ std::string DefaultSessionName() {
 
 int RunDemo(const std::string& cassette_path, std::string session) {
   if (session.empty()) session = DefaultSessionName();
-  std::printf(
+  PrintfSafe(
+      stdout,
       "wsreplay demo: record a Thenvoi session from the built-in simulator, then replay it.\n\n");
 
   SteadyClock clock;
@@ -118,7 +120,8 @@ int RunDemo(const std::string& cassette_path, std::string session) {
         ResetStopRequest();
       }
     } joiner{{&sim_thread}};
-    std::printf(
+    PrintfSafe(
+        stdout,
         "[1/4] simulator      %s (built-in keys and scenario: every event of the 7 channels)\n",
         sim.url().c_str());
 
@@ -134,14 +137,14 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     relay.SetRecording(&writer, rec.session_start_ns);
     std::thread relay_thread([&] { relay.Run(); });
     joiner.threads.push_back(&relay_thread);
-    std::printf("[2/4] recording      %s -> simulator, into %s (session %s)\n", relay.url().c_str(),
-                cassette_path.c_str(), session.c_str());
+    PrintfSafe(stdout, "[2/4] recording      %s -> simulator, into %s (session %s)\n",
+               relay.url().c_str(), cassette_path.c_str(), session.c_str());
     for (const auto& c : Clients()) {
       auto r = RunClient(c, relay.url(), 1900, -1);
       if (!r.connected) throw Error("demo client could not connect through the proxy: " + r.error);
       recorded.push_back(Events(r));
-      std::printf("      %-22s joined %zu topics, received %zu events\n", c.who, c.topics.size(),
-                  recorded.back().size());
+      PrintfSafe(stdout, "      %-22s joined %zu topics, received %zu events\n", c.who,
+                 c.topics.size(), recorded.back().size());
     }
     RequestStop();  // stops the relay (closing with 1001) and the simulator
     relay_thread.join();
@@ -156,17 +159,18 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     auto c = cassette::Cassette::Open(cassette_path, cassette::Cassette::Mode::kReadOnly);
     auto sess = c->ResolveSession(session);
     auto conns = c->Connections(sess.id);
-    std::printf("[3/4] cassette       %s: session %s, %s, %zu connections\n", cassette_path.c_str(),
-                sess.name.c_str(), FormatDurationNs(sess.duration_ns.value_or(0)).c_str(),
-                conns.size());
+    PrintfSafe(stdout, "[3/4] cassette       %s: session %s, %s, %zu connections\n",
+               cassette_path.c_str(), sess.name.c_str(),
+               FormatDurationNs(sess.duration_ns.value_or(0)).c_str(), conns.size());
     for (const auto& conn : conns) {
       int64_t up = c->CountFrames({.connection_id = conn.id});
-      std::printf("      #%d %s?%s  status %d  %lld frames  closed %d (%s)\n", conn.ordinal,
-                  conn.path.c_str(), conn.query.c_str(), conn.http_status.value_or(0),
-                  static_cast<long long>(up), conn.close_code.value_or(0),
-                  conn.close_initiator.c_str());
+      PrintfSafe(stdout, "      #%d %s?%s  status %d  %lld frames  closed %d (%s)\n", conn.ordinal,
+                 conn.path.c_str(), conn.query.c_str(), conn.http_status.value_or(0),
+                 static_cast<long long>(up), conn.close_code.value_or(0),
+                 conn.close_initiator.c_str());
     }
-    std::printf("      (api_key values are stored as redaction placeholders, never in clear)\n");
+    PrintfSafe(stdout,
+               "      (api_key values are stored as redaction placeholders, never in clear)\n");
   }
 
   // 4. Replay to the same clients, offline, as fast as order allows.
@@ -174,7 +178,8 @@ int RunDemo(const std::string& cassette_path, std::string session) {
   ro.replay.session = session;
   ro.replay.speed = 0;
   auto server = replay::ReplayServer::Start(cassette_path, ro);
-  std::printf("[4/4] replaying      %s at --speed max (no network)\n", server->url().c_str());
+  PrintfSafe(stdout, "[4/4] replaying      %s at --speed max (no network)\n",
+             server->url().c_str());
   bool same = true;
   for (size_t i = 0; i < Clients().size(); ++i) {
     const auto& c = Clients()[i];
@@ -182,16 +187,17 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     auto events = Events(r);
     bool ok = events == recorded[i];
     same = same && ok;
-    std::printf("      %-22s received %zu events: %s\n", c.who, events.size(),
-                ok ? "same events, same order as recorded" : "DIFFERENT from the recording");
+    PrintfSafe(stdout, "      %-22s received %zu events: %s\n", c.who, events.size(),
+               ok ? "same events, same order as recorded" : "DIFFERENT from the recording");
   }
   auto report = server->Stop();
-  std::printf("\n%s\n", report.ToText().c_str());
-  std::printf("Result: %s\n", same ? "replay matched the recording" : "replay differed");
-  std::printf("\nLook closer:  wsreplay ls %s\n              wsreplay show %s --session %s\n",
-              cassette_path.c_str(), cassette_path.c_str(), session.c_str());
-  std::printf("Replay it:    wsreplay replay --cassette %s --session %s\n", cassette_path.c_str(),
-              session.c_str());
+  PrintfSafe(stdout, "\n%s\n", report.ToText().c_str());
+  PrintfSafe(stdout, "Result: %s\n", same ? "replay matched the recording" : "replay differed");
+  PrintfSafe(stdout,
+             "\nLook closer:  wsreplay ls %s\n              wsreplay show %s --session %s\n",
+             cassette_path.c_str(), cassette_path.c_str(), session.c_str());
+  PrintfSafe(stdout, "Replay it:    wsreplay replay --cassette %s --session %s\n",
+             cassette_path.c_str(), session.c_str());
   return same ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/terminal_text.h"
 #include "tools/diff.h"
 
 namespace wsr::cli {
@@ -36,11 +37,11 @@ void AddDiff(CLI::App& app, int* exit_code) {
       opts.ignore.volatile_defaults = !args->no_defaults;
       for (const auto& p : args->ignore) opts.ignore.AddPointer(p);
       auto report = tools::DiffCassettes(args->a, args->b, opts);
-      for (const auto& line : report.lines) std::printf("%s\n", line.c_str());
+      for (const auto& line : report.lines) PrintfSafe(stdout, "%s\n", line.c_str());
       std::fflush(stdout);
       *exit_code = report.equivalent() ? 0 : 1;
     } catch (const std::exception& e) {  // wsr::Error and anything unexpected: exit 2
-      std::fprintf(stderr, "wsreplay: error: %s\n", e.what());
+      PrintfSafe(stderr, "wsreplay: error: %s\n", e.what());
       *exit_code = 2;
     }
   });

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/terminal_text.h"
 #include "tools/lint.h"
 
 namespace wsr::cli {
@@ -26,10 +27,11 @@ void AddLint(CLI::App& app, int* exit_code) {
     auto report = tools::LintSession(*c, session);
     for (const auto& f : report.findings) {
       if (args->errors_only && !f.error) continue;
-      std::printf("%s\n", tools::FormatFinding(f).c_str());
+      PrintfSafe(stdout, "%s\n", tools::FormatFinding(f).c_str());
     }
-    for (const auto& raw : report.raw) std::printf("%s\n", tools::FormatSkipped(raw).c_str());
-    std::printf("%s\n", tools::LintSummary(report).c_str());
+    for (const auto& raw : report.raw)
+      PrintfSafe(stdout, "%s\n", tools::FormatSkipped(raw).c_str());
+    PrintfSafe(stdout, "%s\n", tools::LintSummary(report).c_str());
     std::fflush(stdout);
     *exit_code = report.errors > 0 ? 1 : 0;
   });

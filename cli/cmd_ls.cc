@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/terminal_text.h"
 #include "tools/stats.h"
 #include "tools/text_util.h"
 
@@ -27,7 +28,7 @@ void PrintTable(const std::vector<Row>& rows, const std::string& indent) {
       line += r[i];
       if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
     }
-    std::printf("%s\n", line.c_str());
+    PrintfSafe(stdout, "%s\n", line.c_str());
   }
 }
 
@@ -37,7 +38,7 @@ void ListCassette(const std::string& path) {
   auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kReadOnly);
   auto sessions = c->Sessions();
   if (sessions.empty()) {
-    std::printf("%s: no sessions\n", path.c_str());
+    PrintfSafe(stdout, "%s: no sessions\n", path.c_str());
     return;
   }
   for (size_t i = 0; i < sessions.size(); ++i) {
@@ -49,17 +50,18 @@ void ListCassette(const std::string& path) {
     // Refused (an HTTP status other than 101) or failed (upstream unreachable: no status).
     size_t refused = 0;
     for (const auto& conn : conns) refused += conn.http_status != 101;
-    if (i) std::printf("\n");
-    std::printf("session %s  (%s, started %s, %s, upstream %s)\n", s.name.c_str(), s.source.c_str(),
-                tools::FormatIso8601(s.started_at_ns, 3).c_str(),
-                s.duration_ns ? ("lasted " + FormatDurationNs(*s.duration_ns)).c_str()
-                              : "still recording or cut short",
-                Dash(s.upstream).c_str());
+    if (i) PrintfSafe(stdout, "\n");
+    PrintfSafe(stdout, "session %s  (%s, started %s, %s, upstream %s)\n", s.name.c_str(),
+               s.source.c_str(), tools::FormatIso8601(s.started_at_ns, 3).c_str(),
+               s.duration_ns ? ("lasted " + FormatDurationNs(*s.duration_ns)).c_str()
+                             : "still recording or cut short",
+               Dash(s.upstream).c_str());
     std::string control_text =
         control > 0 ? ", " + std::to_string(control) + " control frames (close/ping/pong)" : "";
-    std::printf("  %zu connection(s) (%zu refused/failed), %lld frames (%lld c2s, %lld s2c)%s\n",
-                conns.size(), refused, static_cast<long long>(c2s + s2c),
-                static_cast<long long>(c2s), static_cast<long long>(s2c), control_text.c_str());
+    PrintfSafe(stdout,
+               "  %zu connection(s) (%zu refused/failed), %lld frames (%lld c2s, %lld s2c)%s\n",
+               conns.size(), refused, static_cast<long long>(c2s + s2c),
+               static_cast<long long>(c2s), static_cast<long long>(s2c), control_text.c_str());
     if (conns.empty()) continue;
     std::vector<Row> rows{{"#", "PATH", "QUERY", "STATUS", "SUBPROTOCOL", "C2S", "S2C", "OPENED",
                            "DURATION", "CLOSE"}};

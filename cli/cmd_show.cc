@@ -9,6 +9,7 @@
 #include "cassettes/cassette.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/terminal_text.h"
 #include "tools/jsonl.h"
 
 namespace wsr::cli {
@@ -44,18 +45,18 @@ void Show(const ShowArgs& a) {
       if (a.connection && conn.ordinal != *a.connection) continue;
       std::string request_line = conn.request_head.substr(0, conn.request_head.find("\r\n"));
       std::string status_line = conn.response_head.substr(0, conn.response_head.find("\r\n"));
-      std::printf("#%-3d %s  ->  %s\n", conn.ordinal,
-                  request_line.empty() ? conn.path.c_str() : request_line.c_str(),
-                  status_line.empty()
-                      ? (conn.http_status ? std::to_string(*conn.http_status).c_str() : "-")
-                      : status_line.c_str());
+      PrintfSafe(stdout, "#%-3d %s  ->  %s\n", conn.ordinal,
+                 request_line.empty() ? conn.path.c_str() : request_line.c_str(),
+                 status_line.empty()
+                     ? (conn.http_status ? std::to_string(*conn.http_status).c_str() : "-")
+                     : status_line.c_str());
       if (conn.response_body && !conn.response_body->empty()) {
         std::string excerpt = conn.response_body->substr(0, 120);
         for (char& ch : excerpt) {
           if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
         }
-        std::printf("     body (%zu B): %s%s\n", conn.response_body->size(), excerpt.c_str(),
-                    conn.response_body->size() > 120 ? "..." : "");
+        PrintfSafe(stdout, "     body (%zu B): %s%s\n", conn.response_body->size(), excerpt.c_str(),
+                   conn.response_body->size() > 120 ? "..." : "");
       }
     }
   }
@@ -89,15 +90,15 @@ void Show(const ShowArgs& a) {
       } else {
         detail = "\"" + f.payload.substr(0, 60) + "\"";
       }
-      std::printf("%12.6fs  #%-3d %s  %-6s  %s  %zu B%s\n", static_cast<double>(f.offset_ns) / 1e9,
-                  ordinal, c2s ? "->" : "<-", kind, detail.c_str(), f.payload.size(),
-                  marks.c_str());
+      PrintfSafe(stdout, "%12.6fs  #%-3d %s  %-6s  %s  %zu B%s\n",
+                 static_cast<double>(f.offset_ns) / 1e9, ordinal, c2s ? "->" : "<-", kind,
+                 detail.c_str(), f.payload.size(), marks.c_str());
       continue;
     }
-    std::printf("%12.6fs  #%-3d %s  %-6s  %-28s  %-22s  %zu B%s\n",
-                static_cast<double>(f.offset_ns) / 1e9, ordinal, c2s ? "->" : "<-",
-                f.is_text() ? "text" : "binary", f.topic ? f.topic->c_str() : "-",
-                f.event ? f.event->c_str() : "-", f.payload.size(), marks.c_str());
+    PrintfSafe(stdout, "%12.6fs  #%-3d %s  %-6s  %-28s  %-22s  %zu B%s\n",
+               static_cast<double>(f.offset_ns) / 1e9, ordinal, c2s ? "->" : "<-",
+               f.is_text() ? "text" : "binary", f.topic ? f.topic->c_str() : "-",
+               f.event ? f.event->c_str() : "-", f.payload.size(), marks.c_str());
   }
   std::fflush(stdout);
 }

@@ -7,6 +7,7 @@
 #include "cassettes/cassette.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/terminal_text.h"
 #include "tools/stats.h"
 
 namespace wsr::cli {
@@ -22,7 +23,7 @@ void AddStats(CLI::App& app, int* exit_code) {
     auto c = cassette::Cassette::Open(*path, cassette::Cassette::Mode::kReadOnly);
     auto s = c->ResolveSession(*session);
     std::string text = tools::FormatStats(tools::ComputeStats(*c, s));
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    PrintSafe(stdout, text);
     *exit_code = 0;
   });
 }

@@ -6,6 +6,7 @@
 #include "cli/version.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/terminal_text.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"wsreplay: record and replay WebSocket sessions (Thenvoi / Phoenix Channels)",
@@ -49,8 +50,9 @@ int main(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + sub->get_name();
     }
     if (!known) {
-      std::fprintf(stderr, "wsreplay: unknown command '%s' (commands: %s; see `wsreplay --help`)\n",
-                   argv[1], names.c_str());
+      wsr::PrintfSafe(stderr,
+                      "wsreplay: unknown command '%s' (commands: %s; see `wsreplay --help`)\n",
+                      argv[1], names.c_str());
       return 2;
     }
   }
@@ -59,15 +61,15 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() != 0) {
-      std::fprintf(stderr, "wsreplay: %s (see `wsreplay --help`)\n", e.what());
+      wsr::PrintfSafe(stderr, "wsreplay: %s (see `wsreplay --help`)\n", e.what());
       return 2;
     }
     return app.exit(e);
   } catch (const wsr::Error& e) {
-    std::fprintf(stderr, "wsreplay: error: %s\n", e.what());
+    wsr::PrintfSafe(stderr, "wsreplay: error: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "wsreplay: internal error: %s\n", e.what());
+    wsr::PrintfSafe(stderr, "wsreplay: internal error: %s\n", e.what());
     return 1;
   }
   return exit_code;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "common/terminal_text.h"
+
 namespace wsr::log {
 namespace {
 std::atomic<Level> g_level{Level::kInfo};
@@ -40,8 +42,9 @@ Level GetLevel() { return g_level; }
 void Write(Level level, std::string_view message) {
   if (level < g_level.load()) return;
   std::lock_guard<std::mutex> lock(g_mu);
-  std::fprintf(stderr, "wsreplay: %s: %.*s\n", Name(level), static_cast<int>(message.size()),
-               message.data());
+  // Log lines carry live data (client frames, paths, upstream answers): one line, escaped.
+  std::string line = EscapeControls(message, LineBreaks::kOneLine);
+  std::fprintf(stderr, "wsreplay: %s: %s\n", Name(level), line.c_str());
   std::fflush(stderr);
 }
 

@@ -1,5 +1,6 @@
 #include "common/terminal_text.h"
 
+#include <cstdarg>
 #include <cstdint>
 
 namespace wsr {
@@ -76,6 +77,19 @@ std::string EscapeControls(std::string_view text, LineBreaks breaks) {
 void PrintSafe(std::FILE* out, std::string_view text) {
   std::string safe = EscapeControls(text, LineBreaks::kKeepLineBreaks);
   std::fwrite(safe.data(), 1, safe.size(), out);
+}
+
+void PrintfSafe(std::FILE* out, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  int n = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string text(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(text.data(), text.size() + 1, format, args);
+  va_end(args);
+  PrintSafe(out, text);
 }
 
 }  // namespace wsr

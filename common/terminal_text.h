@@ -24,4 +24,7 @@ std::string EscapeControls(std::string_view text, LineBreaks breaks = LineBreaks
 // Writes EscapeControls(text, kKeepLineBreaks) to `out` (no newline added).
 void PrintSafe(std::FILE* out, std::string_view text);
 
+// printf, then PrintSafe: for human-readable lines whose arguments carry recorded data.
+void PrintfSafe(std::FILE* out, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
 }  // namespace wsr

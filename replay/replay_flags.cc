@@ -6,6 +6,7 @@
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/stop_signal.h"
+#include "common/terminal_text.h"
 #include "common/url.h"
 
 namespace wsr::replay {
@@ -65,7 +66,7 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
 
 int PrintReport(const Report& report, const ReplayFlags& flags) {
   std::string text = report.ToText();
-  std::fputs(text.c_str(), stderr);
+  PrintSafe(stderr, text);
   std::fflush(stderr);
   if (!flags.report_json.empty()) {
     std::ofstream out(flags.report_json);
