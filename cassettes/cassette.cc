@@ -153,11 +153,12 @@ bool FrameCursor::Next(Frame* f) {
 
 std::unique_ptr<Cassette> Cassette::Open(const std::string& path, Mode mode) {
   bool exists = FileExists(path);
-  if (!exists && mode != Mode::kCreate) {
+  bool creates = mode == Mode::kCreate || mode == Mode::kEditCreate;
+  if (!exists && !creates) {
     throw Error("cassette '" + path + "' does not exist (record one with `wsreplay record`)");
   }
   int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (mode == Mode::kCreate) flags |= SQLITE_OPEN_CREATE;
+  if (creates) flags |= SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;  // one Cassette, one thread at a time (see cassette.h)
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -240,11 +241,12 @@ void Cassette::CheckAndMigrate(Mode mode) {
   }
   sqlite3_finalize(s);
 
+  const bool edit = mode == Mode::kEdit || mode == Mode::kEditCreate;
   if (tables == 0 && app_id == 0) {
-    if (mode != Mode::kCreate) {
+    if (mode != Mode::kCreate && mode != Mode::kEditCreate) {
       throw Error("'" + path_ + "' is an empty SQLite file, not a wsreplay cassette");
     }
-    Exec("PRAGMA journal_mode=WAL");
+    Exec(edit ? "PRAGMA journal_mode=DELETE" : "PRAGMA journal_mode=WAL");
     Exec("BEGIN");
     Exec(kSchemaSql);
     Exec("PRAGMA application_id=" + std::to_string(kApplicationId));
@@ -269,8 +271,10 @@ void Cassette::CheckAndMigrate(Mode mode) {
   if (mode != Mode::kReadOnly) {
     // A recorder that stopped without building its indexes (crash) left them missing.
     BuildIndexes();
-    Exec("PRAGMA journal_mode=WAL");
-    Exec("PRAGMA synchronous=NORMAL");
+    if (!edit) {
+      Exec("PRAGMA journal_mode=WAL");
+      Exec("PRAGMA synchronous=NORMAL");
+    }
     Exec("PRAGMA foreign_keys=ON");
   }
 }

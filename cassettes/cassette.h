@@ -5,6 +5,10 @@
 // schema is refused with a wsr::Error whose message says what to do. Older schemas are
 // migrated when opened for writing.
 //
+// Journal modes: a recorder (kReadWrite/kCreate) works in WAL mode and Seal()s the file back to
+// journal_mode=DELETE when it stops; the offline write commands (kEdit/kEditCreate) never
+// switch to WAL, so a cassette they touch stays one self-contained file.
+//
 // Ownership and threads: a Cassette owns its sqlite3 handle. It is not thread-safe: use one
 // Cassette per thread (SQLite in WAL mode lets a reader open the file while a recorder writes
 // it). FrameCursor borrows the Cassette and must not outlive it.
@@ -53,8 +57,16 @@ class Cassette {
  public:
   enum class Mode {
     kReadOnly,   // never creates or modifies the file
-    kReadWrite,  // the file must exist
-    kCreate,     // read-write; creates a new cassette when the file is missing
+    kReadWrite,  // the file must exist; switched to WAL mode (a recorder's readers keep reading)
+    kCreate,     // like kReadWrite; creates a new cassette when the file is missing
+    // For the offline write commands (sessions, redact, merge, import, cut): read-write, the
+    // file must exist, and its journal mode is left as it is (DELETE for every sealed
+    // cassette), so opening writes nothing, a rolled-back transaction leaves the file
+    // byte-identical and no -wal/-shm appears. Call Seal() when done. (An older schema is
+    // still migrated, in its own transaction; validate on a kReadOnly open first.)
+    kEdit,
+    // Like kEdit; creates a new cassette in journal_mode=DELETE when the file is missing.
+    kEditCreate,
   };
 
   // Throws wsr::Error (missing file, not SQLite, foreign database, newer schema, ...).

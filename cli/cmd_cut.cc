@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/edit.h"
 
 namespace wsr::cli {
@@ -38,7 +39,9 @@ void AddCut(CLI::App& app, int* exit_code) {
     if (a->from) o.from_ns = ParseDurationNs(*a->from);
     if (a->to) o.to_ns = ParseDurationNs(*a->to);
     o.topics.insert(a->topics.begin(), a->topics.end());
-    auto sum = tools::CutCassette(a->path, a->out, o);
+    auto progress = Progress::ForStderr("cut " + a->path);
+    auto sum = tools::CutCassette(a->path, a->out, o, progress.get());
+    progress->Finish();
     std::printf(
         "cut session %s into %s: %d connection(s), %lld frame(s) (%lld join(s) carried from before "
         "--from)\n",

@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "common/error.h"
+#include "common/progress.h"
+#include "tools/atomic_output.h"
 #include "tools/har.h"
 #include "tools/jsonl.h"
 
@@ -19,23 +21,36 @@ struct ExportArgs {
   std::optional<std::string> session;
 };
 
+void Write(cassette::Cassette& c, const ExportArgs& a,
+           const std::optional<cassette::Session>& session, std::ostream& out, Progress* progress) {
+  if (a.format == "jsonl") {
+    tools::ExportJsonl(c, a.session, out, progress);
+  } else {
+    tools::ExportHar(c, *session, kVersion, out, progress);
+  }
+}
+
 void Export(const ExportArgs& a) {
   auto c = cassette::Cassette::Open(a.path, cassette::Cassette::Mode::kReadOnly);
-  std::ofstream file;
-  std::ostream* out = &std::cout;
   // Resolve the session before creating the output file, so a bad name leaves nothing behind.
   std::optional<cassette::Session> session;
   if (a.format == "har" || a.session) session = c->ResolveSession(a.session);
-  if (!a.output.empty() && a.output != "-") {
-    file.open(a.output, std::ios::binary | std::ios::trunc);
-    if (!file) throw Error("cannot write '" + a.output + "'");
-    out = &file;
+  if (a.output.empty() || a.output == "-") {
+    Write(*c, a, session, std::cout, nullptr);
+    return;
   }
-  if (a.format == "jsonl") {
-    tools::ExportJsonl(*c, a.session, *out);
-  } else {
-    tools::ExportHar(*c, *session, kVersion, *out);
+  // Written as OUT.tmp-<pid> and renamed over OUT only when complete: a failed export leaves
+  // neither an empty nor a partial OUT (and an existing OUT as it was).
+  tools::TempOutput tmp(a.output);
+  {
+    std::ofstream file(tmp.path(), std::ios::binary | std::ios::trunc);
+    if (!file) throw Error("cannot write '" + a.output + "' (" + tmp.path() + ")");
+    auto progress = Progress::ForStderr("export " + a.output);
+    Write(*c, a, session, file, progress.get());
+    file.close();
+    if (!file) throw Error("writing '" + a.output + "' failed (disk full?)");
   }
+  tmp.Commit(/*replace=*/true);
 }
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/import.h"
 
 namespace wsr::cli {
@@ -16,6 +17,7 @@ struct ImportArgs {
   std::string file, cassette;
   std::optional<std::string> from, session;
   std::vector<std::string> params, headers, pointers;
+  uint64_t max_message_size = tools::ImportLimits{}.max_message_size;
 };
 
 void Import(const ImportArgs& a) {
@@ -26,7 +28,12 @@ void Import(const ImportArgs& a) {
   for (const auto& h : a.headers) o.rules.AddHeader(h);
   for (const auto& j : a.pointers) o.rules.AddJsonPointer(j);
   o.tool_version = kVersion;
+  if (a.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
+  o.limits.max_message_size = a.max_message_size;
+  auto progress = Progress::ForStderr("import " + a.file, {.unit = Progress::Unit::kBytes});
+  o.limits.progress = progress.get();
   auto sum = tools::ImportFile(a.file, a.cassette, o);
+  progress->Finish();
   for (const auto& note : sum.notes) std::fprintf(stderr, "wsreplay: note: %s\n", note.c_str());
   std::string names;
   for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
@@ -56,6 +63,10 @@ void AddImport(CLI::App& app, int* exit_code) {
       "Also redact this header (Authorization, Cookie, Set-Cookie, X-Api-Key always are)");
   cmd->add_option("--redact-json", a->pointers,
                   "Redact this JSON pointer inside Phoenix payloads, e.g. /token");
+  cmd->add_option("--max-message-size", a->max_message_size,
+                  "Largest message imported, in bytes (as `record`); a bigger one is an error "
+                  "naming its line (JSON Lines) or entry (HAR)")
+      ->capture_default_str();
   cmd->callback([exit_code, a] {
     Import(*a);
     *exit_code = 0;

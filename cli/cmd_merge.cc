@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/edit.h"
 
 namespace wsr::cli {
@@ -19,7 +20,9 @@ void AddMerge(CLI::App& app, int* exit_code) {
   cmd->add_option("out", *out, "Output cassette")->required();
   cmd->add_option("inputs", *ins, "Input cassettes")->required();
   cmd->callback([exit_code, out, ins] {
-    auto sum = tools::MergeCassettes(*out, *ins);
+    auto progress = Progress::ForStderr("merge into " + *out);
+    auto sum = tools::MergeCassettes(*out, *ins, progress.get());
+    progress->Finish();
     std::string names;
     for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
     std::printf("merged %zu session(s) (%s), %lld frame(s) into %s\n", sum.sessions.size(),

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/edit.h"
 
 namespace wsr::cli {
@@ -32,7 +33,9 @@ void AddRedact(CLI::App& app, int* exit_code) {
     for (const auto& p : a->params) rules.AddParam(p);
     for (const auto& h : a->headers) rules.AddHeader(h);
     for (const auto& j : a->pointers) rules.AddJsonPointer(j);
-    auto sum = tools::RedactCassette(a->path, rules);
+    auto progress = Progress::ForStderr("redact " + a->path);
+    auto sum = tools::RedactCassette(a->path, rules, progress.get());
+    progress->Finish();
     std::printf(
         "redacted %s: %d session(s), %d connection(s), %lld frame(s) changed; old bytes scrubbed\n",
         a->path.c_str(), sum.sessions, sum.connections, static_cast<long long>(sum.frames));

@@ -11,6 +11,7 @@
 #include "cassettes/cassette.h"
 #include "common/error.h"
 #include "phoenix/frame.h"
+#include "tools/atomic_output.h"
 #include "tools/redaction.h"
 
 namespace wsr::tools {
@@ -20,10 +21,7 @@ using cassette::Connection;
 using cassette::Frame;
 using cassette::Session;
 
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+bool Exists(const std::string& path) { return PathExists(path); }
 
 std::string RealPath(const std::string& path) {
   char* r = ::realpath(path.c_str(), nullptr);
@@ -47,6 +45,72 @@ sqlite3_stmt* Prepare(Cassette& c, const char* sql) {
     throw Error("cassette '" + c.path() + "': " + sqlite3_errmsg(c.db()));
   }
   return s;
+}
+
+// The read-only check before a write: the tables a write command touches exist (Open has
+// checked the application id and the schema version).
+void CheckTables(Cassette& c) {
+  for (const char* table : {"sessions", "connections", "frames"}) {
+    sqlite3_stmt* st = Prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!found) {
+      throw Error("cassette '" + c.path() + "' has no " + table +
+                  " table (damaged, or not written by wsreplay); nothing was changed");
+    }
+  }
+}
+
+// Opens `path` read-only and checks it (see CheckTables).
+std::unique_ptr<Cassette> OpenChecked(const std::string& path) {
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  CheckTables(*c);
+  return c;
+}
+
+// Opens an existing cassette for an in-place edit, after the caller's read-only checks.
+std::unique_ptr<Cassette> OpenForEdit(const std::string& path) {
+  return Cassette::Open(path, Cassette::Mode::kEdit);
+}
+
+// Runs `body` in one transaction on `c`, then seals the file (a single file, journal mode
+// DELETE). On failure the transaction is rolled back, which leaves the file as it was.
+template <typename Body>
+void EditInTransaction(Cassette& c, Body body) {
+  c.Begin();
+  try {
+    body();
+    c.Commit();
+  } catch (...) {
+    c.Rollback();
+    throw;
+  }
+  c.Seal();
+}
+
+// Copies every session of `in` into `out` (inside the caller's transaction).
+void CopySessions(Cassette& in, Cassette& out, MergeSummary* sum, Progress* progress) {
+  for (const auto& s : in.Sessions()) {
+    int64_t sid = out.InsertSession(s);
+    std::map<int64_t, int64_t> conn_ids;
+    for (auto c : in.Connections(s.id)) {
+      int64_t old = c.id;
+      c.session_id = sid;
+      conn_ids[old] = out.InsertConnection(c);
+    }
+    cassette::FrameFilter filter;
+    filter.session_id = s.id;
+    filter.include_control = true;  // merged sessions keep every frame
+    auto cursor = in.Frames(filter);
+    Frame f;
+    while (cursor.Next(&f)) {
+      f.connection_id = conn_ids[f.connection_id];
+      out.InsertFrame(f);
+      ProgressUpdate(progress, ++sum->frames);
+    }
+    sum->sessions.push_back(s.name);
+  }
 }
 
 void BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
@@ -92,9 +156,20 @@ void CheckpointTruncate(Cassette& c) {
 
 }  // namespace
 
-RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules) {
+RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules,
+                             Progress* progress) {
   Redactor redactor(rules);
-  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  {
+    // Read-only first: a file that is not a cassette is refused before anything is written.
+    auto check = OpenChecked(path);
+    check->Sessions();
+    if (redactor.has_json_rules()) {
+      cassette::FrameFilter all;
+      all.include_control = true;
+      ProgressTotal(progress, check->CountFrames(all));
+    }
+  }
+  auto c = OpenForEdit(path);
   c->Exec("PRAGMA secure_delete=ON");
   RedactSummary sum;
   c->Begin();
@@ -114,10 +189,14 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
     if (redactor.has_json_rules()) {
       std::vector<Frame> changed;
       {
-        auto cursor = c->Frames({});
+        cassette::FrameFilter all;
+        all.include_control = true;
+        auto cursor = c->Frames(all);
         Frame f;
+        int64_t done = 0;
         while (cursor.Next(&f)) {
           if (RedactFrameRow(redactor, &f)) changed.push_back(f);
+          ProgressUpdate(progress, ++done);
         }
       }
       for (const auto& f : changed) UpdateFramePayload(*c, f);
@@ -137,8 +216,8 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
   return sum;
 }
 
-CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
-                       const CutOptions& o) {
+CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o,
+                       Progress* progress) {
   if (Exists(out_path)) {
     throw Error("'" + out_path +
                 "' already exists; `cut` writes a new cassette (remove it or pick another --out)");
@@ -163,9 +242,12 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
     cassette::FrameFilter filter;
     filter.session_id = s.id;
     filter.include_control = true;  // a slice keeps the closes and pings inside the window
+    ProgressTotal(progress, in->CountFrames(filter));
     auto cursor = in->Frames(filter);
     Frame f;
+    int64_t scanned = 0;
     while (cursor.Next(&f)) {
+      ProgressUpdate(progress, ++scanned);
       if (f.offset_ns > to) break;
       last_offset = f.offset_ns;
       if (f.offset_ns >= from) {
@@ -199,8 +281,9 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
   }
 
   int64_t end = s.duration_ns ? std::min(*s.duration_ns, to) : (to == INT64_MAX ? last_offset : to);
-  auto out = Cassette::Open(out_path, Cassette::Mode::kCreate);
-  try {
+  TempOutput tmp(out_path);
+  auto out = Cassette::Open(tmp.path(), Cassette::Mode::kEditCreate);
+  {
     out->Begin();
     Session ns = s;
     ns.started_at_ns = s.started_at_ns + from;
@@ -241,29 +324,27 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
     }
     out->Commit();
     out->Seal();
-  } catch (...) {
-    out->Rollback();
-    out.reset();
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-      ::unlink((out_path + suffix).c_str());
-    throw;
   }
+  out.reset();  // closed before it is renamed into place; a failure above removes it (~tmp)
+  tmp.Commit(/*replace=*/false);
   return sum;
 }
 
-MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs) {
+MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs,
+                            Progress* progress) {
   if (inputs.empty()) throw Error("merge needs at least one input cassette");
   std::string out_real = RealPath(out_path);
   std::vector<std::unique_ptr<Cassette>> ins;
   std::map<std::string, std::string> names;  // session name -> where it comes from
   bool out_existed = Exists(out_path);
   if (out_existed) {
-    auto existing = Cassette::Open(out_path, Cassette::Mode::kReadOnly);
+    auto existing = OpenChecked(out_path);
     for (const auto& s : existing->Sessions()) names[s.name] = out_path;
   }
+  int64_t total = 0;
   for (const auto& path : inputs) {
     if (RealPath(path) == out_real) throw Error("input '" + path + "' is the output cassette");
-    ins.push_back(Cassette::Open(path, Cassette::Mode::kReadOnly));
+    ins.push_back(OpenChecked(path));
     for (const auto& s : ins.back()->Sessions()) {
       auto [it, fresh] = names.emplace(s.name, path);
       if (!fresh) {
@@ -272,66 +353,50 @@ MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::
             "'; rename one with `wsreplay sessions CASSETTE rename OLD NEW` and merge again");
       }
     }
+    cassette::FrameFilter all;
+    all.include_control = true;
+    total += ins.back()->CountFrames(all);
   }
+  ProgressTotal(progress, total);
   MergeSummary sum;
-  auto out = Cassette::Open(out_path, Cassette::Mode::kCreate);
-  try {
-    out->Begin();
-    for (auto& in : ins) {
-      for (const auto& s : in->Sessions()) {
-        int64_t sid = out->InsertSession(s);
-        std::map<int64_t, int64_t> conn_ids;
-        for (auto c : in->Connections(s.id)) {
-          int64_t old = c.id;
-          c.session_id = sid;
-          conn_ids[old] = out->InsertConnection(c);
-        }
-        cassette::FrameFilter filter;
-        filter.session_id = s.id;
-        filter.include_control = true;  // merged sessions keep every frame
-        auto cursor = in->Frames(filter);
-        Frame f;
-        while (cursor.Next(&f)) {
-          f.connection_id = conn_ids[f.connection_id];
-          out->InsertFrame(f);
-          ++sum.frames;
-        }
-        sum.sessions.push_back(s.name);
-      }
-    }
-    out->Commit();
-    out->Seal();
-  } catch (...) {
-    out->Rollback();
-    out.reset();
-    if (!out_existed) {
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-        ::unlink((out_path + suffix).c_str());
-    }
-    throw;
+  if (out_existed) {
+    auto out = OpenForEdit(out_path);
+    EditInTransaction(*out, [&] {
+      for (auto& in : ins) CopySessions(*in, *out, &sum, progress);
+    });
+    return sum;
   }
+  TempOutput tmp(out_path);
+  {
+    auto out = Cassette::Open(tmp.path(), Cassette::Mode::kEditCreate);
+    EditInTransaction(*out, [&] {
+      for (auto& in : ins) CopySessions(*in, *out, &sum, progress);
+    });
+  }
+  tmp.Commit(/*replace=*/false);
   return sum;
 }
 
 void RenameSession(const std::string& path, const std::string& old_name,
                    const std::string& new_name) {
   if (new_name.empty()) throw Error("the new session name must not be empty");
-  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  {
+    auto check = OpenChecked(path);
+    check->ResolveSession(old_name);  // throws, listing the sessions, when it is missing
+    if (new_name != old_name && check->FindSession(new_name)) {
+      throw Error("cassette '" + path + "' already has a session named '" + new_name + "'");
+    }
+  }
+  auto c = OpenForEdit(path);
   Session s = c->ResolveSession(old_name);
-  c->RenameSession(s.id, new_name);
+  EditInTransaction(*c, [&] { c->RenameSession(s.id, new_name); });
 }
 
 void RemoveSession(const std::string& path, const std::string& name) {
-  auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+  OpenChecked(path)->ResolveSession(name);
+  auto c = OpenForEdit(path);
   Session s = c->ResolveSession(name);
-  c->Begin();
-  try {
-    c->DeleteSession(s.id);
-    c->Commit();
-  } catch (...) {
-    c->Rollback();
-    throw;
-  }
+  EditInTransaction(*c, [&] { c->DeleteSession(s.id); });
 }
 
 }  // namespace wsr::tools

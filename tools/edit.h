@@ -1,6 +1,16 @@
 // Editing commands on cassettes: redact in place, cut a slice into a new cassette, copy
 // sessions between cassettes (merge), rename and remove sessions.
-// Each function opens the cassettes it needs and does its writes in one transaction.
+//
+// What a failure leaves (see cassettes/README.md, "Write commands"): each function first
+// checks everything it can on read-only opens (the files are wsreplay cassettes, the
+// sessions exist, names are free), and only then opens a cassette for writing
+// (Cassette::Mode::kEdit: no switch to WAL mode), does its writes in one transaction and
+// ends with the cassette sealed as a single file (journal_mode=DELETE, no -wal/-shm). A
+// failed command leaves an existing cassette byte-identical. A new cassette is written as
+// "<path>.tmp-<pid>" and renamed into place on success (see atomic_output.h), so a failure
+// creates nothing.
+//
+// `progress` (may be null) is given the total and the frames done.
 // Not thread-safe; one call at a time per cassette file.
 #pragma once
 
@@ -10,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress.h"
 #include "recorder/redactor.h"
 
 namespace wsr::tools {
@@ -21,7 +32,8 @@ struct RedactSummary {
 // Applies `rules` to every session/connection/frame, then scrubs the old bytes from the
 // files: secure_delete, WAL checkpoint(TRUNCATE), VACUUM, and a sealed (journal_mode=DELETE)
 // file. Throws wsr::Error when another process keeps the WAL from being emptied.
-RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules);
+RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules,
+                             Progress* progress = nullptr);
 
 struct CutOptions {
   std::optional<std::string> session;
@@ -36,8 +48,8 @@ struct CutSummary {
 // Writes the slice into a new cassette at `out_path` (which must not exist). Offsets are
 // rebased so the slice starts at 0 (from_ns); frames of kept joins from before the slice
 // sit at offset 0, in their original order. Sequence numbers are renumbered from 0.
-CutSummary CutCassette(const std::string& in_path, const std::string& out_path,
-                       const CutOptions& o);
+CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o,
+                       Progress* progress = nullptr);
 
 // Copies every session of each input into `out_path` (created if missing), in one
 // transaction. A session name that already exists in the output (or twice among the
@@ -46,7 +58,8 @@ struct MergeSummary {
   std::vector<std::string> sessions;
   int64_t frames = 0;
 };
-MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs);
+MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs,
+                            Progress* progress = nullptr);
 
 void RenameSession(const std::string& path, const std::string& old_name,
                    const std::string& new_name);

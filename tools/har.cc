@@ -4,9 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/control_frame.h"
 #include "tools/har_message.h"
 #include "tools/head_text.h"
@@ -17,6 +19,7 @@ namespace wsr::tools {
 namespace {
 using ojson = nlohmann::ordered_json;
 using cassette::Connection;
+using cassette::Direction;
 using cassette::Frame;
 using cassette::Session;
 using nlohmann::json;
@@ -129,8 +132,15 @@ int64_t ToNs(double seconds) {
 }  // namespace
 
 void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_version,
-               std::ostream& out) {
+               std::ostream& out, Progress* progress) {
   ojson entries = ojson::array();
+  if (progress && progress->enabled()) {
+    cassette::FrameFilter all;
+    all.session_id = s.id;
+    all.include_control = true;
+    progress->SetTotal(c.CountFrames(all));
+  }
+  int64_t done = 0;
   for (const auto& conn : c.Connections(s.id)) {
     int64_t start_ns = s.started_at_ns + conn.opened_ns;
     ojson messages = ojson::array();
@@ -142,6 +152,7 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
     int64_t last_ns = conn.opened_ns;
     while (cursor.Next(&f)) {
       messages.push_back(HarMessageFromFrame(f, s.started_at_ns + f.offset_ns));
+      ProgressUpdate(progress, ++done);
       last_ns = std::max(last_ns, f.offset_ns);
     }
     int64_t end_ns = conn.closed_ns ? std::max(*conn.closed_ns, last_ns) : last_ns;
@@ -210,9 +221,13 @@ bool LooksLikeHar(const std::string& text) {
 
 namespace {
 
+// A message as kept until it is inserted: what the cassette needs, without a whole Frame (a
+// HAR may hold hundreds of thousands).
 struct Message {
-  Frame frame;
+  std::string payload, note;
   double time = 0;  // epoch seconds
+  Direction direction = Direction::kClientToServer;
+  int opcode = 1, flags = 0;
 };
 
 struct WsEntry {
@@ -244,9 +259,9 @@ cassette::Headers ReadHeaders(const json& obj) {
   return out;
 }
 
-const Frame* FirstCloseWithCode(const std::vector<Frame>& frames) {
-  for (const auto& f : frames) {
-    if (f.opcode == 8 && ParseClosePayload(f.payload).code) return &f;
+const Message* FirstCloseWithCode(const std::vector<Message>& messages) {
+  for (const auto& m : messages) {
+    if (m.opcode == 8 && ParseClosePayload(m.payload).code) return &m;
   }
   return nullptr;
 }
@@ -255,11 +270,160 @@ bool IsWsUrl(const std::string& url) {
   return url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0;
 }
 
+// Parses a HAR with bounded memory: each `log.entries[i]._webSocketMessages[k]` becomes a
+// Message as soon as it is parsed and is dropped from the document, so the document holds only
+// the entries' metadata; values outside messages (limits.max_har_values) and messages
+// (limits.max_har_messages) are counted, and a message's data is checked against
+// limits.max_message_size before it is decoded. Tells the progress how far into `file` the
+// parser is.
+class HarCollector {
+ public:
+  HarCollector(const ImportLimits& limits, std::FILE* file) : limits_(limits), file_(file) {}
+
+  // The messages of entry `i` (in the order of log.entries), moved out.
+  std::vector<Message> Take(size_t i) {
+    auto it = messages_.find(i);
+    if (it == messages_.end()) return {};
+    return std::move(it->second);
+  }
+  int skipped() const { return skipped_; }
+
+  template <typename Input>
+  json Parse(Input&& input) {
+    return json::parse(
+        std::forward<Input>(input),
+        [this](int depth, json::parse_event_t event, json& parsed) {
+          return OnEvent(depth, event, parsed);
+        },
+        /*allow_exceptions=*/false);
+  }
+
+ private:
+  // nlohmann's depths: the root object is 0, log 1, entries 2, an entry 3, its
+  // _webSocketMessages 4, a message 5; a key is reported at the depth of its value.
+  bool InMessages() const {
+    return keys_.size() > 4 && keys_[1] == "log" && keys_[2] == "entries" &&
+           keys_[4] == "_webSocketMessages";
+  }
+  [[noreturn]] void TooBig(uint64_t size) const {
+    throw Error("HAR entry " + std::to_string(entry_) + ", message " + std::to_string(message_) +
+                ": the payload is " + std::to_string(size) +
+                " bytes, more than --max-message-size (" +
+                std::to_string(limits_.max_message_size) + " bytes)");
+  }
+
+  bool OnEvent(int depth, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    size_t d = static_cast<size_t>(depth);
+    if (event == E::key) {
+      if (keys_.size() <= d) keys_.resize(d + 1);
+      keys_[d] = parsed.is_string() ? parsed.get<std::string>() : "";
+      return true;
+    }
+    if (keys_.size() > d + 1) keys_.resize(d + 1);  // keys below this depth are stale
+    bool counted = event == E::value || event == E::object_start || event == E::array_start;
+    if (counted && file_ && limits_.progress && (++events_ & 4095) == 0) {
+      limits_.progress->Update(static_cast<int64_t>(std::ftell(file_)));
+    }
+    if (depth == 3 && event == E::object_start && keys_.size() > 2 && keys_[1] == "log" &&
+        keys_[2] == "entries") {
+      ++entry_;
+      message_ = 0;
+    }
+    bool in_message = InMessages() && depth >= 5;
+    if (in_message) {
+      // A message's data can be refused before it is decoded: hex (close) is the densest
+      // encoding, two characters a byte.
+      if (depth == 6 && event == E::value && keys_.size() > 6 && keys_[6] == "data" &&
+          parsed.is_string() &&
+          parsed.get_ref<const std::string&>().size() / 2 > limits_.max_message_size) {
+        TooBig(parsed.get_ref<const std::string&>().size() / 2);
+      }
+      if (depth == 5 && event == E::object_end) return Collect(parsed);
+      return true;
+    }
+    if (counted && ++values_ > limits_.max_har_values) {
+      throw Error("the HAR has more than " + std::to_string(limits_.max_har_values) +
+                  " JSON values besides its messages, more than import holds in memory (a HAR "
+                  "is one JSON document); split it or import the session as JSON Lines");
+    }
+    if (depth == 5 && event == E::value && InMessages()) {
+      ++message_;  // a message that is not an object: malformed, skipped
+      ++skipped_;
+      return false;
+    }
+    return true;
+  }
+
+  // A whole message object: converted, and dropped from the document (returns false).
+  bool Collect(const json& m) {
+    if (entry_ < 0) return false;
+    if (++messages_total_ > limits_.max_har_messages) {
+      throw Error("the HAR has more than " + std::to_string(limits_.max_har_messages) +
+                  " WebSocket messages, more than import holds in memory; split it or import "
+                  "the session as JSON Lines");
+    }
+    HarMessage msg;
+    std::string bad;
+    switch (ParseHarMessage(m, &msg, &bad)) {
+      case HarMessageStatus::kOk: {
+        if (msg.frame.payload.size() > limits_.max_message_size) TooBig(msg.frame.payload.size());
+        Message out;
+        out.payload = std::move(msg.frame.payload);
+        out.note = std::move(msg.frame.note);
+        out.time = msg.time;
+        out.direction = msg.frame.direction;
+        out.opcode = msg.frame.opcode;
+        out.flags = msg.frame.flags;
+        messages_[static_cast<size_t>(entry_)].push_back(std::move(out));
+        break;
+      }
+      case HarMessageStatus::kMalformed:
+        ++skipped_;
+        break;
+      case HarMessageStatus::kBadData:
+        throw Error("HAR entry " + std::to_string(entry_) + ": " + bad);
+    }
+    ++message_;
+    return false;
+  }
+
+  const ImportLimits& limits_;
+  std::FILE* file_;
+  std::vector<std::string> keys_;
+  int64_t entry_ = -1;
+  uint64_t message_ = 0, messages_total_ = 0, values_ = 0, events_ = 0;
+  int skipped_ = 0;
+  std::map<size_t, std::vector<Message>> messages_;
+};
+
+HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassette& out,
+                            const Redactor& redactor, const std::string& session_name,
+                            const std::string& tool_version);
+
 }  // namespace
 
 HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Redactor& redactor,
-                    const std::string& session_name, const std::string& tool_version) {
-  auto har = json::parse(text, nullptr, false);
+                    const std::string& session_name, const std::string& tool_version,
+                    const ImportLimits& limits) {
+  HarCollector collector(limits, nullptr);
+  json har = collector.Parse(text);
+  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version);
+}
+
+HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor& redactor,
+                        const std::string& session_name, const std::string& tool_version,
+                        const ImportLimits& limits) {
+  HarCollector collector(limits, file);
+  json har = collector.Parse(file);
+  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version);
+}
+
+namespace {
+
+HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassette& out,
+                            const Redactor& redactor, const std::string& session_name,
+                            const std::string& tool_version) {
   if (har.is_discarded() || !har.is_object() || !har.contains("log") || !har["log"].is_object() ||
       !har["log"].contains("entries") || !har["log"]["entries"].is_array()) {
     throw Error("not a HAR file (no log.entries array)");
@@ -267,11 +431,11 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
   HarImport result;
   result.session_name = session_name;
   std::vector<WsEntry> ws;
-  int skipped_http = 0, skipped_other = 0;
+  int skipped_http = 0;
   bool any_fragments_lost = false;
-  const auto& entries = har["log"]["entries"];
+  auto& entries = har["log"]["entries"];
   for (size_t i = 0; i < entries.size(); ++i) {
-    const json& e = entries[i];
+    json& e = entries[i];
     if (!e.is_object()) continue;
     WsEntry w;
     w.index = i;
@@ -326,24 +490,12 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
       }
     }
     if (has_messages) {
-      for (const auto& m : e["_webSocketMessages"]) {
-        HarMessage msg;
-        std::string bad;
-        switch (ParseHarMessage(m, &msg, &bad)) {
-          case HarMessageStatus::kOk:
-            w.messages.push_back({std::move(msg.frame), msg.time});
-            break;
-          case HarMessageStatus::kMalformed:
-            ++skipped_other;
-            break;
-          case HarMessageStatus::kBadData:
-            throw Error("HAR entry " + std::to_string(i) + ": " + bad);
-        }
-      }
+      w.messages = collected.Take(i);
       any_fragments_lost = any_fragments_lost || !w.messages.empty();
     }
     ws.push_back(std::move(w));
   }
+  har = nullptr;  // everything needed is in `ws` now
   if (ws.empty()) {
     throw Error(
         "the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL); "
@@ -413,17 +565,9 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
                       ? *w.started_ns - start_ns
                       : (w.messages.empty() ? 0 : ToNs(w.messages.front().time) - start_ns);
     int64_t last = c.opened_ns;
-    std::vector<Frame> frames;
-    int64_t seq = 0;
-    for (auto& m : w.messages) {
-      Frame f = std::move(m.frame);
-      f.seq = seq++;
+    for (const auto& m : w.messages) {
       // Wall-clock times may step backwards; a cassette's offsets never do.
-      f.offset_ns = std::max(last, ToNs(m.time) - start_ns);
-      last = f.offset_ns;
-      f.FillPhoenixColumns();
-      RedactFrameRow(redactor, &f);
-      frames.push_back(std::move(f));
+      last = std::max(last, ToNs(m.time) - start_ns);
     }
     // At most ~31 years: a huge or NaN `time` must not overflow.
     const double time_ms = w.time_ms > 0 ? std::min(w.time_ms, 1e12) : 0.0;
@@ -433,7 +577,7 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
       c.close_code = w.close_code;
       c.close_reason = w.close_reason;
       c.close_initiator = w.close_initiator;
-    } else if (const Frame* close = FirstCloseWithCode(frames)) {
+    } else if (const Message* close = FirstCloseWithCode(w.messages)) {
       // No _webSocketClose (not written by wsreplay): the first close frame says it.
       ClosePayload p = ParseClosePayload(close->payload);
       c.close_code = p.code;
@@ -446,11 +590,25 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
     session_end = std::max(session_end, *c.closed_ns);
     RedactConnectionRow(redactor, &c);
     c.id = out.InsertConnection(c);
-    for (auto& f : frames) {
+    int64_t offset = c.opened_ns;
+    int64_t seq = 0;
+    for (auto& m : w.messages) {
+      Frame f;
       f.connection_id = c.id;
+      f.seq = seq++;
+      offset = std::max(offset, ToNs(m.time) - start_ns);  // as computed for `last` above
+      f.offset_ns = offset;
+      f.direction = m.direction;
+      f.opcode = m.opcode;
+      f.flags = m.flags;
+      f.payload = std::move(m.payload);
+      f.note = std::move(m.note);
+      f.FillPhoenixColumns();
+      RedactFrameRow(redactor, &f);
       out.InsertFrame(f);
       ++result.frames;
     }
+    w.messages = {};  // inserted: free them
     ++result.connections;
   }
   out.FinishSession(session_id, session_end);
@@ -469,6 +627,7 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
     result.notes.push_back("skipped " + std::to_string(skipped_http) + " non-WebSocket HTTP entr" +
                            (skipped_http == 1 ? "y" : "ies"));
   }
+  const int skipped_other = collected.skipped();
   if (skipped_other > 0) {
     result.notes.push_back(
         "skipped " + std::to_string(skipped_other) +
@@ -476,5 +635,7 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace wsr::tools

@@ -12,18 +12,22 @@
 // Cassette).
 #pragma once
 
+#include <cstdio>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "cassettes/cassette.h"
+#include "common/progress.h"
 #include "recorder/redactor.h"
+#include "tools/import_limits.h"
 
 namespace wsr::tools {
 
+// `progress` (may be null) is given the number of frames and told how many are read.
 void ExportHar(cassette::Cassette& c, const cassette::Session& session,
-               const std::string& tool_version, std::ostream& out);
+               const std::string& tool_version, std::ostream& out, Progress* progress = nullptr);
 
 struct HarImport {
   std::string session_name;
@@ -33,9 +37,20 @@ struct HarImport {
 };
 
 // Parses `text` as a HAR and inserts one session named `session_name` into `out` (inside the
-// caller's transaction), applying `redactor`. Throws wsr::Error on a bad file.
+// caller's transaction), applying `redactor`. Throws wsr::Error on a bad file, and on input
+// over `limits`: more than limits.max_har_values JSON values outside the messages (that part
+// of the document is held whole, at up to ~100 bytes a value), more than
+// limits.max_har_messages messages (each is converted as soon as it is parsed and dropped from
+// the document), a message payload over limits.max_message_size (the error names the entry
+// and message index, from 0).
 HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Redactor& redactor,
-                    const std::string& session_name, const std::string& tool_version);
+                    const std::string& session_name, const std::string& tool_version,
+                    const ImportLimits& limits = {});
+// The same, reading the HAR from `file` (not held as text besides its parsed form; the caller
+// checks the file size against limits.max_har_bytes). limits.progress is told the bytes read.
+HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor& redactor,
+                        const std::string& session_name, const std::string& tool_version,
+                        const ImportLimits& limits = {});
 
 // True when `text` looks like a HAR (a JSON object with log.entries).
 bool LooksLikeHar(const std::string& text);

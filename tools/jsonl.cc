@@ -1,8 +1,11 @@
 #include "tools/jsonl.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "common/error.h"
+#include "common/progress.h"
 #include "tools/redaction.h"
 #include "tools/text_util.h"
 
@@ -95,6 +98,87 @@ struct LineReader {
     return out;
   }
 };
+std::string MiB(uint64_t bytes) {
+  if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// Reads lines of at most `cap` bytes from a stream, in chunks: a longer line is refused as
+// soon as it passes the cap, so it is never held whole.
+class CappedLines {
+ public:
+  CappedLines(std::istream& in, uint64_t cap) : in_(in), cap_(cap) {}
+  // The next line without its '\n' (and '\r'); false at the end of the input.
+  bool Next(std::string* line, int line_number) {
+    line->clear();
+    bool any = false;
+    for (;;) {
+      if (pos_ == len_) {
+        in_.read(buf_, sizeof buf_);
+        len_ = static_cast<size_t>(in_.gcount());
+        pos_ = 0;
+        if (len_ == 0) {
+          if (in_.bad()) throw Error("reading line " + std::to_string(line_number) + " failed");
+          break;
+        }
+      }
+      any = true;
+      const char* start = buf_ + pos_;
+      const char* nl = static_cast<const char*>(std::memchr(start, '\n', len_ - pos_));
+      size_t n = nl ? static_cast<size_t>(nl - start) : len_ - pos_;
+      if (line->size() + n > cap_) {
+        throw Error("line " + std::to_string(line_number) + " is longer than " + MiB(cap_) +
+                    ", the longest line import reads (2 x --max-message-size + 1 MiB)");
+      }
+      if (line->capacity() < line->size() + n) {
+        // Grow by doubling, but never past the cap (std::string alone may overshoot it 2x).
+        uint64_t want = std::max<uint64_t>(line->size() + n, 2 * line->capacity());
+        line->reserve(static_cast<size_t>(std::min<uint64_t>(want, cap_)));
+      }
+      line->append(start, n);
+      pos_ += n;
+      consumed_ += n;
+      if (nl) {
+        ++pos_;
+        ++consumed_;
+        break;
+      }
+    }
+    if (!line->empty() && line->back() == '\r') line->pop_back();
+    return any;
+  }
+  uint64_t consumed() const { return consumed_; }
+
+ private:
+  std::istream& in_;
+  uint64_t cap_;
+  char buf_[1 << 16];
+  size_t pos_ = 0, len_ = 0;
+  uint64_t consumed_ = 0;
+};
+
+// Parses one line, refusing more than `max_values` JSON values (a DOM costs up to ~100 bytes
+// per value, so a short line of "[0,0,0,..." could otherwise take many times its size).
+nlohmann::json ParseLine(const std::string& text, int line, uint64_t max_values) {
+  uint64_t values = 0;
+  auto count = [&](int, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::value || event == E::object_start || event == E::array_start) {
+      if (++values > max_values) {
+        throw Error("line " + std::to_string(line) + " has more than " +
+                    std::to_string(max_values) + " JSON values");
+      }
+    }
+    return true;
+  };
+  return nlohmann::json::parse(text, count, /*allow_exceptions=*/false);
+}
+
+[[noreturn]] void TooBig(int line, uint64_t size, uint64_t max) {
+  throw Error("line " + std::to_string(line) + ": the frame's payload is " + std::to_string(size) +
+              " bytes, more than --max-message-size (" + std::to_string(max) + " bytes)");
+}
+
 }  // namespace
 
 ojson SessionToJson(const Session& s) {
@@ -167,7 +251,7 @@ std::string DumpLine(const ojson& j) {
 }
 
 void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session,
-                 std::ostream& out) {
+                 std::ostream& out, Progress* progress) {
   std::vector<Session> sessions;
   if (session)
     sessions.push_back(c.ResolveSession(session));
@@ -178,6 +262,17 @@ void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& sessio
   header["format"] = kJsonlFormat;
   header["version"] = kJsonlVersion;
   out << DumpLine(header) << '\n';
+  if (progress && progress->enabled()) {
+    int64_t total = 0;
+    for (const auto& s : sessions) {
+      cassette::FrameFilter filter;
+      filter.session_id = s.id;
+      filter.include_control = true;
+      total += c.CountFrames(filter);
+    }
+    progress->SetTotal(total);
+  }
+  int64_t done = 0;
   for (const auto& s : sessions) {
     out << DumpLine(SessionToJson(s)) << '\n';
     std::map<int64_t, int> ordinals;
@@ -190,26 +285,29 @@ void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& sessio
     filter.include_control = true;
     auto cursor = c.Frames(filter);
     Frame f;
-    while (cursor.Next(&f))
+    while (cursor.Next(&f)) {
       out << DumpLine(FrameToJson(f, s.name, ordinals[f.connection_id])) << '\n';
+      ProgressUpdate(progress, ++done);
+    }
   }
   out.flush();
   if (!out) throw Error("writing the export failed (disk full or closed pipe?)");
 }
 
 ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redactor& redactor,
-                         const std::optional<std::string>& rename) {
+                         const std::optional<std::string>& rename, const ImportLimits& limits) {
   ImportCounts counts;
   std::string text;
   int line = 0;
+  CappedLines lines(in, limits.LineCap());
   bool saw_header = false;
   std::map<std::string, int64_t> session_ids;               // name in file -> id
   std::map<std::pair<std::string, int>, int64_t> conn_ids;  // (session, ordinal) -> id
-  while (std::getline(in, text)) {
+  while (lines.Next(&text, line + 1)) {
     ++line;
-    if (!text.empty() && text.back() == '\r') text.pop_back();
+    ProgressUpdate(limits.progress, static_cast<int64_t>(lines.consumed()));
     if (text.find_first_not_of(" \t") == std::string::npos) continue;
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = ParseLine(text, line, limits.max_line_values);
     if (j.is_discarded() || !j.is_object()) {
       throw Error("line " + std::to_string(line) + " is not a JSON object");
     }
@@ -307,13 +405,21 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
         r.Bad("opcode must be 1 (text), 2 (binary), 8 (close), 9 (ping) or 10 (pong)");
       }
       std::string encoding = r.Str("encoding", false);
-      std::string payload = r.Str("payload");
+      const nlohmann::json& payload_json = r.Field("payload");
+      if (!payload_json.is_string()) r.Bad("field 'payload' must be a string");
+      // Checked on the parsed value, before any copy of it is made.
+      const std::string& payload = payload_json.get_ref<const std::string&>();
+      const uint64_t max = limits.max_message_size;
       if (encoding == "base64") {
+        // Refused before decoding: 4 base64 characters carry at most 3 bytes.
+        if (payload.size() / 4 * 3 > max + 2) TooBig(line, payload.size() / 4 * 3, max);
         auto bytes = Base64Decode(payload);
         if (!bytes) r.Bad("payload is not valid base64");
+        if (bytes->size() > max) TooBig(line, bytes->size(), max);
         f.payload = std::move(*bytes);
       } else if (encoding == "text" || encoding.empty()) {
-        f.payload = std::move(payload);
+        if (payload.size() > max) TooBig(line, payload.size(), max);
+        f.payload = payload;
       } else {
         r.Bad("encoding must be \"text\" or \"base64\"");
       }

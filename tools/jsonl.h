@@ -13,7 +13,9 @@
 #include <string>
 
 #include "cassettes/cassette.h"
+#include "common/progress.h"
 #include "recorder/redactor.h"
+#include "tools/import_limits.h"
 
 namespace wsr::tools {
 
@@ -28,9 +30,10 @@ nlohmann::ordered_json FrameToJson(const cassette::Frame& f, const std::string& 
 // One line of text (no newline), invalid UTF-8 in text fields replaced by U+FFFD.
 std::string DumpLine(const nlohmann::ordered_json& j);
 
-// Writes every session (or only `session`) of the cassette.
+// Writes every session (or only `session`) of the cassette. `progress` (may be null) is
+// given the number of frames and told how many are written.
 void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& session,
-                 std::ostream& out);
+                 std::ostream& out, Progress* progress = nullptr);
 
 struct ImportCounts {
   int sessions = 0, connections = 0;
@@ -40,8 +43,11 @@ struct ImportCounts {
 
 // Reads JSON Lines and inserts the rows into `out` (inside the caller's transaction),
 // applying `redactor`. `rename` renames the (single) session of the file.
-// Throws wsr::Error naming the line on bad input.
+// Throws wsr::Error naming the line on bad input, and on input over `limits`: a line longer
+// than limits.LineCap() (read in chunks, so never held whole), a line with more than
+// limits.max_line_values JSON values, a frame payload over limits.max_message_size. Memory
+// is bounded by a few times the line cap. limits.progress is told the bytes read.
 ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redactor& redactor,
-                         const std::optional<std::string>& rename);
+                         const std::optional<std::string>& rename, const ImportLimits& limits = {});
 
 }  // namespace wsr::tools
