@@ -1,4 +1,7 @@
 // `wsreplay export CASSETTE --format jsonl|har [--session NAME] [-o FILE]`.
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -39,9 +42,26 @@ void Export(const ExportArgs& a) {
     Write(*c, a, session, std::cout, nullptr);
     return;
   }
+  struct stat st;
+  if (::stat(a.output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A FIFO, a terminal or /dev/stdout: written directly (there is nothing to replace).
+    std::ofstream file(a.output, std::ios::binary);
+    if (!file) throw Error("cannot write '" + a.output + "'");
+    Write(*c, a, session, file, nullptr);
+    return;
+  }
   // Written as OUT.tmp-<pid> and renamed over OUT only when complete: a failed export leaves
   // neither an empty nor a partial OUT (and an existing OUT as it was).
-  tools::TempOutput tmp(a.output);
+  // A symlink stays a symlink: its target is the file replaced.
+  std::string target = a.output;
+  struct stat lst;
+  if (::lstat(a.output.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    if (char* real = ::realpath(a.output.c_str(), nullptr)) {
+      target = real;
+      std::free(real);
+    }
+  }
+  tools::TempOutput tmp(target);
   {
     std::ofstream file(tmp.path(), std::ios::binary | std::ios::trunc);
     if (!file) throw Error("cannot write '" + a.output + "' (" + tmp.path() + ")");
