@@ -1,11 +1,13 @@
 // `wsreplay import` with inputs that are too big: its peak memory (the child's maximum
 // resident set, from wait4) stays under 256 MiB whatever the input, a frame over
 // --max-message-size (16 MiB by default, as `record`) is refused with an error naming its line
-// (JSON Lines) or entry (HAR), and nothing is created on failure.
+// (JSON Lines) or entry (HAR), and nothing is created on failure. And its progress line: drawn
+// on a terminal (stderr on a pseudo-terminal), erased at the end, absent with TERM=dumb.
 //
 // The binary under test is the build's wsreplay, or $WSREPLAY_TEST_BIN when set.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -265,6 +268,99 @@ TEST(ImportLimits, AHarOfManySmallValuesIsRefusedWithBoundedMemory) {
   EXPECT_NE(m.err.find("more than 500000 JSON values"), std::string::npos) << m.err;
   ExpectWithinMemoryBound(m);
   EXPECT_FALSE(Exists(t.File("out.cassette")));
+}
+
+// Runs wsreplay with stderr on a pseudo-terminal (stdout to a file) and returns what the
+// terminal received.
+std::string RunOnTerminal(const TempDir& t, std::vector<std::string> args, const char* term) {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return "<no pty>";
+  std::string slave = ::ptsname(master);
+  args.insert(args.begin(), Bin());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "TERM=", 5) != 0) env_strings.emplace_back(*e);
+  }
+  env_strings.push_back(std::string("TERM=") + term);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string out = t.File("stdout.txt");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, slave.c_str(), O_RDWR | O_NOCTTY, 0);
+  posix_spawn_file_actions_addclose(&fa, master);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  std::string got;
+  if (rc == 0) {
+    // Drain the terminal while the child runs, so it never blocks on a full buffer.
+    for (;;) {
+      pollfd p{master, POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0 && (p.revents & POLLIN)) {
+        char buf[4096];
+        ssize_t n = ::read(master, buf, sizeof buf);
+        if (n > 0) got.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      int st;
+      if (::waitpid(pid, &st, WNOHANG) == pid) break;
+    }
+    for (;;) {  // what is left after the exit
+      pollfd p{master, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) break;
+      char buf[4096];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(master);
+  return got;
+}
+
+TEST(ImportProgress, DrawnOnATerminalErasedAtTheEndAndNeverOnADumbOne) {
+  TempDir t;
+  std::string in = t.File("many.jsonl");
+  {
+    std::FILE* f = std::fopen(in.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs(kHeader, f);
+    std::fputs(kSession, f);
+    std::fputs(kConnection, f);
+    for (int i = 0; i < 300000; ++i) {
+      std::fprintf(
+          f,
+          "{\"type\":\"frame\",\"session\":\"big\",\"connection\":1,\"seq\":%d,"
+          "\"offset_ns\":%d,\"direction\":\"s2c\",\"opcode\":1,\"encoding\":\"text\","
+          "\"payload\":\"[\\\"1\\\",null,\\\"room:1\\\",\\\"message\\\",{\\\"n\\\":%d}]\"}\n",
+          i, i, i);
+    }
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  std::string tty = RunOnTerminal(t, {"import", in, "--cassette", t.File("a.cassette")}, "xterm");
+  ASSERT_NE(tty, "<no pty>");
+  // Redrawn in place ("\r" + text), then erased: the terminal ends with "\r" + spaces + "\r".
+  EXPECT_NE(tty.find("\rimport " + in + ": "), std::string::npos) << tty;
+  EXPECT_NE(tty.find("% ("), std::string::npos) << tty;
+  ASSERT_GE(tty.size(), 2u);
+  EXPECT_EQ(tty.back(), '\r') << tty;
+  size_t erase = tty.rfind('\r', tty.size() - 2);
+  ASSERT_NE(erase, std::string::npos);
+  EXPECT_EQ(tty.substr(erase + 1, tty.size() - erase - 2).find_first_not_of(' '), std::string::npos)
+      << "the last write is not an erase: " << tty.substr(erase);
+  EXPECT_EQ(tty.find('\x1b'), std::string::npos) << "no escape sequences";
+  EXPECT_NE(ReadFile(t.File("stdout.txt")).find("imported session(s) big"), std::string::npos);
+
+  // TERM=dumb: nothing at all on the terminal.
+  tty = RunOnTerminal(t, {"import", in, "--cassette", t.File("b.cassette")}, "dumb");
+  EXPECT_EQ(tty, "");
+  EXPECT_NE(ReadFile(t.File("stdout.txt")).find("imported session(s) big"), std::string::npos);
 }
 
 }  // namespace
