@@ -399,9 +399,13 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       leg.wsi = nullptr;
       lws_set_opaque_user_data(wsi, nullptr);
       if (side == Side::kUpstream && !link->upstream_reported) {
-        std::string why = link->tls && !link->tls->error().empty()
-                              ? "TLS: " + link->tls->error()
-                              : std::string("the connection closed before it was established");
+        // Destroyed from inside lws_client_connect_via_info: socket() failed; errno says why.
+        int connect_errno = connecting_ == link ? errno : 0;
+        std::string why =
+            link->tls && !link->tls->error().empty() ? "TLS: " + link->tls->error()
+            : connect_errno == EMFILE || connect_errno == ENFILE
+                ? std::string("out of file descriptors (") + std::strerror(connect_errno) + ")"
+                : std::string("the connection closed before it was established");
         Apply(link, link->conn.OnUpstreamConnectFailed(why, Now()));
       } else {
         Apply(link, link->conn.OnClosed(side, Now()));
@@ -576,7 +580,10 @@ void RelayServer::ConnectUpstream(Link* link) {
   i.protocol = kProtocolName;
   i.local_protocol_name = kProtocolName;
   i.opaque_user_data = link;
+  errno = 0;
+  connecting_ = link;
   lws* wsi = lws_client_connect_via_info(&i);
+  connecting_ = nullptr;
   Link::Leg& leg = link->legs[1];
   if (wsi && !leg.gone) {
     leg.wsi = wsi;

@@ -96,7 +96,8 @@ class RelayServer {
   lws_vhost* vhost_ = nullptr;
   int port_ = 0;
   int next_ordinal_ = 0;
-  int depth_ = 0;  // nesting of Handle (lws may call back from inside a call we make)
+  int depth_ = 0;               // nesting of Handle (lws may call back from inside a call we make)
+  Link* connecting_ = nullptr;  // the link inside lws_client_connect_via_info, if any
   bool shutting_down_ = false;
   std::unordered_set<Link*> links_;
   std::atomic<bool> drained_{false};

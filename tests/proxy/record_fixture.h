@@ -28,7 +28,8 @@ struct Recorded {
 class RecordFixture : public ::testing::Test {
  protected:
   // Starts `wsreplay record` towards upstream_url; the URL clients connect to is in url_.
-  void StartRecord(const std::string& upstream_url, std::vector<std::string> extra = {}) {
+  void StartRecord(const std::string& upstream_url, std::vector<std::string> extra = {},
+                   Process::Options options = {}) {
     std::vector<std::string> argv = {WsreplayBin()};
     if (std::getenv("WSR_TEST_VERBOSE")) argv.push_back("-v");  // proxy debug logs in failures
     for (const char* a : {"record", "--upstream"}) argv.push_back(a);
@@ -38,7 +39,7 @@ class RecordFixture : public ::testing::Test {
       argv.push_back(a);
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
+    proc_ = std::make_unique<Process>(argv, options);
     url_ = proc_->WaitForListening(std::chrono::seconds(20));
     ASSERT_FALSE(url_.empty()) << proc_->stderr_text();
   }

@@ -1,0 +1,91 @@
+// Out of file descriptors: `wsreplay record` under a low RLIMIT_NOFILE (set with prlimit(1))
+// answers the connections it cannot open an upstream socket for with its own 502, records
+// them as the proxy's refusal (not as "1006 by client"), and serves new connections again
+// once descriptors are free.
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/proxy/record_fixture.h"
+
+namespace wsr::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordFdExhaustion : public RecordFixture {
+ protected:
+  // Like StartRecord, with RLIMIT_NOFILE lowered to `fds` for the recorder process.
+  void StartRecordWithFds(const std::string& upstream_url, int fds) {
+    std::string limit = "--nofile=" + std::to_string(fds) + ":" + std::to_string(fds);
+    proc_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/prlimit", limit, WsreplayBin(), "record", "--upstream",
+                                 upstream_url, "--cassette", cassette_, "--listen", "127.0.0.1:0"});
+    url_ = proc_->WaitForListening(20s);
+    ASSERT_FALSE(url_.empty()) << proc_->stderr_text();
+  }
+};
+
+TEST_F(RecordFdExhaustion, FailedUpstreamSocketsAreTheProxysErrorAndServingResumes) {
+  if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/prlimit";
+  TestUpstream up;
+  StartRecordWithFds(up.url(), 40);
+  WsClient::Options quick;
+  quick.timeout = 3s;
+  std::vector<std::unique_ptr<WsClient>> open;
+  int refused_502 = 0;
+  for (int i = 0; i < 40 && refused_502 == 0; ++i) {
+    auto c = WsClient::Connect(url_ + "/fd" + std::to_string(i), quick);
+    if (c->connected()) {
+      open.push_back(std::move(c));
+    } else if (c->http_status() == 502) {
+      ++refused_502;
+    }
+  }
+  ASSERT_GT(refused_502, 0) << "never ran out of descriptors with " << open.size()
+                            << " connections open";
+  ASSERT_FALSE(open.empty());
+  // The ones that got through still relay.
+  open.front()->SendText("still here");
+  auto echo = open.front()->Receive();
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->data, "still here");
+  // Free the descriptors: the proxy serves again.
+  for (auto& c : open) c->Close(1000, "");
+  for (auto& c : open) c->WaitClosed(5s);
+  open.clear();
+  std::unique_ptr<WsClient> again;
+  for (int tries = 0; tries < 50; ++tries) {  // until the proxy has released the closed legs
+    again = WsClient::Connect(url_ + "/again", quick);
+    if (again->connected()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(again->connected()) << again->error();
+  again->SendText("back");
+  auto back = again->Receive();
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->data, "back");
+  again->Close(1000, "");
+  again->WaitClosed(5s);
+  ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
+
+  Recorded r = Read();
+  int proxy_502 = 0;
+  for (const auto& conn : r.connections) {
+    if (conn.http_status == 502) {
+      ++proxy_502;
+      EXPECT_EQ(conn.close_initiator, "proxy") << "connection " << conn.ordinal;
+    } else {
+      EXPECT_EQ(conn.http_status, 101) << "connection " << conn.ordinal;
+    }
+  }
+  EXPECT_EQ(proxy_502, refused_502);
+  EXPECT_NE(proc_->stderr_text().find("out of file descriptors"), std::string::npos)
+      << proc_->stderr_text();
+}
+
+}  // namespace
+}  // namespace wsr::testing
