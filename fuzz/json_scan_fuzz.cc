@@ -5,6 +5,8 @@
 //  - SkipWs and SkipValue never move backwards or past the end, from any start position;
 //  - SkipValue finds the end of every document a real JSON parser (nlohmann::json) accepts:
 //    the value starting at the first non-blank byte ends where only blanks remain.
+//  - FindPointer finds, in every such document, the value nlohmann::json finds at each leaf's
+//    JSON pointer (up to 32 leaves): the bytes it returns parse to the same value.
 // (The scanner is deliberately not a validator, so it may accept more than nlohmann.)
 #include <cstddef>
 #include <cstdint>
@@ -61,6 +63,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t end = wsr::phoenix::SkipValue(s, start);
       if (end == kNpos) Fail("valid JSON refused", start);
       if (wsr::phoenix::SkipWs(s, end) != size) Fail("valid JSON: wrong end", start);
+      int leaves = 0;
+      for (const auto& [pointer, leaf] : j.flatten().items()) {
+        if (++leaves > 32) break;
+        (void)leaf;
+        auto range = wsr::phoenix::FindPointer(s, pointer);
+        if (!range) Fail("FindPointer missed a leaf", start);
+        auto found = nlohmann::json::parse(s.substr(range->first, range->second - range->first),
+                                           nullptr, false);
+        if (found != j.at(nlohmann::json::json_pointer(pointer))) {
+          Fail("FindPointer found another value", range->first);
+        }
+      }
     }
   }
   return 0;

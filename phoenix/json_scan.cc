@@ -1,5 +1,8 @@
 #include "phoenix/json_scan.h"
 
+#include <cstdint>
+#include <string>
+
 namespace wsr::phoenix {
 namespace {
 constexpr size_t kNpos = std::string_view::npos;
@@ -80,5 +83,206 @@ size_t SkipWs(std::string_view s, size_t pos) {
 }
 
 size_t SkipValue(std::string_view s, size_t pos) { return Skip(s, pos, 0); }
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The decoded text of the JSON string literal s[first, last) (quotes included); nullopt when
+// an escape is malformed.
+std::optional<std::string> DecodeString(std::string_view s, size_t first, size_t last) {
+  std::string out;
+  for (size_t i = first + 1; i + 1 < last; ++i) {
+    char c = s[i];
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (++i >= last - 1) return std::nullopt;
+    switch (s[i]) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        auto hex4 = [&](size_t at) -> int {
+          if (at + 4 > last - 1) return -1;
+          int v = 0;
+          for (size_t k = 0; k < 4; ++k) {
+            int d = HexDigit(s[at + k]);
+            if (d < 0) return -1;
+            v = v * 16 + d;
+          }
+          return v;
+        };
+        int u = hex4(i + 1);
+        if (u < 0) return std::nullopt;
+        i += 4;
+        uint32_t cp = static_cast<uint32_t>(u);
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < last && s[i + 1] == '\\' && s[i + 2] == 'u') {
+          int lo = hex4(i + 3);
+          if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
+            i += 6;
+          }
+        }
+        AppendUtf8(out, cp);
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  return out;
+}
+
+// The next reference token of `pointer` from `pos` (after its '/'), unescaped (~1 -> /,
+// ~0 -> ~); advances pos past it.
+std::string NextToken(std::string_view pointer, size_t* pos) {
+  size_t end = pointer.find('/', *pos + 1);
+  if (end == std::string_view::npos) end = pointer.size();
+  std::string token;
+  for (size_t i = *pos + 1; i < end; ++i) {
+    if (pointer[i] == '~' && i + 1 < end && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token += pointer[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      token += pointer[i];
+    }
+  }
+  *pos = end;
+  return token;
+}
+
+// "0", "17": a JSON pointer array index (no sign, no leading zeros).
+std::optional<size_t> ArrayIndex(const std::string& token) {
+  if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0')) {
+    return std::nullopt;
+  }
+  size_t v = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<size_t>(c - '0');
+  }
+  return v;
+}
+
+// Start of the member value named `key` in the object at s[pos] ('{'), or npos.
+size_t FindMember(std::string_view s, size_t pos, const std::string& key) {
+  size_t found = kNpos;
+  size_t i = SkipWs(s, pos + 1);
+  if (i < s.size() && s[i] == '}') return kNpos;
+  while (i < s.size()) {
+    if (s[i] != '"') return kNpos;
+    size_t key_end = SkipString(s, i);
+    if (key_end == kNpos) return kNpos;
+    std::string_view raw = s.substr(i + 1, key_end - i - 2);
+    bool match;
+    if (raw.find('\\') == std::string_view::npos) {
+      match = raw == key;
+    } else {
+      auto decoded = DecodeString(s, i, key_end);
+      if (!decoded) return kNpos;
+      match = *decoded == key;
+    }
+    i = SkipWs(s, key_end);
+    if (i >= s.size() || s[i] != ':') return kNpos;
+    i = SkipWs(s, i + 1);
+    if (match) found = i;  // the last duplicate wins
+    i = SkipValue(s, i);
+    if (i == kNpos) return kNpos;
+    i = SkipWs(s, i);
+    if (i >= s.size()) return kNpos;
+    if (s[i] == '}') return found;
+    if (s[i] != ',') return kNpos;
+    i = SkipWs(s, i + 1);
+  }
+  return kNpos;
+}
+
+// Start of element `index` of the array at s[pos] ('['), or npos.
+size_t FindElement(std::string_view s, size_t pos, size_t index) {
+  size_t i = SkipWs(s, pos + 1);
+  if (i < s.size() && s[i] == ']') return kNpos;
+  for (size_t n = 0; i < s.size(); ++n) {
+    if (n == index) return i;
+    i = SkipValue(s, i);
+    if (i == kNpos) return kNpos;
+    i = SkipWs(s, i);
+    if (i >= s.size() || s[i] != ',') return kNpos;
+    i = SkipWs(s, i + 1);
+  }
+  return kNpos;
+}
+
+}  // namespace
+
+std::optional<std::pair<size_t, size_t>> FindPointer(std::string_view doc,
+                                                     std::string_view pointer) {
+  if (!pointer.empty() && pointer[0] != '/') return std::nullopt;
+  size_t at = SkipWs(doc, 0);
+  size_t p = 0;
+  int depth = 0;
+  while (p < pointer.size()) {
+    if (at >= doc.size() || ++depth > kMaxDepth) return std::nullopt;
+    std::string token = NextToken(pointer, &p);
+    if (doc[at] == '{') {
+      at = FindMember(doc, at, token);
+    } else if (doc[at] == '[') {
+      auto index = ArrayIndex(token);
+      if (!index) return std::nullopt;
+      at = FindElement(doc, at, *index);
+    } else {
+      return std::nullopt;
+    }
+    if (at == kNpos) return std::nullopt;
+  }
+  size_t end = SkipValue(doc, at);
+  if (end == kNpos) return std::nullopt;
+  return std::make_pair(at, end);
+}
 
 }  // namespace wsr::phoenix

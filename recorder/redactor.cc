@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "common/url.h"
 #include "phoenix/frame.h"
+#include "phoenix/json_scan.h"
 
 namespace wsr {
 namespace {
@@ -177,25 +178,34 @@ std::string Redactor::RedactHeadText(std::string_view text) const {
 
 bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
   if (rules_.json_pointers.empty()) return false;
+  // The rules' targets are found by scanning and replaced in place: the payload is never
+  // built as a document (a 16 MiB array would take ~20 times that as nlohmann::json), and
+  // every byte outside the redacted values stays as it was.
   auto frame = phoenix::Parse(payload);
   std::string_view doc_text = frame ? frame->payload : payload;
-  auto doc = nlohmann::json::parse(doc_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return false;
+  std::string doc(doc_text);
   bool changed = false;
   for (const auto& p : rules_.json_pointers) {
-    nlohmann::json::json_pointer ptr(p);
-    if (!doc.contains(ptr)) continue;
-    auto& v = doc.at(ptr);
-    std::string secret = v.is_string() ? v.get<std::string>() : v.dump();
-    if (v.is_string() && IsPlaceholder(secret)) continue;
+    auto range = phoenix::FindPointer(doc, p);
+    if (!range) continue;
+    std::string_view raw = std::string_view(doc).substr(range->first, range->second - range->first);
+    // The secret as the placeholder's hash input: a string's decoded text, any other value
+    // in compact form (as before, so the same secret keeps its placeholder).
+    auto value = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) continue;
+    std::string secret = value.is_string()
+                             ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (value.is_string() && IsPlaceholder(secret)) continue;
     std::string name = p.substr(p.rfind('/') + 1);
-    v = Placeholder(name.empty() ? "json" : name, secret);
+    std::string placeholder = nlohmann::json(Placeholder(name.empty() ? "json" : name, secret))
+                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    doc.replace(range->first, range->second - range->first, placeholder);
     changed = true;
   }
   if (!changed) return false;
-  std::string dumped = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  *out = frame ? phoenix::Encode(frame->join_ref, frame->ref, frame->topic, frame->event, dumped)
-               : dumped;
+  *out = frame ? phoenix::Encode(frame->join_ref, frame->ref, frame->topic, frame->event, doc)
+               : std::move(doc);
   return true;
 }
 

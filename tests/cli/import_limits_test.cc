@@ -206,6 +206,37 @@ TEST(ImportLimits, ALineOfManySmallValuesIsRefusedWithBoundedMemory) {
   EXPECT_FALSE(Exists(t.File("out.cassette")));
 }
 
+TEST(ImportLimits, RedactJsonOfALargePayloadKeepsMemoryBounded) {
+  // 15 MiB of "0," in a frame's JSON payload: redacting /token must not build it as a DOM.
+  TempDir t;
+  std::string in = t.File("redact.jsonl");
+  std::FILE* f = std::fopen(in.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs(kHeader, f);
+  std::fputs(kSession, f);
+  std::fputs(kConnection, f);
+  std::fputs(
+      "{\"type\":\"frame\",\"session\":\"big\",\"connection\":1,\"seq\":0,"
+      "\"offset_ns\":1,\"direction\":\"c2s\",\"opcode\":1,\"encoding\":\"text\","
+      "\"payload\":\"{\\\"token\\\":\\\"s3cr3t-token\\\",\\\"data\\\":[",
+      f);
+  std::string chunk;
+  for (int i = 0; i < 4096; ++i) chunk += "0,";
+  for (size_t written = 0; written < 15 * kMiB; written += chunk.size()) {
+    std::fwrite(chunk.data(), 1, chunk.size(), f);
+  }
+  std::fputs("0]}\"}\n", f);
+  ASSERT_EQ(std::fclose(f), 0);
+  std::string out = t.File("out.cassette");
+  auto m = RunMeasured(t, {"import", in, "--cassette", out, "--redact-json", "/token"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  ExpectWithinMemoryBound(m);
+  auto r = wsr::testing::Run({Bin(), "export", out, "--format", "jsonl"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("s3cr3t-token"), std::string::npos);
+  EXPECT_NE(r.out.find("redacted:token:"), std::string::npos);
+}
+
 // A HAR with one WebSocket entry whose second message carries `data`.
 void WriteHar(const std::string& path, size_t data_size, char fill) {
   std::FILE* f = std::fopen(path.c_str(), "wb");

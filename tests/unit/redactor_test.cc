@@ -62,6 +62,25 @@ TEST(Redactor, JsonPointerInsidePhoenixPayloadKeepsRefsAndTopic) {
   EXPECT_TRUE(untouched.empty());
 }
 
+TEST(Redactor, JsonRulesReplaceOnlyTheValueBytes) {
+  RedactionRules rules;
+  rules.AddJsonPointer("/token");
+  rules.AddJsonPointer("/auth/password");
+  Redactor r(rules);
+  std::string out;
+  // Spacing, key order, number forms and the other values stay byte for byte.
+  std::string in =
+      R"(["1","1","t:1","phx_join",{ "n": 1.50, "token" : "T0P", "auth":{"password":[1, 2]} }])";
+  ASSERT_TRUE(r.RedactFrame(in, &out));
+  EXPECT_EQ(out.find("T0P"), std::string::npos) << out;
+  EXPECT_EQ(out.rfind(R"(["1","1","t:1","phx_join",{ "n": 1.50, "token" : ")", 0), 0u) << out;
+  EXPECT_NE(out.find(R"(, "auth":{"password":"redacted:password:)"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() - 5), "\"} }]") << out;
+  // Redacting again changes nothing (placeholders are kept).
+  std::string again;
+  EXPECT_FALSE(r.RedactFrame(out, &again));
+}
+
 TEST(Redactor, BadPointerIsAClearError) {
   RedactionRules rules;
   EXPECT_THROW(rules.AddJsonPointer("token"), std::exception);
