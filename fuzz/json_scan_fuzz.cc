@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (end == kNpos) Fail("valid JSON refused", start);
       if (wsr::phoenix::SkipWs(s, end) != size) Fail("valid JSON: wrong end", start);
       int leaves = 0;
-      for (const auto& [pointer, leaf] : j.flatten().items()) {
+      nlohmann::json flat = j.flatten();  // items() of a temporary would dangle
+      for (const auto& [pointer, leaf] : flat.items()) {
         if (++leaves > 32) break;
         (void)leaf;
         auto range = wsr::phoenix::FindPointer(s, pointer);
