@@ -1,7 +1,9 @@
 // wsreplay: record and replay WebSocket sessions (Thenvoi / Phoenix Channels first).
 #include <cstdio>
 #include <exception>
+#include <string>
 
+#include "cassettes/model.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "common/error.h"
@@ -11,7 +13,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"wsreplay: record and replay WebSocket sessions (Thenvoi / Phoenix Channels)",
                "wsreplay"};
-  app.set_version_flag("--version", std::string("wsreplay ") + wsr::kVersion);
+  // "wsreplay 0.1.0 (cassette schema 3)": the release and the cassette format it writes.
+  app.set_version_flag("--version", std::string("wsreplay ") + wsr::kVersion +
+                                        " (cassette schema " +
+                                        std::to_string(wsr::cassette::kSchemaVersion) + ")");
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log debug details (libwebsockets too) to stderr");
