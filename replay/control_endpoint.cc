@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "replay/control_request.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -188,63 +189,45 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
     if (!v) return std::nullopt;
     return std::string(v);
   };
-  auto need_post = [&]() {
-    if (method == "POST") return true;
-    *status = 405;
-    *body = json{{"error", "use POST for /__wsreplay/" + what}}.dump() + "\n";
-    return false;
-  };
-  json out;
-  if (what == "status" && method == "GET") {
-    out = DoStatus();
-  } else if (what == "report" && method == "GET") {
-    out = DoReport().ToJson();
-  } else if (what == "advance") {
-    if (!need_post()) return;
-    auto ms = arg("ms=");
-    char* end = nullptr;
-    long long v = ms ? std::strtoll(ms->c_str(), &end, 10) : -1;
-    if (!ms || end == ms->c_str() || *end || v < 0) {
-      *status = 400;
-      *body = json{{"error", "advance needs ?ms=N (a non-negative integer)"}}.dump() + "\n";
-      return;
-    }
-    DoAdvance(v);
-    out = {{"ok", true}, {"advanced_ms", v}, {"status", DoStatus()}};
-  } else if (what == "step") {
-    if (!need_post()) return;
-    bool stepped = DoStep();
-    out = {{"ok", true}, {"stepped", stepped}, {"status", DoStatus()}};
-  } else if (what == "pause") {
-    if (!need_post()) return;
-    DoPause();
-    out = {{"ok", true}, {"paused", true}};
-  } else if (what == "resume") {
-    if (!need_post()) return;
-    DoResume();
-    out = {{"ok", true}, {"paused", false}};
-  } else if (what == "speed") {
-    if (!need_post()) return;
-    auto x = arg("x=");
-    try {
-      if (!x) throw Error("speed needs ?x=F (a positive number or max)");
-      double s = ParseSpeed(*x);
-      DoSetSpeed(s);
-      out = {{"ok", true}, {"speed", SpeedText(s)}};
-    } catch (const Error& e) {
-      *status = 400;
-      *body = json{{"error", e.what()}}.dump() + "\n";
-      return;
-    }
-  } else {
-    *status = 404;
-    *body = json{{"error", "unknown control endpoint /__wsreplay/" + what},
-                 {"endpoints",
-                  {"GET status", "GET report", "POST advance?ms=N", "POST step", "POST pause",
-                   "POST resume", "POST speed?x=F"}}}
-                .dump() +
-            "\n";
+  auto parsed = ParseControlRequest(method, what, ControlArgs{arg("ms="), arg("x=")});
+  if (auto* err = std::get_if<ControlError>(&parsed)) {
+    *status = err->status;
+    json j = {{"error", err->message}};
+    if (err->status == 404) j["endpoints"] = kControlEndpoints;
+    *body = j.dump() + "\n";
     return;
+  }
+  const ControlRequest& req = std::get<ControlRequest>(parsed);
+  using Kind = ControlRequest::Kind;
+  json out;
+  switch (req.kind) {
+    case Kind::kStatus:
+      out = DoStatus();
+      break;
+    case Kind::kReport:
+      out = DoReport().ToJson();
+      break;
+    case Kind::kAdvance:
+      DoAdvance(req.advance_ms);
+      out = {{"ok", true}, {"advanced_ms", req.advance_ms}, {"status", DoStatus()}};
+      break;
+    case Kind::kStep: {
+      bool stepped = DoStep();
+      out = {{"ok", true}, {"stepped", stepped}, {"status", DoStatus()}};
+      break;
+    }
+    case Kind::kPause:
+      DoPause();
+      out = {{"ok", true}, {"paused", true}};
+      break;
+    case Kind::kResume:
+      DoResume();
+      out = {{"ok", true}, {"paused", false}};
+      break;
+    case Kind::kSpeed:
+      DoSetSpeed(req.speed);
+      out = {{"ok", true}, {"speed", SpeedText(req.speed)}};
+      break;
   }
   *body = out.dump(2) + "\n";
 }

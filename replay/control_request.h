@@ -1,0 +1,43 @@
+// The replay control endpoint's requests as values: ParseControlRequest turns the method, the
+// path after `/__wsreplay/` and the query arguments (already taken apart and URL-decoded by
+// libwebsockets) into a ControlRequest, or a ControlError with the HTTP status and one-line
+// message to answer. The lws glue in control_endpoint.cc only extracts the arguments and
+// carries the request out; this part is sans-I/O, unit-tested and fuzzed
+// (fuzz/control_request_fuzz.cc). Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace wsr::replay {
+
+struct ControlRequest {
+  enum class Kind { kStatus, kReport, kAdvance, kStep, kPause, kResume, kSpeed };
+  Kind kind = Kind::kStatus;
+  int64_t advance_ms = 0;  // kAdvance
+  double speed = 0;        // kSpeed (0 = as fast as possible)
+};
+
+struct ControlError {
+  int status = 400;     // 400 bad argument, 404 unknown endpoint, 405 wrong method
+  std::string message;  // one line
+};
+
+struct ControlArgs {
+  std::optional<std::string> ms = std::nullopt;  // ?ms=
+  std::optional<std::string> x = std::nullopt;   // ?x=
+};
+
+std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view method,
+                                                               std::string_view what,
+                                                               const ControlArgs& args);
+
+// The endpoints, for the 404 answer's list.
+inline constexpr const char* kControlEndpoints[] = {
+    "GET status", "GET report",  "POST advance?ms=N", "POST step",
+    "POST pause", "POST resume", "POST speed?x=F"};
+
+}  // namespace wsr::replay
