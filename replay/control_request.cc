@@ -17,7 +17,7 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
   bool post = false;
   if (what == "status" || what == "report") {
     if (method != "GET") {
-      return ControlError{405, "use GET for /__wsreplay/" + std::string(what)};
+      return ControlError{405, "use GET for /__wsreplay/" + EscapeControls(what)};
     }
     r.kind = what == "status" ? Kind::kStatus : Kind::kReport;
     return r;
@@ -33,10 +33,11 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
   } else if (what == "speed") {
     r.kind = Kind::kSpeed, post = true;
   } else {
-    return ControlError{404, "unknown control endpoint /__wsreplay/" + std::string(what)};
+    return ControlError{
+        404, "unknown control endpoint /__wsreplay/" + EscapeControls(what.substr(0, 64))};
   }
   if (post && method != "POST") {
-    return ControlError{405, "use POST for /__wsreplay/" + std::string(what)};
+    return ControlError{405, "use POST for /__wsreplay/" + EscapeControls(what)};
   }
   if (r.kind == Kind::kAdvance) {
     const std::string* ms = args.ms ? &*args.ms : nullptr;
