@@ -27,6 +27,10 @@ struct Options {
   std::set<std::string> peers;  // nginx, mitmdump
   std::string wsreplay;         // path of the wsreplay binary
   std::string self;             // path of this binary (for --serve-echo)
+  // Section "scale".
+  int connections = 10000;
+  int push_interval_ms = 3000;  // per connection, alternating between its two topics
+  double scale_seconds = 60;    // how long each connection stays open
 };
 
 struct Env {
@@ -65,6 +69,8 @@ struct Summary {
   std::string rss_note;
   std::optional<double> replay_p99_ms, replay_drift_ms, replay_start_ms, replay_rss_mib;
   std::optional<double> replay_fps_one, replay_fps_many;
+  // Section "scale": {target, figure, PASS/FAIL}, in the order measured.
+  std::vector<std::vector<std::string>> scale_targets;
   std::vector<std::string> skipped;  // "section: why"
 };
 
@@ -79,6 +85,7 @@ void RunRelaySection(const Env& env, Summary* summary);
 void RunRecorderSection(const Env& env, Summary* summary);
 void RunRssSection(const Env& env, Summary* summary);
 void RunReplaySection(const Env& env, Summary* summary);
+void RunScaleSection(const Env& env, Summary* summary);
 void PrintSummary(const Env& env, const Summary& summary);
 
 // Peers (nginx, mitmdump): find or install, configure, start. nullptr + *why when missing.

@@ -15,6 +15,7 @@
 
 #include "bench/bench.h"
 #include "bench/echo_server.h"
+#include "bench/phoenix_load.h"
 #include "common/error.h"
 
 namespace {
@@ -43,12 +44,31 @@ int Main(int argc, char** argv) {
                "apt-get install nginx-light / mitmproxy when nginx / mitmdump are missing");
   app.add_option("--seconds", opt.seconds, "Length of each throughput/latency measurement")
       ->check(CLI::Range(0.05, 600.0));
-  app.add_option("--sections", sections, "Comma-separated: relay,recorder,rss,replay");
+  app.add_option("--sections", sections,
+                 "Comma-separated: relay,recorder,rss,replay (the default), scale");
   app.add_option("--peers", peers,
                  "Comma-separated relays to compare with: nginx,mitmdump (or none)");
   app.add_option("--wsreplay", opt.wsreplay,
                  "Path of the wsreplay binary (default: next to this one)");
+  bool scale = false;
+  double push_interval_s = 3;
+  app.add_flag("--scale", scale,
+               "Run the scale section (10,000 Phoenix connections through record, then replay; "
+               "a few minutes): alone, or with --sections");
+  app.add_option("--connections", opt.connections, "Scale section: concurrent connections")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--push-interval", push_interval_s,
+                 "Scale section: seconds between two pushes to one connection (default 3)")
+      ->check(CLI::Range(0.05, 600.0));
   app.add_option("--serve-echo", serve_echo, "Internal: run the echo server on this port")
+      ->group("");
+  int serve_phoenix = -1;
+  UpstreamConfig phoenix;
+  app.add_option("--serve-phoenix", serve_phoenix,
+                 "Internal: run the scale section's Phoenix upstream on this port")
+      ->group("");
+  app.add_option("--pushes", phoenix.pushes, "Internal: pushes per connection")->group("");
+  app.add_option("--push-interval-ms", phoenix.push_interval_ms, "Internal: push interval")
       ->group("");
   bool seconds_given = false;
   app.callback([&] { seconds_given = app.count("--seconds") > 0; });
@@ -58,16 +78,26 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   }
   if (serve_echo >= 0) return RunEchoServer(serve_echo);
+  if (serve_phoenix >= 0) {
+    phoenix.port = serve_phoenix;
+    return RunPhoenixUpstream(phoenix);
+  }
 
   signal(SIGPIPE, SIG_IGN);
   KillChildrenOnSignal();
   lws_set_log_level(LLL_ERR, nullptr);
   if (opt.quick && !seconds_given) opt.seconds = 0.2;
-  opt.sections = SplitList(sections);
+  opt.scale_seconds = seconds_given ? opt.seconds : (opt.quick ? 8 : 60);
+  if (opt.quick && app.count("--connections") == 0) opt.connections = 200;
+  if (opt.quick && app.count("--push-interval") == 0) push_interval_s = 1;
+  opt.push_interval_ms = static_cast<int>(push_interval_s * 1000);
+  opt.sections = SplitList(scale && app.count("--sections") == 0 ? "scale" : sections);
+  if (scale) opt.sections.insert("scale");
   for (auto& s : opt.sections) {
-    if (s != "relay" && s != "recorder" && s != "rss" && s != "replay") {
+    if (s != "relay" && s != "recorder" && s != "rss" && s != "replay" && s != "scale") {
       fprintf(stderr,
-              "wsreplay-bench: error: unknown section '%s' (relay, recorder, rss, replay)\n",
+              "wsreplay-bench: error: unknown section '%s' (relay, recorder, rss, replay, "
+              "scale)\n",
               s.c_str());
       return 2;
     }
@@ -124,6 +154,7 @@ int Main(int argc, char** argv) {
   if (opt.sections.count("recorder")) RunRecorderSection(env, &summary);
   if (opt.sections.count("rss")) RunRssSection(env, &summary);
   if (opt.sections.count("replay")) RunReplaySection(env, &summary);
+  if (opt.sections.count("scale")) RunScaleSection(env, &summary);
   PrintSummary(env, summary);
   echo->Stop();
   return 0;

@@ -101,6 +101,13 @@ void PrintSummary(const Env& env, const Summary& s) {
                s.replay_fps_many ? Thousands(*s.replay_fps_many) + " frames/s" : "-", "-"});
   printf("\nTargets (issues 2 and 3)%s:\n\n%s",
          env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "", targets.Markdown().c_str());
+  if (!s.scale_targets.empty()) {
+    Table scale({"scale target", "figure", "verdict"});
+    for (auto& row : s.scale_targets) scale.Add(row);
+    printf("\nScale (%s connections, %s s)%s:\n\n%s", Thousands(env.opt.connections).c_str(),
+           Fixed(env.opt.scale_seconds, 0).c_str(),
+           env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "", scale.Markdown().c_str());
+  }
   if (!s.skipped.empty()) {
     printf("\nNot measured / problems:\n");
     for (auto& w : s.skipped) printf("  - %s\n", w.c_str());
