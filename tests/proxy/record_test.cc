@@ -373,7 +373,9 @@ TEST_F(Record, SlowClientIsHandledWithBackpressureNotMemory) {
   RecordProperty("peak_rss_kib", static_cast<int>(peak));
   std::fprintf(stderr, "proxy peak RSS %ld KiB\n", peak);
 #if defined(__SANITIZE_ADDRESS__)
-  constexpr long kBoundKiB = 112 * 1024;  // shadow memory, 16 MiB quarantine, redzones
+  // Shadow memory, the quarantine and redzones: 199 MiB was measured under ASan in CI (15-20
+  // MiB without). Buffering the 128 MiB that went through would be several times that.
+  constexpr long kBoundKiB = 320 * 1024;
 #else
   constexpr long kBoundKiB = 56 * 1024;
 #endif
