@@ -1,6 +1,7 @@
 #include "proxy/relay_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -578,8 +579,33 @@ void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
   if (connect) ConnectUpstream(link);
 }
 
+namespace {
+
+// True when two more descriptors can be opened: one for the upstream socket and one for the
+// next client lws accepts. Without the second, the next accept() fails with EMFILE and lws 4.1
+// leaves that client waiting (and its listener polling) until a descriptor is freed; refusing
+// this connection with the proxy's 502 instead keeps one free for whoever comes next.
+bool HaveDescriptorHeadroom(int* err) {
+  int a = fcntl(0, F_DUPFD_CLOEXEC, 0);
+  if (a < 0) a = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int b = a >= 0 ? fcntl(a, F_DUPFD_CLOEXEC, 0) : -1;
+  *err = errno;
+  if (a >= 0) close(a);
+  if (b >= 0) close(b);
+  return b >= 0 || (*err != EMFILE && *err != ENFILE);
+}
+
+}  // namespace
+
 void RelayServer::ConnectUpstream(Link* link) {
   const WsUrl& up = options_.upstream;
+  if (int err = 0; !HaveDescriptorHeadroom(&err)) {
+    link->legs[1].gone = true;
+    link->legs[1].wsi = nullptr;
+    Apply(link, link->conn.OnUpstreamConnectFailed(
+                    std::string("out of file descriptors (") + std::strerror(err) + ")", Now()));
+    return;
+  }
   if (up.tls) link->tls = std::make_unique<wire::TlsClient>(tls_context_, up.host);
   lws_client_connect_info i{};
   i.context = context_;
