@@ -78,7 +78,7 @@ sim::ScriptedClientResult RunClient(const DemoClient& c, const std::string& base
   return sim::ScriptedClient(o).Run();
 }
 
-std::string DefaultSessionName() {
+std::string DemoSessionName() {
   std::time_t t = std::time(nullptr);
   char buf[64];
   std::strftime(buf, sizeof buf, "demo-%Y%m%d-%H%M%S", std::gmtime(&t));
@@ -86,7 +86,7 @@ std::string DefaultSessionName() {
 }
 
 int RunDemo(const std::string& cassette_path, std::string session) {
-  if (session.empty()) session = DefaultSessionName();
+  if (session.empty()) session = DemoSessionName();
   PrintfSafe(
       stdout,
       "wsreplay demo: record a Thenvoi session from the built-in simulator, then replay it.\n\n");

@@ -3,17 +3,12 @@
 #include <cctype>
 #include <utility>
 
+#include "common/ascii.h"
 #include "wire/mask.h"
 
 namespace wsr::recorder {
 namespace {
 using cassette::Direction;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 void AddNote(std::string* note, std::string_view text) {
   if (note->find(text) != std::string::npos) return;
@@ -185,7 +180,7 @@ void ConnectionRecorder::Open(const wire::HttpHead& request, std::string_view pa
   row_.query = r.RedactQuery(query);
   cassette::Headers headers;
   headers.reserve(request.headers.size());
-  for (const auto& h : request.headers) headers.emplace_back(Lower(h.name), h.value);
+  for (const auto& h : request.headers) headers.emplace_back(AsciiLower(h.name), h.value);
   row_.request_headers = r.RedactHeaders(headers);
   row_.request_head = r.RedactHead(request);
   row_.upstream_url = r.RedactUrl(upstream_url);
@@ -199,7 +194,7 @@ void ConnectionRecorder::Accepted(const wire::HttpHead& response,
   row_.http_status = response.status;
   cassette::Headers headers;
   for (const auto& h : response.headers) {
-    std::string name = Lower(h.name);
+    std::string name = AsciiLower(h.name);
     if (name == "sec-websocket-protocol") row_.subprotocol = r.RedactSubprotocols(h.value);
     if (name == "sec-websocket-extensions") {
       if (!row_.extensions.empty()) row_.extensions += ", ";
@@ -222,7 +217,7 @@ void ConnectionRecorder::Answered(std::string_view response_head, int status,
   const Redactor& r = *ctx_.redactor;
   row_.http_status = status;
   cassette::Headers lowered;
-  for (const auto& [k, v] : headers) lowered.emplace_back(Lower(k), v);
+  for (const auto& [k, v] : headers) lowered.emplace_back(AsciiLower(k), v);
   row_.response_headers = r.RedactHeaders(lowered);
   row_.response_head = r.RedactHeadText(response_head);
   if (!body.empty()) row_.response_body = std::string(body);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/url.h"
@@ -15,11 +16,6 @@ namespace {
 constexpr std::string_view kPrefix = "redacted:";
 constexpr std::string_view kBearerPrefix = "base64url.bearer.phx.";
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 std::string Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -28,7 +24,7 @@ std::string Trim(std::string_view s) {
 }  // namespace
 
 void RedactionRules::AddParam(std::string name) { params.insert(std::move(name)); }
-void RedactionRules::AddHeader(std::string name) { headers.insert(Lower(std::move(name))); }
+void RedactionRules::AddHeader(std::string name) { headers.insert(AsciiLower(std::move(name))); }
 void RedactionRules::AddJsonPointer(std::string pointer) {
   try {
     nlohmann::json::json_pointer p(pointer);
@@ -42,7 +38,7 @@ void RedactionRules::AddJsonPointer(std::string pointer) {
 
 Redactor::Redactor(RedactionRules rules) : rules_(std::move(rules)) {
   std::set<std::string> lowered;
-  for (const auto& h : rules_.headers) lowered.insert(Lower(h));
+  for (const auto& h : rules_.headers) lowered.insert(AsciiLower(h));
   rules_.headers = std::move(lowered);
 }
 
@@ -96,7 +92,7 @@ std::string Redactor::RedactSubprotocols(std::string_view list) const {
 cassette::Headers Redactor::RedactHeaders(const cassette::Headers& headers) const {
   cassette::Headers out = headers;
   for (auto& [k, v] : out) {
-    std::string name = Lower(k);
+    std::string name = AsciiLower(k);
     if (rules_.headers.count(name)) {
       if (!IsPlaceholder(v)) v = Placeholder(name, v);
     } else if (name == "sec-websocket-protocol") {
@@ -124,7 +120,7 @@ std::string Redactor::RedactHead(const wire::HttpHead& head) const {
     }
   }
   for (const auto& h : head.headers) {
-    std::string name = Lower(h.name);
+    std::string name = AsciiLower(h.name);
     std::string value;
     if (rules_.headers.count(name)) {
       if (IsPlaceholder(h.value)) continue;
@@ -163,7 +159,7 @@ std::string Redactor::RedactHeadText(std::string_view text) const {
         start, end == std::string_view::npos ? std::string_view::npos : end - start + 1);
     size_t colon = line.find(':');
     if (colon != std::string_view::npos &&
-        rules_.headers.count(Lower(std::string(line.substr(0, colon))))) {
+        rules_.headers.count(AsciiLower(std::string(line.substr(0, colon))))) {
       out += std::string(line.substr(0, colon + 1)) + " " +
              Placeholder("header", line.substr(colon + 1));
       if (line.back() == '\n') out += "\r\n";

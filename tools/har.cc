@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "tools/control_frame.h"
@@ -24,11 +25,6 @@ using cassette::Frame;
 using cassette::Session;
 using nlohmann::json;
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 ojson HarHeaders(const cassette::Headers& h) {
   ojson a = ojson::array();
   for (const auto& [k, v] : h) a.push_back({{"name", k}, {"value", v}});
@@ -37,7 +33,7 @@ ojson HarHeaders(const cassette::Headers& h) {
 
 std::string HeaderValue(const cassette::Headers& h, const std::string& name) {
   for (const auto& [k, v] : h) {
-    if (Lower(k) == name) return v;
+    if (AsciiLower(k) == name) return v;
   }
   return "";
 }

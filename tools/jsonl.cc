@@ -98,7 +98,7 @@ struct LineReader {
     return out;
   }
 };
-std::string MiB(uint64_t bytes) {
+std::string SizeText(uint64_t bytes) {
   if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   return std::to_string(bytes) + " bytes";
 }
@@ -127,7 +127,7 @@ class CappedLines {
       const char* nl = static_cast<const char*>(std::memchr(start, '\n', len_ - pos_));
       size_t n = nl ? static_cast<size_t>(nl - start) : len_ - pos_;
       if (line->size() + n > cap_) {
-        throw Error("line " + std::to_string(line_number) + " is longer than " + MiB(cap_) +
+        throw Error("line " + std::to_string(line_number) + " is longer than " + SizeText(cap_) +
                     ", the longest line import reads (2 x --max-message-size + 1 MiB)");
       }
       if (line->capacity() < line->size() + n) {

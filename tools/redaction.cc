@@ -1,21 +1,18 @@
 #include "tools/redaction.h"
+#include "common/ascii.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace wsr::tools {
 namespace {
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Headers whose value is a URL or request target: their query string is redacted too
 // (HTTP/2 ":path" in browser HARs, Referer).
 cassette::Headers RedactHeaderList(const Redactor& r, const cassette::Headers& in) {
   cassette::Headers out = r.RedactHeaders(in);
   for (auto& [k, v] : out) {
-    std::string name = Lower(k);
+    std::string name = AsciiLower(k);
     if (name == ":path" || name == "referer" || name == "location") v = r.RedactUrl(v);
   }
   return out;

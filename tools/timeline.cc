@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/ascii.h"
 #include "common/error.h"
 #include "tools/timeline_html.h"
 #include "tools/timeline_svg.h"
@@ -13,9 +14,7 @@ namespace wsr::tools {
 
 TimelineFormat TimelineFormatFor(const std::string& path) {
   auto dot = path.rfind('.');
-  std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string ext = AsciiLower(dot == std::string::npos ? "" : path.substr(dot + 1));
   if (ext == "html" || ext == "htm") return TimelineFormat::kHtml;
   if (ext == "svg") return TimelineFormat::kSvg;
   throw Error("timeline output '" + path + "' must end in .html or .svg");
