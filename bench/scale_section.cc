@@ -105,21 +105,16 @@ struct Counts {
 Counts CountCassette(const std::string& path) {
   Counts k;
   auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kReadOnly);
-  sqlite3_stmt* st = nullptr;
-  const char* sql =
-      "select (select count(*) from connections where http_status = 101),"
-      " sum(opcode < 8 and direction = 'c2s'), sum(opcode < 8 and direction = 's2c'),"
-      " sum(opcode >= 8), sum(opcode < 8 and direction = 's2c' and ref is null"
-      " and event in ('message_created', 'task_updated')) from frames";
-  if (sqlite3_prepare_v2(c->db(), sql, -1, &st, nullptr) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    k.connections = sqlite3_column_int64(st, 0);
-    k.c2s = sqlite3_column_int64(st, 1);
-    k.s2c = sqlite3_column_int64(st, 2);
-    k.control = sqlite3_column_int64(st, 3);
-    k.pushes = sqlite3_column_int64(st, 4);
+  for (const auto& s : c->Sessions()) {
+    for (const auto& conn : c->Connections(s.id)) k.connections += conn.http_status == 101;
   }
-  sqlite3_finalize(st);
+  const auto c2s = cassette::Direction::kClientToServer, s2c = cassette::Direction::kServerToClient;
+  k.c2s = c->CountFrames({.direction = c2s});
+  k.s2c = c->CountFrames({.direction = s2c});
+  k.control = c->CountFrames({.include_control = true}) - k.c2s - k.s2c;
+  for (const char* event : {"message_created", "task_updated"}) {
+    k.pushes += c->CountFrames({.event = event, .direction = s2c, .without_ref = true});
+  }
   return k;
 }
 
@@ -133,10 +128,11 @@ int64_t TopUpRecording(const std::string& path, int64_t want) {
   c->Begin();
   // Upgrades the proxy refused (502: no descriptor left for the upstream) would be replayed as
   // refusals: they go, and copies of upgraded connections take their place.
-  c->Exec(
-      "delete from frames where connection_id in (select id from connections where "
-      "http_status is not 101)");
-  c->Exec("delete from connections where http_status is not 101");
+  for (const auto& s : c->Sessions()) {
+    for (const auto& conn : c->Connections(s.id)) {
+      if (conn.http_status != 101) c->DeleteConnection(conn.id);
+    }
+  }
   std::vector<cassette::Connection> conns = c->Connections(session.id);
   int64_t have = static_cast<int64_t>(conns.size());
   if (have == 0 || have >= want) {
@@ -152,7 +148,7 @@ int64_t TopUpRecording(const std::string& path, int64_t want) {
     copy.ordinal = ++next_ordinal;
     copy.id = c->InsertConnection(copy);
     std::vector<cassette::Frame> frames;
-    cassette::FrameCursor cursor = c->ConnectionFrames(from, "1", true);
+    cassette::FrameCursor cursor = c->ConnectionFrames(from, {.include_control = true});
     cassette::Frame f;
     while (cursor.Next(&f)) frames.push_back(f);
     for (auto& fr : frames) {

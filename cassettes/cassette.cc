@@ -1,5 +1,6 @@
 #include "cassettes/cassette.h"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -124,7 +125,12 @@ FrameCursor::~FrameCursor() { sqlite3_finalize(stmt_); }
 bool FrameCursor::Next(Frame* f) {
   if (!stmt_) return false;
   int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    // Stepping a finished statement again would restart the query.
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+    return false;
+  }
   if (rc != SQLITE_ROW) {
     throw Error(std::string("reading frames failed: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
   }
@@ -427,6 +433,42 @@ std::string FilterWhere(const FrameFilter& f) {
   if (f.topic) w += " AND f.topic = :topic";
   if (f.event) w += " AND f.event = :event";
   if (!f.include_control) w += " AND f.opcode < 8";
+  if (f.direction) {
+    w += *f.direction == Direction::kClientToServer ? " AND f.direction = 'c2s'"
+                                                    : " AND f.direction = 's2c'";
+  }
+  if (f.without_ref) w += " AND f.topic IS NOT NULL AND f.ref IS NULL";
+  return w;
+}
+
+// The SQL form of FrameQuery (see FrameQueryMatches, its reference semantics): the frames of
+// connection ?1, in seq order, at most ?2 of them when the query has a limit. NULL-safe
+// comparisons (IS), so a frame without Phoenix columns is judged as FrameQueryMatches does.
+std::string ConnectionQuerySql(const char* cols, const FrameQuery& q) {
+  std::string w = std::string("SELECT ") + cols + " FROM frames f WHERE f.connection_id = ?1";
+  if (q.direction) {
+    w += *q.direction == Direction::kClientToServer ? " AND f.direction = 'c2s'"
+                                                    : " AND f.direction = 's2c'";
+  }
+  if (!q.include_control) w += " AND f.opcode < 8";
+  switch (q.phoenix) {
+    case PhoenixSelect::kAll:
+      break;
+    case PhoenixSelect::kNoReplies:
+      w += " AND f.event IS NOT 'phx_reply'";
+      break;
+    case PhoenixSelect::kNoHeartbeatReplies:
+      w += " AND NOT (f.topic IS 'phoenix' AND f.event IS 'phx_reply')";
+      break;
+    case PhoenixSelect::kRequestsAndAnswers:
+      w += " AND ((f.direction = 'c2s' AND f.topic IS NOT NULL AND "
+           "NOT (f.topic IS 'phoenix' AND f.event IS 'heartbeat')) OR "
+           "(f.direction = 's2c' AND (f.event IS 'phx_reply' OR f.event IS 'phx_close') AND "
+           "f.topic IS NOT NULL AND f.topic IS NOT 'phoenix'))";
+      break;
+  }
+  w += " ORDER BY f.seq";
+  if (q.limit) w += " LIMIT ?2";
   return w;
 }
 void BindFilter(sqlite3_stmt* s, const FrameFilter& f) {
@@ -457,16 +499,70 @@ FrameCursor Cassette::Frames(const FrameFilter& filter) {
 
 const char* Cassette::FrameCols() const { return v3_columns_ ? kFrameCols : kFrameColsV2; }
 
-FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const std::string& condition,
-                                       bool include_control) {
-  std::string sql =
-      std::string("SELECT ") + FrameCols() + " FROM frames f WHERE f.connection_id = ?1" +
-      (include_control ? "" : " AND f.opcode < 8") +
-      (condition.empty() ? std::string() : " AND (" + condition + ")") + " ORDER BY f.seq";
+FrameCursor Cassette::ConnectionFrames(int64_t connection_id, const FrameQuery& query) {
+  std::string sql = ConnectionQuerySql(FrameCols(), query);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("querying frames");
   sqlite3_bind_int64(s, 1, connection_id);
+  if (query.limit) sqlite3_bind_int64(s, 2, *query.limit);
   return FrameCursor(s);
+}
+
+int64_t Cassette::CountConnectionFrames(int64_t connection_id, const FrameQuery& query) {
+  std::string sql = "SELECT count(*) FROM (" + ConnectionQuerySql("1", query) + ")";
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) Fail("counting frames");
+  sqlite3_bind_int64(s, 1, connection_id);
+  if (query.limit) sqlite3_bind_int64(s, 2, *query.limit);
+  int rc = sqlite3_step(s);
+  int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW) Fail("counting frames");
+  return n;
+}
+
+std::map<int64_t, FrameCounts> Cassette::CountFramesByConnection(int64_t session_id) {
+  std::map<int64_t, FrameCounts> out;
+  sqlite3_stmt* s = Prepare(
+      "SELECT f.connection_id, f.direction, f.opcode >= 8, count(*) FROM frames f "
+      "JOIN connections c ON c.id = f.connection_id WHERE c.session_id = ? "
+      "GROUP BY f.connection_id, f.direction, f.opcode >= 8");
+  sqlite3_bind_int64(s, 1, session_id);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    const unsigned char* dir = sqlite3_column_text(s, 1);
+    bool control = sqlite3_column_int(s, 2) != 0;
+    int64_t n = sqlite3_column_int64(s, 3);
+    FrameCounts& counts = out[id];
+    if (control) {
+      counts.control += n;
+    } else if (dir && dir[0] == 'c') {
+      counts.c2s = n;
+    } else {
+      counts.s2c = n;
+    }
+  }
+  if (rc != SQLITE_DONE) Fail("counting frames");
+  return out;
+}
+
+int64_t Cassette::MaxFrameId() {
+  sqlite3_stmt* s = Prepare("SELECT max(id) FROM frames");
+  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);  // ends the read (a cached statement left on a row would hold it open)
+  return n;
+}
+
+std::vector<std::string> Cassette::MissingTables() {
+  std::vector<std::string> missing;
+  for (const char* table : {"sessions", "connections", "frames"}) {
+    sqlite3_stmt* s = Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_ROW) missing.push_back(table);
+    sqlite3_reset(s);
+  }
+  return missing;
 }
 
 int64_t Cassette::CountFrames(const FrameFilter& filter) {
@@ -618,6 +714,52 @@ void Cassette::RenameSession(int64_t id, const std::string& name) {
     }
     Fail("renaming a session");
   }
+}
+
+void Cassette::UpdateSessionUpstream(int64_t session_id, const std::string& upstream) {
+  sqlite3_stmt* s = Prepare("UPDATE sessions SET upstream = ? WHERE id = ?");
+  BindText(s, 1, upstream);
+  sqlite3_bind_int64(s, 2, session_id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("updating a session");
+}
+
+void Cassette::DeleteConnection(int64_t connection_id) {
+  sqlite3_stmt* s = Prepare("DELETE FROM frames WHERE connection_id = ?");
+  sqlite3_bind_int64(s, 1, connection_id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting frames");
+  s = Prepare("DELETE FROM connections WHERE id = ?");
+  sqlite3_bind_int64(s, 1, connection_id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting a connection");
+}
+
+void Cassette::UpdateFramePayload(const Frame& f) {
+  sqlite3_stmt* s = Prepare(
+      "UPDATE frames SET payload = ?, fragments = NULL, topic = ?, event = ?, join_ref = ?, "
+      "ref = ? WHERE id = ?");
+  sqlite3_bind_blob(s, 1, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_TRANSIENT);
+  BindOptText(s, 2, f.topic);
+  BindOptText(s, 3, f.event);
+  BindOptText(s, 4, f.join_ref);
+  BindOptText(s, 5, f.ref);
+  sqlite3_bind_int64(s, 6, f.id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("updating a frame");
+}
+
+void Cassette::SetSecureDelete(bool on) {
+  Exec(on ? "PRAGMA secure_delete=ON" : "PRAGMA secure_delete=OFF");
+}
+
+void Cassette::Vacuum() { Exec("VACUUM"); }
+
+bool Cassette::CheckpointTruncate() {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &s, nullptr) != SQLITE_OK) {
+    Fail("checkpointing");
+  }
+  int busy = 0;
+  if (sqlite3_step(s) == SQLITE_ROW) busy = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return busy == 0;
 }
 
 void Cassette::TuneForRecording() {

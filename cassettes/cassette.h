@@ -9,13 +9,16 @@
 // journal_mode=DELETE when it stops; the offline write commands (kEdit/kEditCreate) never
 // switch to WAL, so a cassette they touch stays one self-contained file.
 //
+// SQL lives only in cassettes/*.cc: every read and write is a typed method here (callers
+// never see SQLite). The replay core reads one session through CassetteSession
+// (cassette_session.h), the SessionSource over a Cassette.
+//
 // Ownership and threads: a Cassette owns its sqlite3 handle. It is not thread-safe: use one
 // Cassette per thread (SQLite in WAL mode lets a reader open the file while a recorder writes
 // it). FrameCursor borrows the Cassette and must not outlive it.
 #pragma once
 
-#include <sqlite3.h>
-
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,19 +26,24 @@
 #include <vector>
 
 #include "cassettes/model.h"
+#include "cassettes/session_source.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace wsr::cassette {
 
 class Cassette;
 
-// Streams frames in (offset_ns, seq) order without loading them all.
-class FrameCursor {
+// Streams frames in order (see the method that made it) without loading them all.
+class FrameCursor final : public FrameStream {
  public:
   FrameCursor(FrameCursor&&) noexcept;
   FrameCursor& operator=(FrameCursor&&) noexcept;
-  ~FrameCursor();
-  // Fills *out with the next frame; false at the end. Throws wsr::Error on read errors.
-  bool Next(Frame* out);
+  ~FrameCursor() override;
+  // Fills *out with the next frame; false at the end and after it. Throws wsr::Error on read
+  // errors.
+  bool Next(Frame* out) override;
 
  private:
   friend class Cassette;
@@ -51,6 +59,15 @@ struct FrameFilter {
   // Control frames (close, ping, pong: opcode >= 8) are left out unless this is set; the
   // typed readers (replay, diff, lint) see only data frames.
   bool include_control = false;
+  std::optional<Direction> direction = std::nullopt;
+  // Only Phoenix frames sent without a ref (from the server: pushes, not replies).
+  bool without_ref = false;
+};
+
+// Frames of one connection: data frames per direction, and control frames.
+struct FrameCounts {
+  int64_t c2s = 0, s2c = 0;  // data frames (opcode < 8)
+  int64_t control = 0;       // close, ping, pong
 };
 
 class Cassette {
@@ -76,7 +93,6 @@ class Cassette {
   Cassette& operator=(const Cassette&) = delete;
 
   const std::string& path() const { return path_; }
-  sqlite3* db() { return db_; }
 
   // --- reading ---
   std::vector<Session> Sessions();
@@ -84,14 +100,20 @@ class Cassette {
   // The only session when there is one; the named one; otherwise throws with the list.
   Session ResolveSession(const std::optional<std::string>& name);
   std::vector<Connection> Connections(int64_t session_id);
+  // Frames in (offset_ns, connection ordinal, seq) order.
   FrameCursor Frames(const FrameFilter& filter);
-  // Frames of one connection in seq order, restricted by `condition`: trusted SQL over the
-  // frame columns aliased `f` (e.g. "f.direction = 's2c'"), written by wsreplay itself.
-  // Used by replay to stream one connection with a bounded window. Control frames only when
-  // include_control.
-  FrameCursor ConnectionFrames(int64_t connection_id, const std::string& condition,
-                               bool include_control = false);
   int64_t CountFrames(const FrameFilter& filter);
+  // Frames of one connection in seq order, selected by `query` (see session_source.h). Used
+  // by replay (through CassetteSession) to stream one connection with a bounded window.
+  FrameCursor ConnectionFrames(int64_t connection_id, const FrameQuery& query);
+  int64_t CountConnectionFrames(int64_t connection_id, const FrameQuery& query);
+  // For each connection of a session that has frames: connection id -> counts.
+  std::map<int64_t, FrameCounts> CountFramesByConnection(int64_t session_id);
+  // The largest frame id (about the number of frames ever inserted; one index lookup).
+  int64_t MaxFrameId();
+  // Which of the tables every command needs (sessions, connections, frames) the file lacks
+  // (a damaged file, or one not written by wsreplay); empty when it has them all.
+  std::vector<std::string> MissingTables();
 
   // --- writing (ReadWrite/Create only) ---
   void Begin();
@@ -104,6 +126,18 @@ class Cassette {
   int64_t InsertFrame(const Frame& f);            // returns the new id
   void DeleteSession(int64_t session_id);
   void RenameSession(int64_t session_id, const std::string& new_name);
+  void UpdateSessionUpstream(int64_t session_id, const std::string& upstream);
+  // Deletes a connection and its frames.
+  void DeleteConnection(int64_t connection_id);
+  // Rewrites a frame's payload and Phoenix columns (by f.id); its fragment sizes are dropped
+  // (they described the old bytes).
+  void UpdateFramePayload(const Frame& f);
+  // Scrubbing (redact): with secure delete on, deleted content is overwritten with zeros;
+  // Vacuum() rebuilds the file without free pages; CheckpointTruncate() empties the WAL and
+  // returns false when another reader or writer kept it from completing.
+  void SetSecureDelete(bool on);
+  void Vacuum();
+  bool CheckpointTruncate();
   // Leaves a single self-contained file: WAL checkpointed and journal_mode=DELETE (best
   // effort: another open reader keeps it in WAL mode).
   void Seal();
@@ -117,10 +151,9 @@ class Cassette {
   void DropIndexes();
   void BuildIndexes();
 
+ private:
   // Runs sql (no results); throws wsr::Error with context on failure.
   void Exec(const std::string& sql);
-
- private:
   Cassette(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   void CheckAndMigrate(Mode mode);
   void Migrate(int from_version);  // ReadWrite/Create only

@@ -9,14 +9,17 @@
 // (AnyPhoenix), since a malformed frame in a Phoenix connection is what it must report.
 // With no data frames both fall back to the query: `vsn=2` means Phoenix.
 //
-// Reads through the caller's Cassette; not thread-safe (one Cassette per thread).
+// Reads through the caller's SessionSource (a CassetteSession or a MemorySession); as
+// thread-safe as that source.
 #pragma once
 
 #include <cstdint>
 
-#include "cassettes/cassette.h"
+#include "cassettes/session_source.h"
 
 namespace wsr::cassette {
+
+inline constexpr int64_t kProtocolProbeFrames = 50;
 
 struct ProtocolProbe {
   int64_t data_frames = 0;     // of the first 50
@@ -27,6 +30,6 @@ struct ProtocolProbe {
   bool AnyPhoenix() const { return data_frames == 0 ? vsn2_query : phoenix_frames > 0; }
 };
 
-ProtocolProbe ProbeProtocol(Cassette& cassette, const Connection& recorded);
+ProtocolProbe ProbeProtocol(SessionSource& source, const Connection& recorded);
 
 }  // namespace wsr::cassette

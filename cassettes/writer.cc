@@ -23,17 +23,6 @@ constexpr size_t kMinHighItems = 256;
 // end is cheap: on a cassette that already holds many frames, they stay.
 constexpr int64_t kDropIndexesBelowFrames = 1'000'000;
 
-int64_t MaxFrameId(Cassette* db) {
-  sqlite3_stmt* s = nullptr;
-  int64_t n = 0;
-  if (sqlite3_prepare_v2(db->db(), "SELECT max(id) FROM frames", -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    n = sqlite3_column_int64(s, 0);
-  }
-  sqlite3_finalize(s);
-  return n;
-}
-
 }  // namespace
 
 CassetteWriter::CassetteWriter(const std::string& path, Session session, Options options)
@@ -149,7 +138,7 @@ void CassetteWriter::Run() {
   try {
     db = Cassette::Open(path_, Cassette::Mode::kReadWrite);
     db->TuneForRecording();
-    if (MaxFrameId(db.get()) < kDropIndexesBelowFrames) db->DropIndexes();
+    if (db->MaxFrameId() < kDropIndexesBelowFrames) db->DropIndexes();
   } catch (const std::exception& e) {
     Fail(e.what());
     return;

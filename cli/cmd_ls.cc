@@ -44,7 +44,7 @@ void ListCassette(const std::string& path) {
   for (size_t i = 0; i < sessions.size(); ++i) {
     const auto& s = sessions[i];
     auto conns = c->Connections(s.id);
-    auto counts = tools::FrameCountsByConnection(*c, s.id);
+    auto counts = c->CountFramesByConnection(s.id);
     int64_t c2s = 0, s2c = 0, control = 0;
     for (const auto& [id, n] : counts) c2s += n.c2s, s2c += n.s2c, control += n.control;
     // Refused (an HTTP status other than 101) or failed (upstream unreachable: no status).

@@ -1,8 +1,6 @@
 // The control endpoint and the timing controls of ReplayServer::Impl (service thread):
 // GET /__wsreplay/status, GET /__wsreplay/report, POST /__wsreplay/advance?ms=N, step, pause,
 // resume, speed?x=F. Other plain HTTP requests get 404 with what the cassette has.
-#include <sqlite3.h>
-
 #include <cstdlib>
 #include <cstring>
 
@@ -134,7 +132,7 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
 wsr::replay::Report ReplayServer::Impl::DoReport() {
   if (stopped_.load()) return final_report_;
   wsr::replay::Report r;
-  r.cassette = cassette_->path();
+  r.cassette = source_->origin();
   r.session = session_.name;
   for (auto& [wsi, c] : live_) {
     if (c->engine) reports_[static_cast<size_t>(c->index - 1)] = c->engine->report();
@@ -150,16 +148,14 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
     u.path = c.path;
     u.query = c.query;
     // Server frames a client would have received (heartbeat replies are not counted).
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(
-            cassette_->db(),
-            "SELECT count(*) FROM frames WHERE connection_id = ?1 AND "
-            "direction = 's2c' AND NOT (topic IS 'phoenix' AND event IS 'phx_reply')",
-            -1, &st, nullptr) == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, c.id);
-      if (sqlite3_step(st) == SQLITE_ROW) u.server_frames = sqlite3_column_int64(st, 0);
+    try {
+      u.server_frames =
+          source_->CountFrames(c.id, {.direction = cassette::Direction::kServerToClient,
+                                      .include_control = true,
+                                      .phoenix = cassette::PhoenixSelect::kNoHeartbeatReplies});
+    } catch (const Error&) {
+      u.server_frames = 0;  // a read error leaves the count out, never the report
     }
-    sqlite3_finalize(st);
     if (c.http_status.value_or(0) != 101) u.server_frames = 0;
     r.unused.push_back(u);
   }

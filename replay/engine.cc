@@ -66,17 +66,17 @@ std::optional<Action> ConnectionReplayer::RecordedCloseAction() const {
   return a;
 }
 
-bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& recorded) {
-  return cassette::ProbeProtocol(cassette, recorded).AllPhoenix();
+bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& recorded) {
+  return cassette::ProbeProtocol(source, recorded).AllPhoenix();
 }
 
-std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::Cassette& cassette,
+std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
                                                  const cassette::Connection& recorded,
                                                  const ReplayOptions& options) {
-  if (options.protocol != Protocol::kRaw && DetectPhoenix(cassette, recorded)) {
-    return std::make_unique<PhoenixReplayer>(cassette, recorded, options);
+  if (options.protocol != Protocol::kRaw && DetectPhoenix(source, recorded)) {
+    return std::make_unique<PhoenixReplayer>(source, recorded, options);
   }
-  return std::make_unique<RawReplayer>(cassette, recorded, options);
+  return std::make_unique<RawReplayer>(source, recorded, options);
 }
 
 }  // namespace wsr::replay

@@ -3,10 +3,10 @@
 // The server feeds it events (the connection started, a client message or close arrived,
 // time passed) with the clock's current time, and it answers with Actions to perform on the
 // socket (send a message, close, drop). NextDeadline() says when Poll() must be called next.
-// It reads the cassette through bounded cursors (streaming), so memory does not grow with the
-// recording. Two flavours: PhoenixReplayer (phoenix_replayer.cc) and RawReplayer
-// (raw_replayer.cc). Not thread-safe: one service thread owns every replayer, and the
-// Cassette it borrows must outlive it.
+// It reads the recording through a cassette::SessionSource (a SQLite cassette, or memory in
+// tests) as bounded streams, so memory does not grow with the recording. Two flavours:
+// PhoenixReplayer (phoenix_replayer.cc) and RawReplayer (raw_replayer.cc). Not thread-safe:
+// one service thread owns every replayer, and the SessionSource it borrows must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cassettes/cassette.h"
+#include "cassettes/session_source.h"
 #include "replay/options.h"
 #include "replay/report.h"
 #include "replay/timeline.h"
@@ -91,10 +91,10 @@ class ConnectionReplayer {
 };
 
 // True when the recorded connection's frames are Phoenix v2 (checks its first frames).
-bool DetectPhoenix(cassette::Cassette& cassette, const cassette::Connection& recorded);
+bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& recorded);
 
 // Builds the right replayer (Phoenix unless options.protocol is raw or detection fails).
-std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::Cassette& cassette,
+std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
                                                  const cassette::Connection& recorded,
                                                  const ReplayOptions& options);
 

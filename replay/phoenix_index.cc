@@ -17,18 +17,15 @@ bool ReplyOk(std::string_view payload) {
 
 }  // namespace
 
-void PhoenixIndex::Load(cassette::Cassette& cassette, int64_t connection_id) {
-  auto cursor = cassette.ConnectionFrames(
-      connection_id,
-      "(f.direction = 'c2s' AND f.topic IS NOT NULL AND "
-      "NOT (f.topic = 'phoenix' AND f.event = 'heartbeat')) OR "
-      "(f.direction = 's2c' AND f.event IN ('phx_reply', 'phx_close') AND f.topic <> 'phoenix')");
+void PhoenixIndex::Load(cassette::SessionSource& source, int64_t connection_id) {
+  auto cursor =
+      source.Frames(connection_id, {.phoenix = cassette::PhoenixSelect::kRequestsAndAnswers});
   // Requests still waiting for their reply: (topic, ref text) -> (key, index in its list).
   std::map<std::pair<std::string, std::string>,
            std::pair<std::pair<std::string, std::string>, size_t>>
       awaiting;
   cassette::Frame f;
-  while (cursor.Next(&f)) {
+  while (cursor->Next(&f)) {
     auto parsed = phoenix::Parse(f.payload);
     if (!parsed) continue;
     if (f.direction == cassette::Direction::kClientToServer) {

@@ -1,7 +1,8 @@
 // PhoenixIndex: the client requests of one recorded Phoenix connection (joins, leaves and
 // other client events, never heartbeats) with the recorded phx_reply / phx_close that
-// answered each, loaded up front with one query on the Phoenix columns (they are few; the
-// pushes are streamed separately). Read-only after Load; not thread-safe to build.
+// answered each, loaded up front with one stream selected on the Phoenix columns
+// (PhoenixSelect::kRequestsAndAnswers: they are few; the pushes are streamed separately).
+// Read-only after Load; not thread-safe to build.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "cassettes/cassette.h"
+#include "cassettes/session_source.h"
 
 namespace wsr::replay {
 
@@ -36,7 +37,7 @@ struct RecordedRequest {
 
 class PhoenixIndex {
  public:
-  void Load(cassette::Cassette& cassette, int64_t connection_id);
+  void Load(cassette::SessionSource& source, int64_t connection_id);
 
   // The k-th (0-based) recorded request with this topic and event, or nullptr.
   const RecordedRequest* Find(const std::string& topic, const std::string& event, size_t k) const;

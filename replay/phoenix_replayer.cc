@@ -28,21 +28,21 @@ Action Text(std::string payload) {
 
 }  // namespace
 
-PhoenixReplayer::PhoenixReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
-                                 const ReplayOptions& options)
+PhoenixReplayer::PhoenixReplayer(cassette::SessionSource& source,
+                                 const cassette::Connection& recorded, const ReplayOptions& options)
     : ConnectionReplayer(recorded, options),
-      cursor_(cassette.ConnectionFrames(
-          recorded.id, "f.direction = 's2c' AND (f.event IS NULL OR f.event <> 'phx_reply')")),
+      cursor_(source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient,
+                                          .phoenix = cassette::PhoenixSelect::kNoReplies})),
       window_limit_(options.order == Order::kTopic ? 4096 : 16) {
   report_.mode = "phoenix";
-  index_.Load(cassette, recorded.id);
+  index_.Load(source, recorded.id);
   Fill();
 }
 
 void PhoenixReplayer::Fill() {
   while (!cursor_done_ && window_.size() < window_limit_) {
     Pending p;
-    if (!cursor_.Next(&p.frame)) {
+    if (!cursor_->Next(&p.frame)) {
       cursor_done_ = true;
       break;
     }

@@ -25,7 +25,7 @@ namespace wsr::replay {
 
 class PhoenixReplayer final : public ConnectionReplayer {
  public:
-  PhoenixReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
+  PhoenixReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
                   const ReplayOptions& options);
 
   void OnClientMessage(int64_t now, int opcode, std::string_view data,
@@ -68,7 +68,7 @@ class PhoenixReplayer final : public ConnectionReplayer {
                       size_t k) const;
 
   PhoenixIndex index_;
-  cassette::FrameCursor cursor_;
+  std::unique_ptr<cassette::FrameStream> cursor_;  // the pushes, streamed
   bool cursor_done_ = false;
   std::deque<Pending> window_;
   size_t window_limit_;

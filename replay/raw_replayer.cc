@@ -7,27 +7,29 @@
 
 namespace wsr::replay {
 
-RawReplayer::RawReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
+RawReplayer::RawReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
                          const ReplayOptions& options)
     : ConnectionReplayer(recorded, options),
-      client_cursor_(cassette.ConnectionFrames(recorded.id, "f.direction = 'c2s'")),
-      server_cursor_(cassette.ConnectionFrames(recorded.id, "f.direction = 's2c'")) {
+      client_cursor_(
+          source.Frames(recorded.id, {.direction = cassette::Direction::kClientToServer})),
+      server_cursor_(
+          source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient})) {
   report_.mode = "raw";
   Fill();
 }
 
 void RawReplayer::Fill() {
-  // A finished cursor must not be stepped again (SQLite would restart the query).
+  // A finished stream is not asked again.
   if (!expected_ && !client_done_) {
     cassette::Frame f;
-    if (client_cursor_.Next(&f))
+    if (client_cursor_->Next(&f))
       expected_ = std::move(f);
     else
       client_done_ = true;
   }
   if (!pending_ && !server_done_) {
     cassette::Frame f;
-    if (server_cursor_.Next(&f))
+    if (server_cursor_->Next(&f))
       pending_ = std::move(f);
     else
       server_done_ = true;

@@ -8,6 +8,7 @@
 // lookahead each). Not thread-safe (service thread).
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include "replay/engine.h"
@@ -16,7 +17,7 @@ namespace wsr::replay {
 
 class RawReplayer final : public ConnectionReplayer {
  public:
-  RawReplayer(cassette::Cassette& cassette, const cassette::Connection& recorded,
+  RawReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
               const ReplayOptions& options);
 
   void OnClientMessage(int64_t now, int opcode, std::string_view data,
@@ -34,7 +35,7 @@ class RawReplayer final : public ConnectionReplayer {
   void Release(int64_t now, int64_t deadline, std::vector<Action>* out);
   void EmitClose(std::vector<Action>* out);
 
-  cassette::FrameCursor client_cursor_, server_cursor_;
+  std::unique_ptr<cassette::FrameStream> client_cursor_, server_cursor_;
   bool client_done_ = false, server_done_ = false;
   std::optional<cassette::Frame> expected_, pending_;
   int64_t delay_ = 0;  // how late (virtual ns) the client's latest matched frame came

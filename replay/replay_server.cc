@@ -1,5 +1,6 @@
 #include "replay/replay_server.h"
 
+#include "cassettes/cassette_session.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -8,7 +9,9 @@ std::unique_ptr<ReplayServer> ReplayServer::Start(const std::string& cassette_pa
                                                   ServerOptions options) {
   auto cassette = cassette::Cassette::Open(cassette_path, cassette::Cassette::Mode::kReadOnly);
   cassette::Session session = cassette->ResolveSession(options.replay.session);
-  auto impl = std::make_unique<Impl>(std::move(cassette), std::move(session), std::move(options));
+  auto impl = std::make_unique<Impl>(
+      std::make_unique<cassette::CassetteSession>(std::move(cassette), std::move(session)),
+      std::move(options));
   impl->Listen();
   impl->RunThread();
   return std::unique_ptr<ReplayServer>(new ReplayServer(std::move(impl)));

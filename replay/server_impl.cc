@@ -58,13 +58,12 @@ std::string QueryOf(lws* wsi) {
 
 }  // namespace
 
-ReplayServer::Impl::Impl(std::unique_ptr<cassette::Cassette> cassette, cassette::Session session,
-                         ServerOptions options)
+ReplayServer::Impl::Impl(std::unique_ptr<cassette::SessionSource> source, ServerOptions options)
     : host_(options.host),
-      session_(std::move(session)),
-      cassette_(std::move(cassette)),
+      session_(source->session()),
+      source_(std::move(source)),
       options_(std::move(options)),
-      matcher_(cassette_->Connections(session_.id)),
+      matcher_(source_->Connections()),
       speed_(options_.replay.speed) {
   if (options_.replay.manual_clock) {
     auto m = std::make_unique<ManualClock>(0);
@@ -90,7 +89,7 @@ ReplayServer::Impl::Impl(std::unique_ptr<cassette::Cassette> cassette, cassette:
   }
   protocols_.push_back(lws_protocols{});
   sul_.self = this;
-  final_report_.cassette = cassette_->path();
+  final_report_.cassette = source_->origin();
   final_report_.session = session_.name;
 }
 
@@ -397,7 +396,7 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   pending_.erase(it);
   ReplayOptions o = options_.replay;
   o.speed = speed_;
-  c->engine = MakeReplayer(*cassette_, matcher_.recorded()[p.recorded_index], o);
+  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o);
   auto& rep = c->engine->report();
   rep.live_index = c->index;
   rep.path = p.path;

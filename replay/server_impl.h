@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "cassettes/cassette.h"
+#include "cassettes/session_source.h"
 #include "common/clock.h"
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
@@ -27,8 +27,7 @@ namespace wsr::replay {
 
 class ReplayServer::Impl {
  public:
-  Impl(std::unique_ptr<cassette::Cassette> cassette, cassette::Session session,
-       ServerOptions options);
+  Impl(std::unique_ptr<cassette::SessionSource> source, ServerOptions options);
   ~Impl();
 
   void Listen();  // creates the lws context; throws wsr::Error
@@ -96,7 +95,7 @@ class ReplayServer::Impl {
   void ShutdownConnections();
   static void TimerCb(lws_sorted_usec_list_t* sul);
 
-  std::unique_ptr<cassette::Cassette> cassette_;
+  std::unique_ptr<cassette::SessionSource> source_;  // the recorded session served
   ServerOptions options_;
   std::unique_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;

@@ -31,34 +31,13 @@ std::string RealPath(const std::string& path) {
   return out;
 }
 
-void Step(Cassette& c, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) {
-    throw Error("cassette '" + c.path() + "': " + what + ": " + sqlite3_errmsg(c.db()));
-  }
-}
-
-sqlite3_stmt* Prepare(Cassette& c, const char* sql) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(c.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
-    throw Error("cassette '" + c.path() + "': " + sqlite3_errmsg(c.db()));
-  }
-  return s;
-}
-
 // The read-only check before a write: the tables a write command touches exist (Open has
 // checked the application id and the schema version).
 void CheckTables(Cassette& c) {
-  for (const char* table : {"sessions", "connections", "frames"}) {
-    sqlite3_stmt* st = Prepare(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!found) {
-      throw Error("cassette '" + c.path() + "' has no " + table +
-                  " table (damaged, or not written by wsreplay); nothing was changed");
-    }
+  auto missing = c.MissingTables();
+  if (!missing.empty()) {
+    throw Error("cassette '" + c.path() + "' has no " + missing.front() +
+                " table (damaged, or not written by wsreplay); nothing was changed");
   }
 }
 
@@ -113,41 +92,9 @@ void CopySessions(Cassette& in, Cassette& out, MergeSummary* sum, Progress* prog
   }
 }
 
-void BindText(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
-  if (v)
-    sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(s, i);
-}
-
-void UpdateSessionUpstream(Cassette& c, const Session& s) {
-  sqlite3_stmt* st = Prepare(c, "UPDATE sessions SET upstream = ? WHERE id = ?");
-  BindText(st, 1, s.upstream);
-  sqlite3_bind_int64(st, 2, s.id);
-  Step(c, st, "updating a session");
-}
-
-void UpdateFramePayload(Cassette& c, const Frame& f) {
-  sqlite3_stmt* st = Prepare(c,
-                             "UPDATE frames SET payload = ?, fragments = NULL, topic = ?, event = "
-                             "?, join_ref = ?, ref = ? "
-                             "WHERE id = ?");
-  sqlite3_bind_blob(st, 1, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_TRANSIENT);
-  BindText(st, 2, f.topic);
-  BindText(st, 3, f.event);
-  BindText(st, 4, f.join_ref);
-  BindText(st, 5, f.ref);
-  sqlite3_bind_int64(st, 6, f.id);
-  Step(c, st, "updating a frame");
-}
-
 // Runs a WAL checkpoint(TRUNCATE); throws when a reader or writer keeps it from completing.
 void CheckpointTruncate(Cassette& c) {
-  sqlite3_stmt* st = Prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)");
-  int busy = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) busy = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  if (busy) {
+  if (!c.CheckpointTruncate()) {
     throw Error("cassette '" + c.path() +
                 "' is in use by another process (recording or reading), so its -wal file still "
                 "holds old bytes; stop that process and run `wsreplay redact` again");
@@ -170,13 +117,13 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
     }
   }
   auto c = OpenForEdit(path);
-  c->Exec("PRAGMA secure_delete=ON");
+  c->SetSecureDelete(true);
   RedactSummary sum;
   c->Begin();
   try {
     for (auto s : c->Sessions()) {
       if (RedactSessionRow(redactor, &s)) {
-        UpdateSessionUpstream(*c, s);
+        c->UpdateSessionUpstream(s.id, s.upstream);
         ++sum.sessions;
       }
       for (auto conn : c->Connections(s.id)) {
@@ -199,7 +146,7 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
           ProgressUpdate(progress, ++done);
         }
       }
-      for (const auto& f : changed) UpdateFramePayload(*c, f);
+      for (const auto& f : changed) c->UpdateFramePayload(f);
       sum.frames = static_cast<int64_t>(changed.size());
     }
     c->Commit();
@@ -210,7 +157,7 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
   // Scrub: empty the WAL, rebuild the file without free pages, empty the WAL again, and
   // leave a single file (journal_mode=DELETE removes -wal and -shm).
   CheckpointTruncate(*c);
-  c->Exec("VACUUM");
+  c->Vacuum();
   CheckpointTruncate(*c);
   c->Seal();
   return sum;

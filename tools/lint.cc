@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "cassettes/cassette_session.h"
 #include "cassettes/protocol_probe.h"
 
 namespace wsr::tools {
@@ -15,9 +16,10 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
   r.session = s.name;
   std::map<int64_t, std::pair<int, std::string>> conn_of;  // id -> (ordinal, query)
   std::map<int64_t, size_t> raw_of;                        // id -> index in r.raw
-  for (const auto& c : cassette.Connections(s.id)) {
+  cassette::CassetteSession source(cassette, s);
+  for (const auto& c : source.Connections()) {
     conn_of[c.id] = {c.ordinal, c.query};
-    if (!cassette::ProbeProtocol(cassette, c).AnyPhoenix()) {
+    if (!cassette::ProbeProtocol(source, c).AnyPhoenix()) {
       raw_of[c.id] = r.raw.size();
       r.raw.push_back({.conn = c.ordinal, .path = c.path, .frames = 0});
     }

@@ -131,34 +131,4 @@ std::string FormatStats(const SessionStats& st) {
   return out;
 }
 
-std::map<int64_t, ConnectionFrameCounts> FrameCountsByConnection(cassette::Cassette& c,
-                                                                 int64_t session_id) {
-  std::map<int64_t, ConnectionFrameCounts> out;
-  sqlite3_stmt* s = nullptr;
-  const char* sql =
-      "SELECT f.connection_id, f.direction, f.opcode >= 8, count(*) FROM frames f "
-      "JOIN connections c ON c.id = f.connection_id WHERE c.session_id = ? "
-      "GROUP BY f.connection_id, f.direction, f.opcode >= 8";
-  if (sqlite3_prepare_v2(c.db(), sql, -1, &s, nullptr) != SQLITE_OK) {
-    throw Error("cassette '" + c.path() + "': counting frames: " + sqlite3_errmsg(c.db()));
-  }
-  sqlite3_bind_int64(s, 1, session_id);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(s, 0);
-    const unsigned char* dir = sqlite3_column_text(s, 1);
-    bool control = sqlite3_column_int(s, 2) != 0;
-    int64_t n = sqlite3_column_int64(s, 3);
-    ConnectionFrameCounts& counts = out[id];
-    if (control) {
-      counts.control += n;
-    } else if (dir && dir[0] == 'c') {
-      counts.c2s = n;
-    } else {
-      counts.s2c = n;
-    }
-  }
-  sqlite3_finalize(s);
-  return out;
-}
-
 }  // namespace wsr::tools

@@ -43,13 +43,4 @@ SessionStats ComputeStats(cassette::Cassette& c, const cassette::Session& s);
 int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 std::string FormatStats(const SessionStats& st);
 
-// Frames of one connection: data frames per direction, and control frames.
-struct ConnectionFrameCounts {
-  int64_t c2s = 0, s2c = 0;  // data frames (opcode < 8)
-  int64_t control = 0;       // close, ping, pong
-};
-// For each connection of a session that has frames: connection id -> counts.
-std::map<int64_t, ConnectionFrameCounts> FrameCountsByConnection(cassette::Cassette& c,
-                                                                 int64_t session_id);
-
 }  // namespace wsr::tools

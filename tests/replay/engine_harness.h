@@ -1,6 +1,6 @@
 // Test helper: one ConnectionReplayer (PhoenixReplayer or RawReplayer, as MakeReplayer picks
 // for the recorded connection) driven by a ManualClock in milliseconds, with the actions it
-// emits collected in `out`. No sockets. Not thread-safe.
+// emits collected in `out`. No sockets, no files (the Recording is in memory). Not thread-safe.
 #pragma once
 
 #include <algorithm>
@@ -23,7 +23,7 @@ struct Harness {
   std::vector<Action> out;
 
   Harness(testing::Recording& r, ReplayOptions o) {
-    rep = MakeReplayer(r.cassette(), r.connection(), o);
+    rep = MakeReplayer(r.source(), r.connection(), o);
     rep->Start(clock.NowNs());
   }
   // The client sends a message now (opcode 1 text, 2 binary).

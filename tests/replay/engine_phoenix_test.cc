@@ -10,7 +10,6 @@ namespace wsr::replay {
 namespace {
 
 using testing::Recording;
-using testing::TempDir;
 
 // Recorded: join A (reply at 10 ms), join B (reply at 20 ms), pushes A1@200, B1@300, A2@400,
 // heartbeat + reply at 250 ms.
@@ -35,8 +34,7 @@ ReplayOptions Speed(double s) {
 }
 
 TEST(PhoenixReplayer, JoinReplyRewritesStringAndNumericRefs) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["7","7","room:A","phx_join",{}])");
@@ -49,8 +47,7 @@ TEST(PhoenixReplayer, JoinReplyRewritesStringAndNumericRefs) {
 }
 
 TEST(PhoenixReplayer, HeartbeatsAnsweredAtOnceRecordedOnesIgnored) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"([null,"42","phoenix","heartbeat",{}])");
@@ -64,8 +61,7 @@ TEST(PhoenixReplayer, HeartbeatsAnsweredAtOnceRecordedOnesIgnored) {
 }
 
 TEST(PhoenixReplayer, ExactTimingAtSpeedOne) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["1","1","room:A","phx_join",{}])");
@@ -82,9 +78,32 @@ TEST(PhoenixReplayer, ExactTimingAtSpeedOne) {
   EXPECT_TRUE(h.Take().empty());
 }
 
+// The replayer reads its recording through a SessionSource: from memory (the other tests) and
+// from a cassette file (the server) it plays the same frames at the same times.
+TEST(PhoenixReplayer, SameReplayFromMemoryAndFromACassetteFile) {
+  testing::TempDir dir;
+  Recording in_memory;
+  Recording in_file(dir.File("c.db"));
+  std::vector<std::vector<std::pair<int64_t, std::string>>> runs;
+  std::vector<std::string> modes;
+  for (Recording* r : {&in_memory, &in_file}) {
+    RecordTwoTopics(*r);
+    Harness h(*r, Speed(1));
+    modes.push_back(h.rep->report().mode);
+    h.clock.Set(30 * kMs);
+    h.Send(R"(["7","7","room:B","phx_join",{}])");
+    h.Send(R"([null,"8","phoenix","heartbeat",{}])");
+    h.clock.Set(250 * kMs);
+    h.Send(R"(["9","9","room:A","phx_join",{}])");
+    runs.push_back(h.RunUntil(10000));
+  }
+  EXPECT_EQ(modes, (std::vector<std::string>{"phoenix", "phoenix"}));
+  ASSERT_EQ(runs[0].size(), 6u);  // 2 join replies, 1 heartbeat reply, 3 pushes
+  EXPECT_EQ(runs[0], runs[1]);
+}
+
 TEST(PhoenixReplayer, ExactTimingAtSpeedTen) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(10));
   h.Send(R"(["1","1","room:A","phx_join",{}])");
@@ -100,8 +119,7 @@ TEST(PhoenixReplayer, ExactTimingAtSpeedTen) {
 }
 
 TEST(PhoenixReplayer, MaxSpeedSendsAsSoonAsOrderAllows) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(0));
   h.Send(R"(["1","1","room:A","phx_join",{}])");
@@ -116,8 +134,7 @@ TEST(PhoenixReplayer, MaxSpeedSendsAsSoonAsOrderAllows) {
 }
 
 TEST(PhoenixReplayer, LateJoinKeepsTheRecordedGapAfterTheJoinReply) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["2","2","room:B","phx_join",{}])");
@@ -134,8 +151,7 @@ TEST(PhoenixReplayer, LateJoinKeepsTheRecordedGapAfterTheJoinReply) {
 }
 
 TEST(PhoenixReplayer, OrderIsRecordedOrderWhateverTheJoinOrder) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   for (double speed : {1.0, 10.0, 0.0}) {
     Harness h(r, Speed(speed));
@@ -154,8 +170,7 @@ TEST(PhoenixReplayer, OrderIsRecordedOrderWhateverTheJoinOrder) {
 }
 
 TEST(PhoenixReplayer, JoinTimeoutSkipsHeldPushesAndTheRestContinue) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["2","2","room:B","phx_join",{}])");  // room:A never joined
@@ -173,8 +188,7 @@ TEST(PhoenixReplayer, JoinTimeoutSkipsHeldPushesAndTheRestContinue) {
 }
 
 TEST(PhoenixReplayer, OrderTopicDoesNotWaitForOtherTopics) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   ReplayOptions o = Speed(1);
   o.order = Order::kTopic;
@@ -187,8 +201,7 @@ TEST(PhoenixReplayer, OrderTopicDoesNotWaitForOtherTopics) {
 }
 
 TEST(PhoenixReplayer, LeaveRepliesThenClosesAndStopsPushes) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   r.Connect();
   r.C(5, R"(["1","1","room:A","phx_join",{}])");
   r.S(10, R"(["1","1","room:A","phx_reply",{"status":"ok","response":{}}])");
@@ -217,8 +230,7 @@ TEST(PhoenixReplayer, LeaveRepliesThenClosesAndStopsPushes) {
 }
 
 TEST(PhoenixReplayer, MismatchRepliesErrorWithExplanation) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["3","3","room:C","phx_join",{}])");
@@ -245,8 +257,7 @@ TEST(PhoenixReplayer, MismatchRepliesErrorWithExplanation) {
 }
 
 TEST(PhoenixReplayer, MismatchCloseMode) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   ReplayOptions o = Speed(1);
   o.on_mismatch = OnMismatch::kClose;
@@ -260,8 +271,7 @@ TEST(PhoenixReplayer, MismatchCloseMode) {
 }
 
 TEST(PhoenixReplayer, IgnoreJsonPointer) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   ReplayOptions o = Speed(1);
   o.ignore_json = {"/token"};
@@ -273,8 +283,7 @@ TEST(PhoenixReplayer, IgnoreJsonPointer) {
 }
 
 TEST(PhoenixReplayer, MaxGapCapsEverySingleWait) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   r.Connect();
   r.S(10000, R"([null,null,"news","n",{"i":1}])");
   r.S(10100, R"([null,null,"news","n",{"i":2}])");
@@ -291,8 +300,7 @@ TEST(PhoenixReplayer, MaxGapCapsEverySingleWait) {
 }
 
 TEST(PhoenixReplayer, StepReleasesTheNextFrameWithoutTime) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["1","1","room:A","phx_join",{}])");
@@ -312,8 +320,7 @@ TEST(PhoenixReplayer, StepReleasesTheNextFrameWithoutTime) {
 }
 
 TEST(PhoenixReplayer, PauseHoldsAndResumeContinues) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["1","1","room:A","phx_join",{}])");
@@ -331,8 +338,7 @@ TEST(PhoenixReplayer, PauseHoldsAndResumeContinues) {
 }
 
 TEST(PhoenixReplayer, ServerCloseReplayedAfterPushes) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   r.Connect();
   r.S(100, R"([null,null,"news","n",{}])");
   r.Close(500, 1012, "service restart", "upstream");
@@ -348,8 +354,7 @@ TEST(PhoenixReplayer, ServerCloseReplayedAfterPushes) {
 }
 
 TEST(PhoenixReplayer, FinishListsUndeliveredWithReasons) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordTwoTopics(r);
   Harness h(r, Speed(1));
   h.Send(R"(["1","1","room:A","phx_join",{}])");

@@ -4,13 +4,11 @@
 
 #include "tests/replay/engine_harness.h"
 #include "tests/replay/recording.h"
-#include "tests/support/temp_dir.h"
 
 namespace wsr::replay {
 namespace {
 
 using testing::Recording;
-using testing::TempDir;
 
 const std::string kBin1("\x00\x01\x02\xff", 4);
 const std::string kBin2("\x10\x20\x00\x30\x40\x50", 6);
@@ -27,8 +25,7 @@ void RecordRaw(Recording& r) {
 }
 
 TEST(RawReplayer, ReleasesServerFramesAfterTheClientFramesBeforeThem) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordRaw(r);
   Harness h(r, {});
   EXPECT_EQ(h.rep->report().mode, "raw");
@@ -64,8 +61,7 @@ TEST(RawReplayer, ReleasesServerFramesAfterTheClientFramesBeforeThem) {
 }
 
 TEST(RawReplayer, MismatchedBytesAreReportedAndDoNotAdvance) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordRaw(r);
   Harness h(r, {});
   h.Send(std::string("\x00\x01\x09\xff", 4), 2);
@@ -81,8 +77,7 @@ TEST(RawReplayer, MismatchedBytesAreReportedAndDoNotAdvance) {
 }
 
 TEST(RawReplayer, IgnoreJsonAndCloseOnMismatch) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordRaw(r);
   ReplayOptions o;
   o.speed = 1;
@@ -100,8 +95,7 @@ TEST(RawReplayer, IgnoreJsonAndCloseOnMismatch) {
 }
 
 TEST(RawReplayer, StepReleasesNextFrame) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordRaw(r);
   Harness h(r, {});
   EXPECT_TRUE(h.rep->Step(0, &h.out));
@@ -113,8 +107,7 @@ TEST(RawReplayer, StepReleasesNextFrame) {
 }
 
 TEST(RawReplayer, FinishReportsUndelivered) {
-  TempDir dir;
-  Recording r(dir.File("c.db"));
+  Recording r;
   RecordRaw(r);
   Harness h(r, {});
   h.At(20);

@@ -1,32 +1,42 @@
 #include "tests/replay/recording.h"
 
+#include "cassettes/cassette_session.h"
+#include "cassettes/memory_session.h"
+
 namespace wsr::testing {
 
 constexpr int64_t kMs = 1'000'000;
 
+Recording::Recording() {
+  session_.id = 1;
+  session_.name = "s1";
+  session_.started_at_ns = 1;
+  session_.upstream = "ws://127.0.0.1:1";
+}
+
 Recording::Recording(const std::string& path, const std::string& session,
                      const std::string& upstream) {
   cassette_ = cassette::Cassette::Open(path, cassette::Cassette::Mode::kCreate);
-  cassette::Session s;
-  s.name = session;
-  s.started_at_ns = 1;
-  s.upstream = upstream;
-  session_id_ = cassette_->InsertSession(s);
+  session_.name = session;
+  session_.started_at_ns = 1;
+  session_.upstream = upstream;
+  session_.id = cassette_->InsertSession(session_);
 }
 
 cassette::Connection& Recording::Connect(int64_t opened_ms, const std::string& path,
                                          const std::string& query, int http_status) {
   cassette::Connection c;
-  c.session_id = session_id_;
+  c.session_id = session_.id;
   c.ordinal = static_cast<int>(conns_.size()) + 1;
   c.path = path;
   c.query = query;
   c.http_status = http_status;
   c.opened_ns = opened_ms * kMs;
   c.upstream_url = "ws://127.0.0.1:1" + path;
-  c.id = cassette_->InsertConnection(c);
+  c.id = cassette_ ? cassette_->InsertConnection(c) : static_cast<int64_t>(conns_.size()) + 1;
   conns_.push_back(c);
   seq_ = 0;
+  changed_ = true;
   return conns_.back();
 }
 
@@ -50,7 +60,9 @@ void Recording::Add(int64_t ms, cassette::Direction direction, const std::string
   f.payload = payload;
   f.fragments = std::move(fragments);
   f.FillPhoenixColumns();
-  cassette_->InsertFrame(f);
+  f.id = cassette_ ? cassette_->InsertFrame(f) : next_frame_id_++;
+  frames_.push_back(std::move(f));
+  changed_ = true;
 }
 
 void Recording::Close(int64_t ms, int code, const std::string& reason,
@@ -60,11 +72,26 @@ void Recording::Close(int64_t ms, int code, const std::string& reason,
   c.close_code = code;
   c.close_reason = reason;
   c.close_initiator = initiator;
-  cassette_->UpdateConnection(c);
+  if (cassette_) cassette_->UpdateConnection(c);
+  changed_ = true;
 }
 
 void Recording::Finish(int64_t duration_ms) {
-  cassette_->FinishSession(session_id_, duration_ms * kMs);
+  session_.duration_ns = duration_ms * kMs;
+  if (cassette_) cassette_->FinishSession(session_.id, duration_ms * kMs);
+  changed_ = true;
+}
+
+cassette::SessionSource& Recording::source() {
+  if (changed_ || sources_.empty()) {
+    if (cassette_) {
+      sources_.push_back(std::make_unique<cassette::CassetteSession>(*cassette_, session_));
+    } else {
+      sources_.push_back(std::make_unique<cassette::MemorySession>(session_, conns_, frames_));
+    }
+    changed_ = false;
+  }
+  return *sources_.back();
 }
 
 }  // namespace wsr::testing

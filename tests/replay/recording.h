@@ -1,5 +1,9 @@
-// Test helper: builds a cassette with the Cassette API (no proxy involved), one session,
-// connections and frames at chosen millisecond offsets. Not thread-safe.
+// Test helper: builds a recorded session (one session, connections and frames at chosen
+// millisecond offsets) without a proxy. Two kinds:
+//   - Recording() keeps it in memory only: source() is a cassette::MemorySession, no file.
+//   - Recording(path, ...) also writes it to the cassette file at `path` with the Cassette
+//     API (for tests that start the wsreplay binary); source() is a CassetteSession over it.
+// Not thread-safe.
 #pragma once
 
 #include <memory>
@@ -7,14 +11,17 @@
 #include <vector>
 
 #include "cassettes/cassette.h"
+#include "cassettes/session_source.h"
 
 namespace wsr::testing {
 
 class Recording {
  public:
+  // In memory: a session named "s1".
+  Recording();
   // Creates (or adds to) the cassette at `path` with a session named `session`.
-  Recording(const std::string& path, const std::string& session = "s1",
-            const std::string& upstream = "ws://127.0.0.1:1");
+  explicit Recording(const std::string& path, const std::string& session = "s1",
+                     const std::string& upstream = "ws://127.0.0.1:1");
   // Starts a new recorded connection opened at `opened_ms`; returns it.
   cassette::Connection& Connect(int64_t opened_ms = 0,
                                 const std::string& path = "/socket/websocket",
@@ -25,10 +32,12 @@ class Recording {
          std::vector<uint32_t> fragments = {});
   // Ends the current connection.
   void Close(int64_t ms, int code, const std::string& reason, const std::string& initiator);
-  // Writes the session duration; the cassette stays usable through cassette().
+  // Writes the session duration.
   void Finish(int64_t duration_ms = 10000);
 
-  cassette::Cassette& cassette() { return *cassette_; }
+  // The session as the replay core reads it, with everything recorded so far. Each call after
+  // a change returns a new source; earlier ones stay valid (and unchanged) as long as this.
+  cassette::SessionSource& source();
   const cassette::Connection& connection() const { return conns_.back(); }
   const std::vector<cassette::Connection>& connections() const { return conns_; }
 
@@ -36,10 +45,14 @@ class Recording {
   void Add(int64_t ms, cassette::Direction direction, const std::string& payload, int opcode,
            std::vector<uint32_t> fragments);
 
-  std::unique_ptr<cassette::Cassette> cassette_;
-  int64_t session_id_ = 0;
+  std::unique_ptr<cassette::Cassette> cassette_;  // null in memory
+  cassette::Session session_;
   std::vector<cassette::Connection> conns_;
+  std::vector<cassette::Frame> frames_;
   int64_t seq_ = 0;
+  int64_t next_frame_id_ = 1;
+  std::vector<std::unique_ptr<cassette::SessionSource>> sources_;
+  bool changed_ = true;
 };
 
 }  // namespace wsr::testing

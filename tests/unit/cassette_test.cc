@@ -257,10 +257,10 @@ TEST(Cassette, Version3ColumnsRoundTripAndControlFramesAreOptIn) {
   EXPECT_EQ(all[2].note, "RSV1 set on a control frame; masked by the server");
 
   int n = 0;
-  for (auto cur = c->ConnectionFrames(conns[0].id, ""); cur.Next(&f);) ++n;
+  for (auto cur = c->ConnectionFrames(conns[0].id, {}); cur.Next(&f);) ++n;
   EXPECT_EQ(n, 1) << "replay's reader sees data frames only";
   n = 0;
-  for (auto cur = c->ConnectionFrames(conns[0].id, "", true); cur.Next(&f);) ++n;
+  for (auto cur = c->ConnectionFrames(conns[0].id, {.include_control = true}); cur.Next(&f);) ++n;
   EXPECT_EQ(n, 3);
 }
 
@@ -359,14 +359,16 @@ TEST(Cassette, MissingIndexesAreBuiltWhenOpenedForWriting) {
   TempDir dir;
   std::string path = dir.File("c.cassette");
   auto count_indexes = [&] {
-    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_stmt* st;
-    sqlite3_prepare_v2(c->db(),
+    sqlite3_prepare_v2(db,
                        "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
                        "('frames_by_seq', 'frames_by_topic')",
                        -1, &st, nullptr);
     int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
+    sqlite3_close(db);
     return v;
   };
   {
