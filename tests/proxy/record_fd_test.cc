@@ -51,7 +51,7 @@ TEST_P(RecordFdExhaustion, FailedUpstreamSocketsAreTheProxysErrorAndServingResum
   // The ones that got through still relay.
   open.front()->SendText("still here");
   auto echo = open.front()->Receive();
-  ASSERT_TRUE(echo.has_value());
+  ASSERT_TRUE(echo.has_value()) << proc_->stderr_text();
   EXPECT_EQ(echo->data, "still here");
   // Free the descriptors: the proxy serves again.
   for (auto& c : open) c->Close(1000, "");
