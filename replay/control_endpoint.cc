@@ -1,6 +1,7 @@
 // The control endpoint and the timing controls of ReplayServer::Impl (service thread):
 // GET /__wsreplay/status, GET /__wsreplay/report, POST /__wsreplay/advance?ms=N, step, pause,
-// resume, speed?x=F. Other plain HTTP requests get 404 with what the cassette has.
+// resume, speed?x=F, fault?spec=S, break?spec=S and DELETE break?spec=S. Other plain HTTP requests
+// get 404 with what the cassette has.
 #include <cstdlib>
 #include <cstring>
 
@@ -25,12 +26,22 @@ void ReplayServer::Impl::DoAdvance(int64_t ms) {
 
 bool ReplayServer::Impl::DoStep() {
   int64_t now = clock_->NowNs();
+  // A frame held at a breakpoint goes first.
+  for (auto& [wsi, c] : live_) {
+    if (!c->engine || c->close_queued || !c->stage->at_break()) continue;
+    std::vector<Action> out;
+    if (c->stage->StepHeld(now, &out)) {
+      Enqueue(*c, out);
+      Reschedule();
+      return true;
+    }
+  }
   // The connection whose next frame is due first goes first; then any that can go.
   Live* best = nullptr;
   std::optional<int64_t> best_d;
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued) continue;
-    auto d = c->engine->NextDeadline();
+    if (!c->engine || c->close_queued || c->stage->ended_by_fault()) continue;
+    auto d = NextDeadlineOf(*c);
     if (d && (!best_d || *d < *best_d)) {
       best_d = d;
       best = c.get();
@@ -42,10 +53,10 @@ bool ReplayServer::Impl::DoStep() {
     if (c.get() != best) order.push_back(c.get());
   }
   for (Live* c : order) {
-    if (!c->engine || c->close_queued) continue;
+    if (!c->engine || c->close_queued || c->stage->ended_by_fault()) continue;
     std::vector<Action> actions;
     if (c->engine->Step(now, &actions)) {
-      Enqueue(*c, actions);
+      Drive(*c, now, actions, /*stepping=*/true);
       Reschedule();
       return true;
     }
@@ -66,7 +77,11 @@ void ReplayServer::Impl::DoResume() {
   paused_ = false;
   int64_t now = clock_->NowNs();
   for (auto& [wsi, c] : live_) {
-    if (c->engine) c->engine->Resume(now);
+    if (!c->engine) continue;
+    c->engine->Resume(now);
+    std::vector<Action> out;
+    c->stage->ResumeHeld(now, &out);
+    Enqueue(*c, out);
   }
   PollAll();
 }
@@ -80,6 +95,22 @@ void ReplayServer::Impl::DoSetSpeed(double speed) {
   PollAll();
 }
 
+void ReplayServer::Impl::DoAddFault(const FaultSpec& spec) {
+  faults_.AddFault(spec);
+  PollAll();
+}
+
+void ReplayServer::Impl::DoAddBreak(const FaultSpec& spec) {
+  faults_.AddBreak(spec);
+  PollAll();
+}
+
+bool ReplayServer::Impl::DoRemoveBreak(const FaultSpec& spec) {
+  bool removed = faults_.RemoveBreak(spec);
+  PollAll();
+  return removed;
+}
+
 nlohmann::json ReplayServer::Impl::DoStatus() {
   using nlohmann::json;
   int64_t now = clock_->NowNs();
@@ -88,7 +119,8 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
   for (auto& [wsi, c] : live_) {
     if (!c->engine) continue;
     json s = c->engine->Status(now);
-    const auto& rep = c->engine->report();
+    const ConnectionReport rep = ReportOf(*c);
+    s["fault_stage"] = c->stage->Status(now);
     s["connection"] = c->index;
     s["recorded_connection"] = rep.recorded_ordinal;
     s["path"] = rep.path;
@@ -110,7 +142,8 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
                       {"delivered", r.delivered},
                       {"undelivered", r.undelivered_count},
                       {"mismatches", r.mismatch_count},
-                      {"close", r.close}});
+                      {"close", r.close},
+                      {"resumed_by", r.resumed_by}});
   }
   json unused = json::array();
   for (size_t i = 0; i < matcher_.recorded().size(); ++i) {
@@ -124,6 +157,7 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
             {"speed", SpeedText(speed_)}}},
           {"connections", conns},
           {"closed_connections", closed},
+          {"faults", faults_.Status()},
           {"unused_recorded_connections", unused},
           {"delivered", delivered},
           {"mismatches", mismatches}};
@@ -135,7 +169,7 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
   r.cassette = source_->origin();
   r.session = session_.name;
   for (auto& [wsi, c] : live_) {
-    if (c->engine) reports_[static_cast<size_t>(c->index - 1)] = c->engine->report();
+    if (c->engine) reports_[static_cast<size_t>(c->index - 1)] = ReportOf(*c);
   }
   for (const auto& rep : reports_) {
     if (rep.live_index != 0) r.connections.push_back(rep);
@@ -160,6 +194,7 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
     r.unused.push_back(u);
   }
   r.refused_upgrades = refused_;
+  r.faults = faults_.hits();
   return r;
 }
 
@@ -180,12 +215,12 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
   }
   std::string what = path.substr(prefix.size());
   auto arg = [&](const char* name) -> std::optional<std::string> {
-    char buf[128];
+    char buf[512];
     const char* v = lws_get_urlarg_by_name(wsi, name, buf, sizeof buf);
     if (!v) return std::nullopt;
     return std::string(v);
   };
-  auto parsed = ParseControlRequest(method, what, ControlArgs{arg("ms="), arg("x=")});
+  auto parsed = ParseControlRequest(method, what, ControlArgs{arg("ms="), arg("x="), arg("spec=")});
   if (auto* err = std::get_if<ControlError>(&parsed)) {
     *status = err->status;
     json j = {{"error", err->message}};
@@ -223,6 +258,22 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
     case Kind::kSpeed:
       DoSetSpeed(req.speed);
       out = {{"ok", true}, {"speed", SpeedText(req.speed)}};
+      break;
+    case Kind::kFault:
+      DoAddFault(req.fault);
+      out = {{"ok", true}, {"fault", req.fault.ToString()}, {"faults", faults_.Status()}};
+      break;
+    case Kind::kBreak:
+      DoAddBreak(req.fault);
+      out = {{"ok", true}, {"break", req.fault.ToString()}, {"faults", faults_.Status()}};
+      break;
+    case Kind::kUnbreak:
+      if (!DoRemoveBreak(req.fault)) {
+        *status = 404;
+        out = {{"error", "no breakpoint " + req.fault.ToString()}, {"faults", faults_.Status()}};
+        break;
+      }
+      out = {{"ok", true}, {"removed", req.fault.ToString()}, {"faults", faults_.Status()}};
       break;
   }
   *body = out.dump(2) + "\n";

@@ -32,6 +32,13 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
     r.kind = Kind::kResume, post = true;
   } else if (what == "speed") {
     r.kind = Kind::kSpeed, post = true;
+  } else if (what == "fault") {
+    r.kind = Kind::kFault, post = true;
+  } else if (what == "break") {
+    if (method != "POST" && method != "DELETE") {
+      return ControlError{405, "use POST (add) or DELETE (remove) for /__wsreplay/break"};
+    }
+    r.kind = method == "POST" ? Kind::kBreak : Kind::kUnbreak;
   } else {
     return ControlError{
         404, "unknown control endpoint /__wsreplay/" + EscapeControls(what.substr(0, 64))};
@@ -57,6 +64,16 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
       return ControlError{400, "speed needs ?x=F (a positive number or max), got '" +
                                    EscapeControls(args.x->substr(0, 64)) + "'"};
     }
+  }
+  if (r.kind == Kind::kFault || r.kind == Kind::kBreak || r.kind == Kind::kUnbreak) {
+    bool fault = r.kind == Kind::kFault;
+    if (!args.spec || args.spec->empty()) {
+      return ControlError{400, std::string(fault ? "fault" : "break") +
+                                   " needs ?spec=" + (fault ? kFaultGrammar : kBreakGrammar)};
+    }
+    auto parsed = fault ? ParseFaultSpec(*args.spec) : ParseBreakSpec(*args.spec);
+    if (auto* err = std::get_if<std::string>(&parsed)) return ControlError{400, *err};
+    r.fault = std::get<FaultSpec>(parsed);
   }
   return r;
 }

@@ -12,13 +12,27 @@
 #include <string_view>
 #include <variant>
 
+#include "replay/fault_spec.h"
+
 namespace wsr::replay {
 
 struct ControlRequest {
-  enum class Kind { kStatus, kReport, kAdvance, kStep, kPause, kResume, kSpeed };
+  enum class Kind {
+    kStatus,
+    kReport,
+    kAdvance,
+    kStep,
+    kPause,
+    kResume,
+    kSpeed,
+    kFault,   // POST fault?spec=ACTION@TRIGGER[,conn=K]
+    kBreak,   // POST break?spec=TRIGGER[,conn=K]
+    kUnbreak  // DELETE break?spec=TRIGGER[,conn=K]
+  };
   Kind kind = Kind::kStatus;
   int64_t advance_ms = 0;  // kAdvance
   double speed = 0;        // kSpeed (0 = as fast as possible)
+  FaultSpec fault;         // kFault, kBreak, kUnbreak
 };
 
 struct ControlError {
@@ -27,8 +41,9 @@ struct ControlError {
 };
 
 struct ControlArgs {
-  std::optional<std::string> ms = std::nullopt;  // ?ms=
-  std::optional<std::string> x = std::nullopt;   // ?x=
+  std::optional<std::string> ms = std::nullopt;    // ?ms=
+  std::optional<std::string> x = std::nullopt;     // ?x=
+  std::optional<std::string> spec = std::nullopt;  // ?spec=
 };
 
 std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view method,
@@ -36,8 +51,15 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
                                                                const ControlArgs& args);
 
 // The endpoints, for the 404 answer's list.
-inline constexpr const char* kControlEndpoints[] = {
-    "GET status", "GET report",  "POST advance?ms=N", "POST step",
-    "POST pause", "POST resume", "POST speed?x=F"};
+inline constexpr const char* kControlEndpoints[] = {"GET status",
+                                                    "GET report",
+                                                    "POST advance?ms=N",
+                                                    "POST step",
+                                                    "POST pause",
+                                                    "POST resume",
+                                                    "POST speed?x=F",
+                                                    "POST fault?spec=ACTION@TRIGGER",
+                                                    "POST break?spec=TRIGGER",
+                                                    "DELETE break?spec=TRIGGER"};
 
 }  // namespace wsr::replay

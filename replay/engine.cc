@@ -7,8 +7,12 @@
 namespace wsr::replay {
 
 ConnectionReplayer::ConnectionReplayer(const cassette::Connection& recorded,
-                                       const ReplayOptions& options)
-    : recorded_(recorded), options_(options), timeline_(options.speed, options.max_gap_ns) {
+                                       const ReplayOptions& options,
+                                       std::shared_ptr<const ResumeFrom> resume)
+    : recorded_(recorded),
+      options_(options),
+      resume_(std::move(resume)),
+      timeline_(options.speed, options.max_gap_ns) {
   report_.recorded_ordinal = recorded.ordinal;
   report_.path = recorded.path;
   report_.query = recorded.query;
@@ -18,6 +22,7 @@ void ConnectionReplayer::Start(int64_t now) {
   start_ns_ = now;
   last_mark_ = now;
   timeline_.Start(now);
+  if (resume_) timeline_.JumpTo(now, resume_->v);
   report_.open = true;
 }
 
@@ -72,11 +77,12 @@ bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& 
 
 std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
                                                  const cassette::Connection& recorded,
-                                                 const ReplayOptions& options) {
+                                                 const ReplayOptions& options,
+                                                 std::shared_ptr<const ResumeFrom> resume) {
   if (options.protocol != Protocol::kRaw && DetectPhoenix(source, recorded)) {
-    return std::make_unique<PhoenixReplayer>(source, recorded, options);
+    return std::make_unique<PhoenixReplayer>(source, recorded, options, std::move(resume));
   }
-  return std::make_unique<RawReplayer>(source, recorded, options);
+  return std::make_unique<RawReplayer>(source, recorded, options, std::move(resume));
 }
 
 }  // namespace wsr::replay

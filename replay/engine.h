@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +34,27 @@ struct Action {
   std::vector<uint32_t> fragments;  // recorded fragment sizes (empty: one frame)
   int close_code = 1000;
   std::string close_reason;
+
+  // What a kSend is, for the fault stage (fault_stage.h), which sees every frame first.
+  enum class Role { kFrame, kReply, kHeartbeat };  // kFrame: a recorded push / server frame
+  Role role = Role::kFrame;
+  int64_t seq = -1;          // recorded seq of a kFrame (-1: none)
+  int64_t due_v = -1;        // recorded time (virtual ns) it was due at
+  std::string topic, event;  // Phoenix: a push's topic and event; a reply's request topic/event
+};
+
+// --after-fault resume: a replayer continuing a recorded connection whose earlier live
+// connection ended by a fault. Pushes / server frames already delivered are not read again,
+// and recorded time starts at `v` (where the earlier connection was) instead of 0.
+struct ResumeFrom {
+  std::set<int64_t> delivered;  // recorded seqs already delivered
+  int64_t v = 0;                // recorded time (ns since the recorded open) to continue from
 };
 
 class ConnectionReplayer {
  public:
-  ConnectionReplayer(const cassette::Connection& recorded, const ReplayOptions& options);
+  ConnectionReplayer(const cassette::Connection& recorded, const ReplayOptions& options,
+                     std::shared_ptr<const ResumeFrom> resume = nullptr);
   virtual ~ConnectionReplayer() = default;
 
   // The live connection is established at `now`.
@@ -78,9 +95,14 @@ class ConnectionReplayer {
   // The recorded server-initiated close, as an action (nullopt when the client closed).
   std::optional<Action> RecordedCloseAction() const;
   std::optional<int64_t> RecordedCloseRel() const;
+  // Resume: skip what an earlier connection delivered; join/response anchors never lie before
+  // the point the connection resumed from.
+  bool AlreadyDelivered(int64_t seq) const { return resume_ && resume_->delivered.count(seq); }
+  int64_t AnchorRel(int64_t rel) const { return resume_ && resume_->v > rel ? resume_->v : rel; }
 
   cassette::Connection recorded_;
   ReplayOptions options_;
+  std::shared_ptr<const ResumeFrom> resume_;
   Timeline timeline_;
   ConnectionReport report_;
   int64_t start_ns_ = 0;
@@ -94,8 +116,8 @@ class ConnectionReplayer {
 bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& recorded);
 
 // Builds the right replayer (Phoenix unless options.protocol is raw or detection fails).
-std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
-                                                 const cassette::Connection& recorded,
-                                                 const ReplayOptions& options);
+std::unique_ptr<ConnectionReplayer> MakeReplayer(
+    cassette::SessionSource& source, const cassette::Connection& recorded,
+    const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr);
 
 }  // namespace wsr::replay

@@ -38,6 +38,12 @@ Order ParseOrder(const std::string& text) {
   throw Error("bad --order '" + text + "': use connection or topic");
 }
 
+AfterFault ParseAfterFault(const std::string& text) {
+  if (text == "resume") return AfterFault::kResume;
+  if (text == "next") return AfterFault::kNext;
+  throw Error("bad --after-fault '" + text + "': use resume or next");
+}
+
 std::string SpeedText(double speed) {
   if (speed <= 0) return "max";
   char buf[32];

@@ -8,11 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "replay/fault_spec.h"
+
 namespace wsr::replay {
 
 enum class OnMismatch { kReplyError, kClose };
 enum class Protocol { kAuto, kRaw };
 enum class Order { kConnection, kTopic };
+// After a fault ends a connection: the reconnect resumes the same recorded connection, or is
+// served the next recorded connection (as any reconnect is without faults).
+enum class AfterFault { kResume, kNext };
 
 struct ReplayOptions {
   std::optional<std::string> session = std::nullopt;  // the only session when unset
@@ -25,6 +30,9 @@ struct ReplayOptions {
   int64_t join_timeout_ns = 5'000'000'000;
   Order order = Order::kConnection;
   std::vector<std::string> ignore_json = {};  // JSON pointers ignored when comparing client frames
+  std::vector<FaultSpec> faults = {};         // --fault (ParseFaultSpec)
+  std::vector<FaultSpec> breaks = {};         // --break (ParseBreakSpec)
+  AfterFault after_fault = AfterFault::kResume;
 
   bool max_speed() const { return speed <= 0; }
 };
@@ -34,6 +42,7 @@ double ParseSpeed(const std::string& text);
 OnMismatch ParseOnMismatch(const std::string& text);
 Protocol ParseProtocol(const std::string& text);
 Order ParseOrder(const std::string& text);
+AfterFault ParseAfterFault(const std::string& text);
 std::string SpeedText(double speed);  // "max", "1x", "2.5x"
 
 // Close code used when --on-mismatch close ends a connection.

@@ -29,8 +29,9 @@ Action Text(std::string payload) {
 }  // namespace
 
 PhoenixReplayer::PhoenixReplayer(cassette::SessionSource& source,
-                                 const cassette::Connection& recorded, const ReplayOptions& options)
-    : ConnectionReplayer(recorded, options),
+                                 const cassette::Connection& recorded, const ReplayOptions& options,
+                                 std::shared_ptr<const ResumeFrom> resume)
+    : ConnectionReplayer(recorded, options, std::move(resume)),
       cursor_(source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient,
                                           .phoenix = cassette::PhoenixSelect::kNoReplies})),
       window_limit_(options.order == Order::kTopic ? 4096 : 16) {
@@ -47,6 +48,7 @@ void PhoenixReplayer::Fill() {
       break;
     }
     if (index_.IsLeaveClose(p.frame.seq)) continue;  // sent with its leave's reply
+    if (AlreadyDelivered(p.frame.seq)) continue;     // resumed: an earlier connection sent it
     if (p.frame.topic && p.frame.event) {
       p.phoenix = true;
       p.topic = *p.frame.topic;
@@ -108,6 +110,8 @@ void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline, std::vect
   last_delay_ = due - Rel(p.frame.offset_ns);
   Action a;
   a.opcode = p.frame.opcode;
+  a.seq = p.frame.seq;
+  a.due_v = due;
   auto parsed = p.phoenix ? phoenix::Parse(p.frame.payload) : std::nullopt;
   if (parsed) {
     auto it = topics_.find(p.topic);
@@ -117,6 +121,8 @@ void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline, std::vect
                                 parsed->payload);
     if (a.payload.size() == p.frame.payload.size()) a.fragments = std::move(p.frame.fragments);
     if (channel_end && it != topics_.end()) it->second.joined = false;
+    a.topic = std::move(p.topic);
+    a.event = std::move(p.event);
   } else {
     a.payload = std::move(p.frame.payload);
     a.fragments = std::move(p.frame.fragments);
@@ -287,6 +293,7 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
   if (f->topic == phoenix::kPhoenixTopic && f->event == phoenix::kHeartbeat) {
     out->push_back(
         Text(phoenix::Encode("null", f->ref, phoenix::kPhoenixTopic, phoenix::kReply, kOkEmpty)));
+    out->back().role = Action::Role::kHeartbeat;
     ++report_.heartbeats;
     return;
   }
@@ -309,6 +316,9 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
   if (rr->reply) {
     out->push_back(
         Text(phoenix::Encode(f->join_ref, f->ref, f->topic, phoenix::kReply, rr->reply->payload)));
+    out->back().role = Action::Role::kReply;
+    out->back().topic = std::string(f->topic);
+    out->back().event = std::string(f->event);
     ++report_.delivered;
   }
   if (f->event == phoenix::kJoin && rr->reply && rr->reply->ok) {
@@ -318,7 +328,7 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
     ts.join_ref = std::string(f->join_ref == "null" ? f->ref : f->join_ref);
     int64_t delay = 0;
     if (!timeline_.max_speed() && !timeline_.paused()) {
-      delay = std::max<int64_t>(0, timeline_.VirtualAt(now) - Rel(rr->reply->offset_ns));
+      delay = std::max<int64_t>(0, timeline_.VirtualAt(now) - AnchorRel(Rel(rr->reply->offset_ns)));
     }
     ts.delay[ts.joins] = delay;
   }
@@ -326,6 +336,7 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
     if (rr->close) {
       out->push_back(Text(phoenix::Encode(f->join_ref, f->join_ref, f->topic, phoenix::kClose,
                                           rr->close->payload)));
+      out->back().role = Action::Role::kReply;
       ++report_.delivered;
     }
     auto it = topics_.find(f->topic);

@@ -26,7 +26,7 @@ namespace wsr::replay {
 class PhoenixReplayer final : public ConnectionReplayer {
  public:
   PhoenixReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
-                  const ReplayOptions& options);
+                  const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr);
 
   void OnClientMessage(int64_t now, int opcode, std::string_view data,
                        std::vector<Action>* out) override;

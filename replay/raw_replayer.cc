@@ -8,8 +8,8 @@
 namespace wsr::replay {
 
 RawReplayer::RawReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
-                         const ReplayOptions& options)
-    : ConnectionReplayer(recorded, options),
+                         const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume)
+    : ConnectionReplayer(recorded, options, std::move(resume)),
       client_cursor_(
           source.Frames(recorded.id, {.direction = cassette::Direction::kClientToServer})),
       server_cursor_(
@@ -27,12 +27,13 @@ void RawReplayer::Fill() {
     else
       client_done_ = true;
   }
-  if (!pending_ && !server_done_) {
+  while (!pending_ && !server_done_) {
     cassette::Frame f;
-    if (server_cursor_->Next(&f))
-      pending_ = std::move(f);
-    else
+    if (!server_cursor_->Next(&f)) {
       server_done_ = true;
+    } else if (!AlreadyDelivered(f.seq)) {  // resumed: an earlier connection sent it
+      pending_ = std::move(f);
+    }
   }
 }
 
@@ -41,6 +42,8 @@ void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* ou
   a.opcode = pending_->opcode;
   a.payload = std::move(pending_->payload);
   a.fragments = std::move(pending_->fragments);
+  a.seq = pending_->seq;
+  a.due_v = Rel(pending_->offset_ns) + delay_;
   out->push_back(std::move(a));
   NoteRelease(now, deadline, Rel(pending_->offset_ns) + delay_);
   pending_.reset();
@@ -128,7 +131,7 @@ void RawReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data
   }
   ++matched_;
   if (!timeline_.max_speed() && !timeline_.paused()) {
-    delay_ = std::max<int64_t>(0, timeline_.VirtualAt(now) - Rel(expected_->offset_ns));
+    delay_ = std::max<int64_t>(0, timeline_.VirtualAt(now) - AnchorRel(Rel(expected_->offset_ns)));
   }
   expected_.reset();
   Fill();

@@ -18,7 +18,7 @@ namespace wsr::replay {
 class RawReplayer final : public ConnectionReplayer {
  public:
   RawReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
-              const ReplayOptions& options);
+              const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr);
 
   void OnClientMessage(int64_t now, int opcode, std::string_view data,
                        std::vector<Action>* out) override;

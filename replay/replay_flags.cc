@@ -37,6 +37,28 @@ void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
   cmd->add_option("--ignore-json", f->ignore_json,
                   "JSON pointer ignored when comparing client frames (repeatable), e.g. /id");
   cmd->add_option("--report-json", f->report_json, "Also write the report as JSON to this file");
+  auto check = [](bool fault) {
+    return CLI::Validator(
+        [fault](std::string& s) {
+          auto r = fault ? ParseFaultSpec(s) : ParseBreakSpec(s);
+          auto* err = std::get_if<std::string>(&r);
+          return err ? *err : std::string();
+        },
+        fault ? "SPEC" : "TRIGGER");
+  };
+  cmd->add_option("--fault", f->faults,
+                  "Inject a fault (repeatable): ACTION@TRIGGER[,conn=K], e.g. close:1012@event:"
+                  "message_created, drop@frame:5, delay:2s@frame:3, skip@event:E, "
+                  "duplicate@frame:4, stall@time:1s, refuse:429@connect:1")
+      ->check(check(true));
+  cmd->add_option("--break", f->breaks,
+                  "Pause the clock just before a frame (repeatable): event:NAME[:TOPIC-PREFIX], "
+                  "frame:N, time:D or mismatch")
+      ->check(check(false));
+  cmd->add_option("--after-fault", f->after_fault,
+                  "After a fault ends a connection, the reconnect resumes it (resume) or gets the "
+                  "next recorded connection (next)")
+      ->capture_default_str();
 }
 
 ServerOptions ToServerOptions(const ReplayFlags& f) {
@@ -61,6 +83,17 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
     }
   }
   r.ignore_json = f.ignore_json;
+  for (const auto& spec : f.faults) {
+    auto p = ParseFaultSpec(spec);
+    if (auto* err = std::get_if<std::string>(&p)) throw Error(*err);
+    r.faults.push_back(std::get<FaultSpec>(p));
+  }
+  for (const auto& spec : f.breaks) {
+    auto p = ParseBreakSpec(spec);
+    if (auto* err = std::get_if<std::string>(&p)) throw Error(*err);
+    r.breaks.push_back(std::get<FaultSpec>(p));
+  }
+  r.after_fault = ParseAfterFault(f.after_fault);
   return o;
 }
 

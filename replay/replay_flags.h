@@ -23,6 +23,9 @@ struct ReplayFlags {
   std::string join_timeout = "5s";
   std::string order = "connection";
   std::vector<std::string> ignore_json;
+  std::vector<std::string> faults;  // --fault ACTION@TRIGGER[,conn=K]
+  std::vector<std::string> breaks;  // --break TRIGGER[,conn=K]
+  std::string after_fault = "resume";
   std::string report_json;  // also write the JSON report to this file
 };
 

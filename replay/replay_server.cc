@@ -1,6 +1,7 @@
 #include "replay/replay_server.h"
 
 #include "cassettes/cassette_session.h"
+#include "common/error.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -55,6 +56,32 @@ void ReplayServer::SetSpeed(double speed) {
     return 0;
   });
 }
+namespace {
+FaultSpec Parsed(std::variant<FaultSpec, std::string> r) {
+  if (auto* err = std::get_if<std::string>(&r)) throw Error(*err);
+  return std::get<FaultSpec>(std::move(r));
+}
+}  // namespace
+
+void ReplayServer::AddFault(const FaultSpec& spec) {
+  impl_->Call<int>([this, spec] {
+    impl_->DoAddFault(spec);
+    return 0;
+  });
+}
+void ReplayServer::AddFault(const std::string& spec) { AddFault(Parsed(ParseFaultSpec(spec))); }
+void ReplayServer::AddBreak(const FaultSpec& spec) {
+  impl_->Call<int>([this, spec] {
+    impl_->DoAddBreak(spec);
+    return 0;
+  });
+}
+void ReplayServer::AddBreak(const std::string& spec) { AddBreak(Parsed(ParseBreakSpec(spec))); }
+bool ReplayServer::RemoveBreak(const std::string& spec) {
+  FaultSpec s = Parsed(ParseBreakSpec(spec));
+  return impl_->Call<bool>([this, s] { return impl_->DoRemoveBreak(s); });
+}
+
 nlohmann::json ReplayServer::Status() {
   return impl_->Call<nlohmann::json>([this] { return impl_->DoStatus(); });
 }

@@ -52,6 +52,15 @@ class ReplayServer {
   void Resume();
   void SetSpeed(double speed);  // 0 = max
 
+  // Fault injection and breakpoints (also POST /__wsreplay/fault?spec=, POST and DELETE
+  // /__wsreplay/break?spec=; at start: ReplayOptions::faults / breaks). The text forms throw
+  // wsr::Error with the one-line parse error (fault_spec.h).
+  void AddFault(const FaultSpec& spec);
+  void AddFault(const std::string& spec);
+  void AddBreak(const FaultSpec& spec);
+  void AddBreak(const std::string& spec);
+  bool RemoveBreak(const std::string& spec);  // false when no such breakpoint
+
   nlohmann::json Status();       // GET /__wsreplay/status
   wsr::replay::Report Report();  // GET /__wsreplay/report; final once stopped
 

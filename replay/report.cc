@@ -47,6 +47,41 @@ int64_t Report::TotalUndelivered() const {
   return n;
 }
 
+nlohmann::json FaultHit::ToJson() const {
+  nlohmann::json rejoined_json = rejoined;
+  return {{"id", id},
+          {"spec", spec},
+          {"breakpoint", breakpoint},
+          {"connection", connection},
+          {"at_ms", static_cast<double>(at_ns) / 1e6},
+          {"before", before},
+          {"effect", effect},
+          {"reconnect_after_ms",
+           reconnect_after_ns ? nlohmann::json(static_cast<double>(*reconnect_after_ns) / 1e6)
+                              : nlohmann::json(nullptr)},
+          {"next_connection", next_connection},
+          {"rejoined", rejoined_json},
+          {"frames_after", frames_after}};
+}
+
+std::string FaultHit::ToText() const {
+  std::ostringstream o;
+  o << (breakpoint ? "breakpoint " : "fault ") << spec << " on connection " << connection << " at "
+    << FormatDurationNs(at_ns);
+  if (!before.empty()) o << " before " << before;
+  o << ": " << effect;
+  if (reconnect_after_ns) {
+    o << "; client reconnected after " << FormatDurationNs(*reconnect_after_ns);
+    if (next_connection) o << " (connection " << next_connection << ")";
+  }
+  if (!rejoined.empty()) {
+    o << ", rejoined";
+    for (size_t i = 0; i < rejoined.size(); ++i) o << (i ? ", " : " ") << rejoined[i];
+  }
+  o << "; " << frames_after << " frames delivered after it";
+  return o.str();
+}
+
 nlohmann::json Report::ToJson() const {
   using nlohmann::json;
   json conns = json::array();
@@ -79,6 +114,8 @@ nlohmann::json Report::ToJson() const {
                      {"mismatches", mis},
                      {"heartbeats_answered", c.heartbeats},
                      {"close", c.close},
+                     {"resumes", c.resumes},
+                     {"resumed_by", c.resumed_by},
                      {"lateness_ms",
                       {{"count", c.lateness.count()},
                        {"p50", static_cast<double>(c.lateness.PercentileNs(50)) / 1e6},
@@ -92,9 +129,12 @@ nlohmann::json Report::ToJson() const {
                            {"query", u.query},
                            {"server_frames", u.server_frames}});
   }
+  json faults_json = json::array();
+  for (const auto& f : faults) faults_json.push_back(f.ToJson());
   return {{"cassette", cassette},
           {"session", session},
           {"connections", conns},
+          {"faults", faults_json},
           {"unused_recorded_connections", unused_json},
           {"refused_upgrades", refused_upgrades},
           {"mismatches", TotalMismatches()},
@@ -118,6 +158,8 @@ std::string Report::ToText() const {
       << " p99 " << FormatDurationNs(c.lateness.PercentileNs(99)) << " max "
       << FormatDurationNs(c.lateness.MaxNs());
     if (!c.close.empty()) o << ", " << c.close;
+    if (c.resumes) o << ", resumes connection " << c.resumes;
+    if (c.resumed_by) o << ", resumed by connection " << c.resumed_by;
     o << "\n";
     for (const auto& m : c.mismatches) {
       o << "    mismatch at " << FormatDurationNs(m.at_ns) << ": " << m.frame << "\n      "
@@ -136,6 +178,7 @@ std::string Report::ToText() const {
     o << "  recorded connection #" << u.ordinal << " " << u.path << " was never opened ("
       << u.server_frames << " server frames undelivered)\n";
   }
+  for (const auto& f : faults) o << "  " << f.ToText() << "\n";
   if (refused_upgrades) o << "  refused upgrades: " << refused_upgrades << "\n";
   o << "  total: " << TotalMismatches() << " mismatches, " << TotalUndelivered()
     << " undelivered -> " << (Clean() ? "clean" : "NOT clean") << "\n";

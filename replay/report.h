@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,25 @@ struct MismatchEntry {
   std::string action;       // "replied phx_reply error" / "closed 4400" / "ignored"
 };
 
+// A fault or breakpoint that fired (fault_stage.h), and what the client did next.
+struct FaultHit {
+  int id = 0;        // 1, 2, ... in firing order
+  std::string spec;  // canonical spec text (breakpoints: "break TRIGGER")
+  bool breakpoint = false;
+  int connection = 0;  // live connection it fired on (refuse: the refused attempt)
+  int64_t at_ns = 0;   // offset from that connection's open (refuse: 0)
+  std::string before;  // the frame it fired before, e.g. "frame 4: push room:A msg (seq 9)"
+  std::string effect;  // "closed 1012", "dropped (1006)", "skipped", "paused the clock", ...
+  // What the client did next (faults that end or refuse a connection):
+  std::optional<int64_t> reconnect_after_ns;  // from the fault to the next upgrade attempt
+  int next_connection = 0;                    // the live connection that followed
+  std::vector<std::string> rejoined;          // topics joined on it
+  int64_t frames_after = 0;  // recorded frames delivered after it (same and next connection)
+
+  nlohmann::json ToJson() const;
+  std::string ToText() const;  // one line
+};
+
 struct ConnectionReport {
   int live_index = 0;        // 1, 2, ... in order of arrival
   int recorded_ordinal = 0;  // which recorded connection served it (0: none)
@@ -53,6 +73,9 @@ struct ConnectionReport {
   int64_t heartbeats = 0;
   LatenessStats lateness;
   std::string close;  // how it ended, e.g. "client closed 1000"
+  // --after-fault resume: the connection this one resumed / the one that resumed this one
+  // (whose report then holds what is still undelivered).
+  int resumes = 0, resumed_by = 0;
 
   static constexpr size_t kMaxListed = 100;
   void AddUndelivered(UndeliveredFrame f);
@@ -71,6 +94,7 @@ struct Report {
   std::vector<ConnectionReport> connections;
   std::vector<UnusedConnection> unused;
   int64_t refused_upgrades = 0;  // live upgrades nothing in the cassette could serve
+  std::vector<FaultHit> faults;  // faults and breakpoints that fired, in order
 
   int64_t TotalMismatches() const;
   int64_t TotalUndelivered() const;  // includes frames of unused recorded connections

@@ -64,6 +64,7 @@ ReplayServer::Impl::Impl(std::unique_ptr<cassette::SessionSource> source, Server
       source_(std::move(source)),
       options_(std::move(options)),
       matcher_(source_->Connections()),
+      faults_(options_.replay.faults, options_.replay.breaks, options_.replay.after_fault),
       speed_(options_.replay.speed) {
   if (options_.replay.manual_clock) {
     auto m = std::make_unique<ManualClock>(0);
@@ -208,11 +209,50 @@ void ReplayServer::Impl::PollAll() {
   int64_t now = clock_->NowNs();
   for (auto& [wsi, c] : live_) {
     if (!c->engine || c->close_queued || !c->queue.empty()) continue;  // busy: polled when drained
-    std::vector<Action> actions;
-    c->engine->Poll(now, &actions);
-    Enqueue(*c, actions);
+    PollOne(*c, now);
   }
   Reschedule();
+}
+
+void ReplayServer::Impl::PollOne(Live& c, int64_t now) {
+  std::vector<Action> actions;
+  if (!c.stage->HoldsReplayer()) c.engine->Poll(now, &actions);
+  Drive(c, now, actions);
+}
+
+void ReplayServer::Impl::Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping,
+                               bool mismatch) {
+  std::vector<Action> out;
+  c.stage->Filter(now, &actions, &out, stepping, mismatch);
+  Enqueue(c, out);
+  if (c.stage->TakeBreakHit() && !paused_) {
+    log::Info("replay: breakpoint on connection " + std::to_string(c.index) +
+              ": clock paused (step, resume or advance to go on)");
+    DoPause();
+  }
+}
+
+std::optional<int64_t> ReplayServer::Impl::NextDeadlineOf(Live& c) {
+  std::optional<int64_t> d = c.stage->HoldsReplayer() ? std::nullopt : c.engine->NextDeadline();
+  auto s = c.stage->NextDeadline();
+  if (s && (!d || *s < *d)) d = s;
+  return d;
+}
+
+ConnectionReport ReplayServer::Impl::ReportOf(Live& c) {
+  ConnectionReport r = c.engine->report();
+  r.delivered -= c.stage->suppressed();
+  for (const auto& f : c.stage->lost()) {
+    if (r.undelivered.size() < ConnectionReport::kMaxListed) r.undelivered.push_back(f);
+  }
+  r.undelivered_count += c.stage->suppressed();
+  r.resumes = c.resumes;
+  if (!c.stage->end_note().empty()) {
+    bool by_server = r.close.rfind("server closed", 0) == 0 || r.close.empty() ||
+                     r.close == "closed without a close frame";
+    r.close = c.stage->end_note() + (by_server ? "" : "; then " + r.close);
+  }
+  return r;
 }
 
 void ReplayServer::Impl::Reschedule() {
@@ -223,7 +263,7 @@ void ReplayServer::Impl::Reschedule() {
   std::optional<int64_t> best;
   for (auto& [wsi, c] : live_) {
     if (!c->engine || c->close_queued || !c->queue.empty()) continue;
-    auto d = c->engine->NextDeadline();
+    auto d = NextDeadlineOf(*c);
     if (d && (!best || *d < *best)) best = d;
   }
   if (!best) return;
@@ -306,9 +346,7 @@ int ReplayServer::Impl::OnWriteable(Live& c) {
     lws_callback_on_writable(c.wsi);
   } else if (c.engine && !c.close_queued) {
     // Drained: release what became due meanwhile (bounded batches keep memory flat).
-    std::vector<Action> actions;
-    c.engine->Poll(clock_->NowNs(), &actions);
-    Enqueue(c, actions);
+    PollOne(c, clock_->NowNs());
     Reschedule();
   }
   return 0;
@@ -355,12 +393,59 @@ bool ReplayServer::Impl::WriteRecordedRefusal(lws* wsi, const ConnectionMatcher:
   return lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_HEADERS) >= 0;
 }
 
+// Answers an upgrade with the status a refuse fault names (429 and 503 with Retry-After: 1).
+bool ReplayServer::Impl::WriteFaultRefusal(lws* wsi, int status) {
+  std::string body = "wsreplay: upgrade refused with HTTP " + std::to_string(status) +
+                     " by a fault (--fault refuse:" + std::to_string(status) + "@connect:N)\n";
+  std::vector<unsigned char> buf(LWS_PRE + 1024 + body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size() - 1;
+  auto header = [&](const char* name, const std::string& value) {
+    return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name),
+                                       reinterpret_cast<const unsigned char*>(value.data()),
+                                       static_cast<int>(value.size()), &p, end) == 0;
+  };
+  if (lws_add_http_header_status(wsi, static_cast<unsigned int>(status), &p, end)) return false;
+  if ((status == 429 || status == 503) && !header("retry-after:", "1")) return false;
+  if (!header("content-type:", "text/plain") || !header("connection:", "close") ||
+      lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
+      lws_finalize_http_header(wsi, &p, end)) {
+    return false;
+  }
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
+  return lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_HEADERS) >= 0;
+}
+
 int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   std::string path = HeaderCopy(wsi, WSI_TOKEN_GET_URI);
   std::string query = QueryOf(wsi);
+  if (int refuse = faults_.OnUpgradeAttempt(clock_->NowNs(), next_index_)) {
+    ConnectionReport r;
+    r.live_index = next_index_++;
+    r.path = path;
+    r.query = query;
+    r.mode = "refused";
+    r.http_status = refuse;
+    r.close = "refused by a fault";
+    reports_.push_back(r);
+    log::Info("replay: refusing upgrade of " + path + " with HTTP " + std::to_string(refuse) +
+              " (fault)");
+    if (!WriteFaultRefusal(wsi, refuse)) {
+      lws_return_http_status(wsi, static_cast<unsigned int>(refuse), "refused by a wsreplay fault");
+    }
+    return 1;
+  }
+  if (faults_.after_fault() == AfterFault::kResume) {
+    if (auto rp = faults_.TakeResumePoint(path, query)) {
+      pending_[wsi] = Pending{rp->recorded_index, path, query, rp->from, rp->live_index};
+      return 0;
+    }
+  }
   auto choice = matcher_.Choose(path, query);
   if (choice.status == 101) {
-    pending_[wsi] = Pending{choice.index, path, query};
+    pending_[wsi] = Pending{choice.index, path, query, nullptr, 0};
     return 0;
   }
   ConnectionReport r;
@@ -396,22 +481,33 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   pending_.erase(it);
   ReplayOptions o = options_.replay;
   o.speed = speed_;
-  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o);
+  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume);
+  c->recorded_index = p.recorded_index;
+  c->resumed_from = p.resume;
+  c->resumes = p.resumes;
   auto& rep = c->engine->report();
   rep.live_index = c->index;
   rep.path = p.path;
   rep.query = p.query;
   int64_t now = clock_->NowNs();
+  c->stage = std::make_unique<FaultStage>(&faults_, c->index, now);
+  faults_.OnConnected(c->index);
+  if (p.resumes > 0) {
+    // The connection it resumes owes nothing any more: what is still undelivered is this one's.
+    ConnectionReport& old = reports_[static_cast<size_t>(p.resumes - 1)];
+    old.resumed_by = c->index;
+    old.undelivered.clear();
+    old.undelivered_count = 0;
+  }
   c->engine->Start(now);
   if (paused_) c->engine->Pause(now);
   log::Info("replay: connection " + std::to_string(c->index) + " " + p.path +
             " served by recorded #" +
-            std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]");
+            std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]" +
+            (p.resumes ? " resuming connection " + std::to_string(p.resumes) : ""));
   Live& ref = *c;
   live_[wsi] = std::move(c);
-  std::vector<Action> actions;
-  ref.engine->Poll(now, &actions);
-  Enqueue(ref, actions);
+  PollOne(ref, now);
   Reschedule();
 }
 
@@ -425,7 +521,15 @@ void ReplayServer::Impl::OnClosed(lws* wsi) {
     auto& rep = c.engine->report();
     if (rep.close.empty()) rep.close = "closed without a close frame";
     c.engine->Finish(now);
-    reports_[static_cast<size_t>(c.index - 1)] = rep;
+    reports_[static_cast<size_t>(c.index - 1)] = ReportOf(c);
+    if (c.stage->ended_by_fault() && faults_.after_fault() == AfterFault::kResume) {
+      // The client's reconnect continues this recorded connection where it stopped.
+      auto from = std::make_shared<ResumeFrom>();
+      if (c.resumed_from) *from = *c.resumed_from;
+      from->delivered.insert(c.stage->delivered().begin(), c.stage->delivered().end());
+      from->v = std::max(from->v, c.stage->reached_v());
+      faults_.AddResumePoint({c.recorded_index, rep.path, rep.query, c.index, std::move(from)});
+    }
   }
   live_.erase(it);
   Reschedule();
@@ -460,9 +564,11 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
       if (!c.engine || c.close_queued) return 0;
       std::vector<Action> actions;
-      c.engine->OnClientMessage(clock_->NowNs(), c.rx_opcode, c.rx, &actions);
+      int64_t now = clock_->NowNs();
+      int64_t mismatches = c.engine->report().mismatch_count;
+      c.engine->OnClientMessage(now, c.rx_opcode, c.rx, &actions);
       c.rx.clear();
-      Enqueue(c, actions);
+      Drive(c, now, actions, false, c.engine->report().mismatch_count > mismatches);
       Reschedule();
       return 0;
     }
@@ -519,7 +625,9 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
 
 int ReplayServer::Impl::OnHttp(lws* wsi, const char* uri) {
   std::string path = uri ? uri : "";
-  std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ? "POST" : "GET";
+  std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0     ? "POST"
+                       : lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0 ? "DELETE"
+                                                                             : "GET";
   int status = 200;
   std::string body;
   HandleHttp(method, path, wsi, &status, &body);

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
+#include "replay/fault_stage.h"
 #include "replay/replay_server.h"
 
 namespace wsr::replay {
@@ -48,6 +49,9 @@ class ReplayServer::Impl {
   void DoPause();
   void DoResume();
   void DoSetSpeed(double speed);
+  void DoAddFault(const FaultSpec& spec);
+  void DoAddBreak(const FaultSpec& spec);
+  bool DoRemoveBreak(const FaultSpec& spec);
   nlohmann::json DoStatus();
   wsr::replay::Report DoReport();
   // Control endpoint: fills status/body for a plain HTTP request (control_endpoint.cc).
@@ -73,6 +77,10 @@ class ReplayServer::Impl {
     int index = 0;
     lws* wsi = nullptr;
     std::unique_ptr<ConnectionReplayer> engine;
+    std::unique_ptr<FaultStage> stage;  // every action of `engine` passes through it
+    int recorded_index = -1;
+    std::shared_ptr<const ResumeFrom> resumed_from;  // --after-fault resume
+    int resumes = 0;                                 // the live connection it resumes
     std::deque<Outgoing> queue;
     std::string rx;
     int rx_opcode = 1;
@@ -81,9 +89,20 @@ class ReplayServer::Impl {
   struct Pending {
     int recorded_index = -1;
     std::string path, query;
+    std::shared_ptr<const ResumeFrom> resume = nullptr;  // continues a connection a fault ended
+    int resumes = 0;
   };
 
   void Enqueue(Live& c, std::vector<Action>& actions);
+  // Passes what the replayer emitted through the connection's fault stage to the socket, and
+  // pauses the clock when a breakpoint fired.
+  void Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping = false,
+             bool mismatch = false);
+  // Polls the replayer (unless the stage holds it back) and drives the result.
+  void PollOne(Live& c, int64_t now);
+  std::optional<int64_t> NextDeadlineOf(Live& c);
+  ConnectionReport ReportOf(Live& c);
+  bool WriteFaultRefusal(lws* wsi, int status);
   void QueueClose(Live& c, int code, const std::string& reason);
   int OnWriteable(Live& c);
   void OnEstablished(lws* wsi);
@@ -100,6 +119,7 @@ class ReplayServer::Impl {
   std::unique_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;
   ConnectionMatcher matcher_;
+  FaultPlan faults_;
   lws_context* ctx_ = nullptr;
   std::vector<lws_protocols> protocols_;
   std::vector<std::string> protocol_names_;

@@ -87,11 +87,11 @@ const socket = new Socket(opts.url, {
   reconnectAfterMs: (tries) => [10, 50, 100, 250, 500, 1000][tries - 1] ?? 1000,
 });
 
-socket.onOpen(() => { if (!finished) emit({ kind: "open" }); });
+socket.onOpen(() => { if (!finished) emit({ kind: "open", ms: Date.now() - start }); });
 socket.onClose((e) => {
   if (finished) return;
   emit({ kind: "close", code: e && e.code !== undefined ? e.code : null,
-         reason: e && e.reason !== undefined ? String(e.reason) : null });
+         reason: e && e.reason !== undefined ? String(e.reason) : null, ms: Date.now() - start });
   if (!opts.reconnect) finish(0);
 });
 
@@ -103,7 +103,7 @@ function joinAll() {
     // Runs for every message the channel accepts (join_ref current or null).
     ch.onMessage = (event, payload) => {
       if (!event.startsWith("phx_") && !event.startsWith("chan_reply_")) {
-        emit({ kind: "event", topic, event, payload });
+        emit({ kind: "event", topic, event, payload, ms: Date.now() - start });
         events++;
         if (opts.untilEvents !== null && events >= opts.untilEvents) {
           setImmediate(() => finish(0));
