@@ -27,8 +27,15 @@ std::string MakeHostileCassette(const TempDir& dir) {
   CassetteBuilder b(path);
   b.StartSession(kSession);
   int c = b.Connect("vsn=2.0.0");
-  b.C2S(c, viz_test::Join("1", kTopic), 1);
-  b.S2C(c, viz_test::ReplyOk("1", "1", kTopic), 2);
+  // Valid Phoenix JSON (the ESC travels as \u001b, as a real server would send it), so the
+  // connection is replayed as Phoenix; the topic column holds the decoded ESC.
+  using nlohmann::json;
+  b.C2S(c, json::array({"1", "1", kTopic, "phx_join", json::object()}).dump(), 1);
+  b.S2C(c,
+        json::array(
+            {"1", "1", kTopic, "phx_reply", json{{"status", "ok"}, {"response", json::object()}}})
+            .dump(),
+        2);
   b.Control(c, cassette::Direction::kClientToServer, 8, std::string("\x0f\xa0", 2) + "bye\x1b[2J",
             3);
   b.Close(c, 4000, 3, "client", "bye\x1b[2J");
@@ -88,6 +95,12 @@ TEST(TerminalEscape, ReplayLogAndReportEscapeLiveClientFrames) {
     ASSERT_TRUE(client->connected()) << client->error();
     // Not a frame the cassette has (raw control bytes in it): logged and reported.
     client->SendText("[\"1\",\"1\",\"chat_room:\x1b]0;live\x07\",\"phx_join\",{}]");
+    // A heartbeat after it: its reply means the server has handled (and logged) the frame
+    // above, so the SIGINT below cannot overtake it.
+    client->SendText("[null,\"2\",\"phoenix\",\"heartbeat\",{}]");
+    auto reply = client->Receive();
+    ASSERT_TRUE(reply.has_value()) << replay.stderr_text();
+    EXPECT_NE(reply->data.find("\"2\""), std::string::npos) << reply->data;
     client->Close(1000, "");
     client->WaitClosed();
   }
