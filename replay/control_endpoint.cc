@@ -1,12 +1,18 @@
 // The control endpoint and the timing controls of ReplayServer::Impl (service thread):
 // GET /__wsreplay/status, GET /__wsreplay/report, POST /__wsreplay/advance?ms=N, step, pause,
-// resume, speed?x=F, fault?spec=S, break?spec=S and DELETE break?spec=S. Other plain HTTP requests
-// get 404 with what the cassette has.
+// resume, speed?x=F, fault?spec=S, break?spec=S and DELETE break?spec=S, the live page
+// (GET /__wsreplay/) and its event stream (GET /__wsreplay/events). Every plain HTTP request
+// passes the guards of request_guard.h first (Host, Origin). Other plain HTTP requests get 404
+// with what the cassette has.
 #include <cstdlib>
 #include <cstring>
 
 #include "common/error.h"
+#include "common/log.h"
+#include "common/terminal_text.h"
 #include "replay/control_request.h"
+#include "replay/live_page.h"
+#include "replay/request_guard.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -21,7 +27,9 @@ void ReplayServer::Impl::DoAdvance(int64_t ms) {
       if (c->engine) c->engine->Skip(now, ns);
     }
   }
+  feed_.Control("advanced " + std::to_string(ms) + " ms", clock_->NowNs());
   PollAll();
+  NotifySubscribers();
 }
 
 bool ReplayServer::Impl::DoStep() {
@@ -56,6 +64,7 @@ bool ReplayServer::Impl::DoStep() {
     if (!c->engine || c->close_queued || c->stage->ended_by_fault()) continue;
     std::vector<Action> actions;
     if (c->engine->Step(now, &actions)) {
+      feed_.Control("stepped", now);
       Drive(*c, now, actions, /*stepping=*/true);
       Reschedule();
       return true;
@@ -70,6 +79,8 @@ void ReplayServer::Impl::DoPause() {
   for (auto& [wsi, c] : live_) {
     if (c->engine) c->engine->Pause(now);
   }
+  feed_.Control("paused", now);
+  NotifySubscribers();
   Reschedule();
 }
 
@@ -83,6 +94,8 @@ void ReplayServer::Impl::DoResume() {
     c->stage->ResumeHeld(now, &out);
     Enqueue(*c, out);
   }
+  feed_.Control("resumed", now);
+  NotifySubscribers();
   PollAll();
 }
 
@@ -92,6 +105,8 @@ void ReplayServer::Impl::DoSetSpeed(double speed) {
   for (auto& [wsi, c] : live_) {
     if (c->engine) c->engine->SetSpeed(now, speed);
   }
+  feed_.Control("speed " + SpeedText(speed), now);
+  NotifySubscribers();
   PollAll();
 }
 
@@ -198,9 +213,47 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
   return r;
 }
 
+namespace {
+
+std::optional<std::string> RequestHeader(lws* wsi, lws_token_indexes token) {
+  int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return std::nullopt;
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
+  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return s;
+}
+
+}  // namespace
+
 void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string& path, lws* wsi,
-                                    int* status, std::string* body) {
+                                    HttpAnswer* answer) {
   using nlohmann::json;
+  int* status = &answer->status;
+  std::string* body = &answer->body;
+  // Guards first: a web page must not drive the replay (request_guard.h).
+  auto refusal = CheckHost(RequestHeader(wsi, WSI_TOKEN_HOST), host_, port_);
+  if (!refusal) refusal = CheckControlOrigin(RequestHeader(wsi, WSI_TOKEN_ORIGIN), host_, port_);
+  if (refusal) {
+    log::Warn("replay: refused " + method + " " + EscapeControls(path.substr(0, 200)) + ": " +
+              refusal->message);
+    *status = refusal->status;
+    *body = json{{"error", refusal->message}}.dump() + "\n";
+    return;
+  }
+  if (path == "/__wsreplay" || path == "/__wsreplay/" || path == "/__wsreplay/events") {
+    if (method != "GET") {
+      *status = 405;
+      answer->allow = "GET";
+      *body = json{{"error", "use GET for " + path}}.dump() + "\n";
+    } else if (path == "/__wsreplay/events") {
+      answer->event_stream = true;
+    } else {
+      answer->content_type = "text/html; charset=utf-8";
+      *body = LivePageHtml(session_.name);
+    }
+    return;
+  }
   const std::string prefix = "/__wsreplay/";
   if (path.rfind(prefix, 0) != 0) {
     *status = 404;
@@ -208,7 +261,8 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
         json{{"error", "not a WebSocket upgrade; this is a wsreplay replay server for session '" +
                            session_.name + "'"},
              {"recorded_connections", matcher_.Listing()},
-             {"control", "GET /__wsreplay/status"}}
+             {"control", "GET /__wsreplay/status"},
+             {"live_page", "/__wsreplay/ (open it in a browser)"}}
             .dump(2) +
         "\n";
     return;
@@ -223,6 +277,7 @@ void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string
   auto parsed = ParseControlRequest(method, what, ControlArgs{arg("ms="), arg("x="), arg("spec=")});
   if (auto* err = std::get_if<ControlError>(&parsed)) {
     *status = err->status;
+    answer->allow = err->allow;
     json j = {{"error", err->message}};
     if (err->status == 404) j["endpoints"] = kControlEndpoints;
     *body = j.dump() + "\n";

@@ -17,7 +17,7 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
   bool post = false;
   if (what == "status" || what == "report") {
     if (method != "GET") {
-      return ControlError{405, "use GET for /__wsreplay/" + EscapeControls(what)};
+      return ControlError{405, "use GET for /__wsreplay/" + EscapeControls(what), "GET"};
     }
     r.kind = what == "status" ? Kind::kStatus : Kind::kReport;
     return r;
@@ -36,7 +36,8 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
     r.kind = Kind::kFault, post = true;
   } else if (what == "break") {
     if (method != "POST" && method != "DELETE") {
-      return ControlError{405, "use POST (add) or DELETE (remove) for /__wsreplay/break"};
+      return ControlError{405, "use POST (add) or DELETE (remove) for /__wsreplay/break",
+                          "POST, DELETE"};
     }
     r.kind = method == "POST" ? Kind::kBreak : Kind::kUnbreak;
   } else {
@@ -44,7 +45,9 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
         404, "unknown control endpoint /__wsreplay/" + EscapeControls(what.substr(0, 64))};
   }
   if (post && method != "POST") {
-    return ControlError{405, "use POST for /__wsreplay/" + EscapeControls(what)};
+    return ControlError{
+        405, "use POST for /__wsreplay/" + EscapeControls(what) + " (GET never changes state)",
+        "POST"};
   }
   if (r.kind == Kind::kAdvance) {
     const std::string* ms = args.ms ? &*args.ms : nullptr;

@@ -36,8 +36,9 @@ struct ControlRequest {
 };
 
 struct ControlError {
-  int status = 400;     // 400 bad argument, 404 unknown endpoint, 405 wrong method
-  std::string message;  // one line
+  int status = 400;        // 400 bad argument, 404 unknown endpoint, 405 wrong method
+  std::string message;     // one line
+  std::string allow = "";  // 405: the method to use, for the Allow header
 };
 
 struct ControlArgs {

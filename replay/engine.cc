@@ -38,6 +38,7 @@ void ConnectionReplayer::OnClientClose(int64_t /*now*/, int code, std::string_vi
 void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
   ++report_.delivered;
   timeline_.NoteReleased(v);
+  if (v > last_released_v_) last_released_v_ = v;
   if (timeline_.max_speed() || deadline == Timeline::kNever) {
     last_mark_ = now;
     return;

@@ -41,6 +41,9 @@ struct Action {
   int64_t seq = -1;          // recorded seq of a kFrame (-1: none)
   int64_t due_v = -1;        // recorded time (virtual ns) it was due at
   std::string topic, event;  // Phoenix: a push's topic and event; a reply's request topic/event
+  // A recorded frame's offset from the recorded connection's open, for the live page (-1 for
+  // frames the replayer made up: heartbeat and error replies).
+  int64_t recorded_ns = -1;
 };
 
 // --after-fault resume: a replayer continuing a recorded connection whose earlier live
@@ -75,6 +78,12 @@ class ConnectionReplayer {
   void Pause(int64_t now) { timeline_.Pause(now); }
   void Resume(int64_t now) { timeline_.Resume(now); }
   void Skip(int64_t now, int64_t ns) { timeline_.Skip(now, ns); }
+  // Recorded time (ns since the recorded open) this connection has reached: the last release
+  // at max speed, else the timeline's position at `now`.
+  int64_t RecordedNow(int64_t now) const {
+    int64_t v = timeline_.VirtualAt(now);
+    return v == Timeline::kNever ? last_released_v_ : v;
+  }
 
   // JSON for GET status: pending frames and what the next one waits for.
   virtual nlohmann::json Status(int64_t now) = 0;
@@ -107,6 +116,7 @@ class ConnectionReplayer {
   ConnectionReport report_;
   int64_t start_ns_ = 0;
   int64_t last_mark_ = 0;
+  int64_t last_released_v_ = 0;  // recorded time of the last release (NoteRelease)
   bool client_closed_ = false;
   bool closing_ = false;  // a close/drop action was emitted
   bool finished_ = false;

@@ -112,6 +112,7 @@ void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline, std::vect
   a.opcode = p.frame.opcode;
   a.seq = p.frame.seq;
   a.due_v = due;
+  a.recorded_ns = Rel(p.frame.offset_ns);
   auto parsed = p.phoenix ? phoenix::Parse(p.frame.payload) : std::nullopt;
   if (parsed) {
     auto it = topics_.find(p.topic);
@@ -319,6 +320,7 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
     out->back().role = Action::Role::kReply;
     out->back().topic = std::string(f->topic);
     out->back().event = std::string(f->event);
+    out->back().recorded_ns = Rel(rr->reply->offset_ns);
     ++report_.delivered;
   }
   if (f->event == phoenix::kJoin && rr->reply && rr->reply->ok) {
@@ -337,6 +339,7 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
       out->push_back(Text(phoenix::Encode(f->join_ref, f->join_ref, f->topic, phoenix::kClose,
                                           rr->close->payload)));
       out->back().role = Action::Role::kReply;
+      out->back().recorded_ns = Rel(rr->close->offset_ns);
       ++report_.delivered;
     }
     auto it = topics_.find(f->topic);
@@ -373,6 +376,10 @@ nlohmann::json PhoenixReplayer::Status(int64_t now) {
                        {"frame", p.phoenix ? "push " + p.topic + " " + p.event
                                            : Excerpt(p.frame.payload, p.frame.opcode == 2, 60)},
                        {"waits_for", waits}});
+    if (p.phoenix) {
+      pending.back()["topic"] = p.topic;
+      pending.back()["event"] = p.event;
+    }
   }
   return {{"mode", "phoenix"},
           {"joined", joined},

@@ -40,6 +40,7 @@ void RawReplayer::Fill() {
 void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* out) {
   Action a;
   a.opcode = pending_->opcode;
+  a.recorded_ns = Rel(pending_->offset_ns);
   a.payload = std::move(pending_->payload);
   a.fragments = std::move(pending_->fragments);
   a.seq = pending_->seq;

@@ -5,6 +5,7 @@
 
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/stop_signal.h"
 #include "common/terminal_text.h"
 #include "common/url.h"
@@ -59,6 +60,9 @@ void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
                   "After a fault ends a connection, the reconnect resumes it (resume) or gets the "
                   "next recorded connection (next)")
       ->capture_default_str();
+  cmd->add_option("--allow-origin", f->allow_origins,
+                  "Accept WebSocket clients from this web origin too, e.g. http://app.test:8080 "
+                  "(repeatable; * = any; loopback origins are always accepted)");
 }
 
 ServerOptions ToServerOptions(const ReplayFlags& f) {
@@ -94,6 +98,13 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
     r.breaks.push_back(std::get<FaultSpec>(p));
   }
   r.after_fault = ParseAfterFault(f.after_fault);
+  for (const auto& a : f.allow_origins) {
+    if (a != "*" && a != "null" && a.find("://") == std::string::npos) {
+      throw Error("bad --allow-origin '" + a +
+                  "': give a web origin such as http://app.test:8080 (scheme://host[:port]) or *");
+    }
+  }
+  o.allow_origins = f.allow_origins;
   return o;
 }
 
@@ -119,6 +130,7 @@ int ServeUntilSignal(const ReplayFlags& flags, const std::string& listen) {
   auto server = ReplayServer::Start(flags.cassette, opts);
   std::printf("listening on %s\n", server->url().c_str());
   std::fflush(stdout);
+  log::Info("replay: live page at http" + server->url().substr(2) + "/__wsreplay/");
   return PrintReport(server->Wait(), flags);
 }
 

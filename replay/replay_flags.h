@@ -26,7 +26,8 @@ struct ReplayFlags {
   std::vector<std::string> faults;  // --fault ACTION@TRIGGER[,conn=K]
   std::vector<std::string> breaks;  // --break TRIGGER[,conn=K]
   std::string after_fault = "resume";
-  std::string report_json;  // also write the JSON report to this file
+  std::string report_json;                 // also write the JSON report to this file
+  std::vector<std::string> allow_origins;  // --allow-origin (repeatable)
 };
 
 // Adds --cassette, --session, --speed, ... to cmd (not --listen: commands add it if needed).

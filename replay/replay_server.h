@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;                 // 0: a free port
   bool stop_on_signal = false;  // SIGINT/SIGTERM (common/stop_signal.h) stop the server
+  // WebSocket upgrades carrying an Origin that is not loopback are refused (403) unless it is
+  // listed here ("*" = any); see request_guard.h.
+  std::vector<std::string> allow_origins = {};
 };
 
 class ReplayServer {

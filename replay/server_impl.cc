@@ -13,7 +13,9 @@
 #include "common/log.h"
 #include "common/loop_stats.h"
 #include "common/stop_signal.h"
+#include "common/terminal_text.h"
 #include "common/url.h"
+#include "replay/request_guard.h"
 #include "wire/http_head.h"
 
 namespace wsr::replay {
@@ -54,6 +56,24 @@ std::string QueryOf(lws* wsi) {
     q.append(buf, static_cast<size_t>(n));
   }
   return q;
+}
+
+std::optional<std::string> OptionalHeader(lws* wsi, lws_token_indexes token) {
+  if (lws_hdr_total_length(wsi, token) <= 0) return std::nullopt;
+  return HeaderCopy(wsi, token);
+}
+
+std::string MethodOf(lws* wsi) {
+  static const struct {
+    lws_token_indexes token;
+    const char* name;
+  } kMethods[] = {{WSI_TOKEN_POST_URI, "POST"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
+                  {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_PATCH_URI, "PATCH"},
+                  {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_HEAD_URI, "HEAD"}};
+  for (const auto& m : kMethods) {
+    if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
+  }
+  return "GET";
 }
 
 }  // namespace
@@ -117,6 +137,8 @@ void ReplayServer::Impl::Listen() {
   }
   lws_vhost* vh = lws_get_vhost_by_name(ctx_, "default");
   port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
+  std::lock_guard<std::mutex> lock(mu_);
+  wake_ctx_ = ctx_;
   if (options_.stop_on_signal) RegisterForStopWakeup(ctx_);
 }
 
@@ -147,14 +169,19 @@ void ReplayServer::Impl::RunThread() {
     for (auto& [wsi, c] : live_) c->engine.reset();
     destroying_ = true;
     if (options_.stop_on_signal) UnregisterForStopWakeup(ctx_);
+    {
+      // From here on no other thread wakes the context: it is about to be freed.
+      std::lock_guard<std::mutex> lock(mu_);
+      wake_ctx_ = nullptr;
+    }
     lws_context* ctx = ctx_;
     lws_context_destroy(ctx);  // may still call back for leftover connections
+    ctx_ = nullptr;
     live_.clear();
     std::deque<std::function<void()>> left;
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopped_.store(true);
-      ctx_ = nullptr;
       left.swap(commands_);
     }
     for (auto& fn : left) fn();
@@ -165,7 +192,7 @@ void ReplayServer::Impl::RunThread() {
 void ReplayServer::Impl::RequestStop() {
   stop_requested_.store(true);
   std::lock_guard<std::mutex> lock(mu_);
-  if (ctx_ && !stopped_.load()) lws_cancel_service(ctx_);
+  if (wake_ctx_) lws_cancel_service(wake_ctx_);
 }
 
 void ReplayServer::Impl::Join() {
@@ -278,8 +305,15 @@ void ReplayServer::Impl::Reschedule() {
 
 void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
   if (actions.empty()) return;
+  int64_t now = clock_->NowNs();
+  bool published = false;
   for (auto& a : actions) {
     if (c.close_queued) break;
+    if (a.kind == Action::Kind::kSend) {
+      int64_t rec = a.recorded_ns >= 0 ? a.recorded_ns : c.engine ? c.engine->RecordedNow(now) : -1;
+      feed_.Frame(c.index, false, a.seq, rec, now, a.opcode, a.payload);
+      published = true;
+    }
     if (a.kind == Action::Kind::kClose) {
       QueueClose(c, a.close_code, a.close_reason);
       continue;
@@ -309,6 +343,7 @@ void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
     }
   }
   lws_callback_on_writable(c.wsi);
+  if (published) NotifySubscribers();
 }
 
 void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason) {
@@ -421,6 +456,27 @@ bool ReplayServer::Impl::WriteFaultRefusal(lws* wsi, int status) {
 int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   std::string path = HeaderCopy(wsi, WSI_TOKEN_GET_URI);
   std::string query = QueryOf(wsi);
+  auto origin = OptionalHeader(wsi, WSI_TOKEN_ORIGIN);
+  if (!UpgradeOriginAllowed(origin, options_.allow_origins)) {
+    // Before the fault stage counts the attempt: a foreign page is not a connection attempt.
+    std::string shown = EscapeControls(origin->substr(0, 200));
+    log::Warn("replay: refusing WebSocket upgrade of " + EscapeControls(path) + " from origin '" +
+              shown +
+              "' with HTTP 403: only loopback origins are accepted by default; pass "
+              "--allow-origin " +
+              shown + " to accept it");
+    ConnectionReport r;
+    r.live_index = next_index_++;
+    r.path = path;
+    r.query = query;
+    r.mode = "refused";
+    r.http_status = 403;
+    ++refused_;
+    reports_.push_back(r);
+    lws_return_http_status(wsi, 403,
+                           "this Origin is not allowed: start wsreplay with --allow-origin ORIGIN");
+    return 1;
+  }
   if (int refuse = faults_.OnUpgradeAttempt(clock_->NowNs(), next_index_)) {
     ConnectionReport r;
     r.live_index = next_index_++;
@@ -505,6 +561,7 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
             " served by recorded #" +
             std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]" +
             (p.resumes ? " resuming connection " + std::to_string(p.resumes) : ""));
+  feed_.Open(c->index, matcher_.recorded()[p.recorded_index].ordinal, p.path, rep.mode, now);
   Live& ref = *c;
   live_[wsi] = std::move(c);
   PollOne(ref, now);
@@ -530,6 +587,8 @@ void ReplayServer::Impl::OnClosed(lws* wsi) {
       from->v = std::max(from->v, c.stage->reached_v());
       faults_.AddResumePoint({c.recorded_index, rep.path, rep.query, c.index, std::move(from)});
     }
+    feed_.Close(c.index, rep.close, now);
+    NotifySubscribers();
   }
   live_.erase(it);
   Reschedule();
@@ -565,8 +624,17 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       if (!c.engine || c.close_queued) return 0;
       std::vector<Action> actions;
       int64_t now = clock_->NowNs();
-      int64_t mismatches = c.engine->report().mismatch_count;
+      const ConnectionReport& rep = c.engine->report();
+      int64_t mismatches = rep.mismatch_count;
       c.engine->OnClientMessage(now, c.rx_opcode, c.rx, &actions);
+      std::string why;
+      if (rep.mismatch_count > mismatches) {
+        why = static_cast<int64_t>(rep.mismatches.size()) == rep.mismatch_count
+                  ? rep.mismatches.back().explanation
+                  : "not in the cassette (explanations listed for the first mismatches only)";
+      }
+      feed_.Frame(c.index, true, -1, c.engine->RecordedNow(now), now, c.rx_opcode, c.rx, why);
+      NotifySubscribers();
       c.rx.clear();
       Drive(c, now, actions, false, c.engine->report().mismatch_count > mismatches);
       Reschedule();
@@ -596,6 +664,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
     case LWS_CALLBACK_HTTP:
       return OnHttp(wsi, static_cast<const char*>(in));
     case LWS_CALLBACK_HTTP_WRITEABLE: {
+      if (subscribers_.count(wsi)) return WriteEvents(wsi);
       auto it = http_bodies_.find(wsi);
       if (it == http_bodies_.end()) return 0;
       std::string body = std::move(it->second);
@@ -613,6 +682,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       return 0;  // control requests carry their arguments in the query; bodies are ignored
     case LWS_CALLBACK_CLOSED_HTTP:
       http_bodies_.erase(wsi);
+      subscribers_.erase(wsi);
       pending_.erase(wsi);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -625,24 +695,84 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
 
 int ReplayServer::Impl::OnHttp(lws* wsi, const char* uri) {
   std::string path = uri ? uri : "";
-  std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0     ? "POST"
-                       : lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0 ? "DELETE"
-                                                                             : "GET";
-  int status = 200;
-  std::string body;
-  HandleHttp(method, path, wsi, &status, &body);
+  HttpAnswer a;
+  HandleHttp(MethodOf(wsi), path, wsi, &a);
+  if (a.event_stream) return StartEventStream(wsi);
+  unsigned char headers[LWS_PRE + 1024];
+  unsigned char* start = headers + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = headers + sizeof headers - 1;
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(a.status), a.content_type.c_str(),
+                                  a.body.size(), &p, end)) {
+    return 1;
+  }
+  auto add = [&](const char* name, const std::string& value) {
+    return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name),
+                                       reinterpret_cast<const unsigned char*>(value.data()),
+                                       static_cast<int>(value.size()), &p, end) == 0;
+  };
+  if (!add("cache-control:", "no-store") || (!a.allow.empty() && !add("allow:", a.allow)) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  http_bodies_[wsi] = std::move(a.body);
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int ReplayServer::Impl::StartEventStream(lws* wsi) {
+  if (subscribers_.size() >= kMaxSubscribers) {
+    lws_return_http_status(wsi, 503, "too many live pages open (16): close one");
+    return 1;
+  }
   unsigned char headers[LWS_PRE + 512];
   unsigned char* start = headers + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = headers + sizeof headers - 1;
-  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), "application/json",
-                                  body.size(), &p, end) ||
+  static const std::string kNoCache = "no-store";
+  if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                  end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("cache-control:"),
+                                  reinterpret_cast<const unsigned char*>(kNoCache.data()),
+                                  static_cast<int>(kNoCache.size()), &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end)) {
     return 1;
   }
-  http_bodies_[wsi] = std::move(body);
+  // Long-lived: no idle timeout, and its header storage goes back to the pool. (Not
+  // lws_http_mark_sse(), which only applies to HTTP/2 streams and logs an error for HTTP/1.)
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  lws_http_headers_detach(wsi);
+  subscribers_[wsi] = Subscriber{feed_.oldest_id(), true};
   lws_callback_on_writable(wsi);
   return 0;
+}
+
+int ReplayServer::Impl::WriteEvents(lws* wsi) {
+  Subscriber& s = subscribers_[wsi];
+  s.wake_requested = false;
+  std::string chunk;
+  if (!feed_.Read(&s.cursor, kEventChunk, &chunk)) return 0;
+  std::vector<unsigned char> buf(LWS_PRE + chunk.size());
+  std::memcpy(buf.data() + LWS_PRE, chunk.data(), chunk.size());
+  // lws keeps what the socket did not take and calls back only once it went out, so a slow
+  // page holds at most one chunk here; the feed itself is a bounded ring.
+  if (lws_write(wsi, buf.data() + LWS_PRE, chunk.size(), LWS_WRITE_HTTP) <
+      static_cast<int>(chunk.size())) {
+    return -1;
+  }
+  if (s.cursor < feed_.next_id()) {
+    s.wake_requested = true;
+    lws_callback_on_writable(wsi);
+  }
+  return 0;
+}
+
+void ReplayServer::Impl::NotifySubscribers() {
+  for (auto& [wsi, s] : subscribers_) {
+    if (s.wake_requested) continue;
+    s.wake_requested = true;
+    lws_callback_on_writable(wsi);
+  }
 }
 
 }  // namespace wsr::replay

@@ -22,6 +22,7 @@
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
 #include "replay/fault_stage.h"
+#include "replay/live_feed.h"
 #include "replay/replay_server.h"
 
 namespace wsr::replay {
@@ -54,9 +55,16 @@ class ReplayServer::Impl {
   bool DoRemoveBreak(const FaultSpec& spec);
   nlohmann::json DoStatus();
   wsr::replay::Report DoReport();
-  // Control endpoint: fills status/body for a plain HTTP request (control_endpoint.cc).
-  void HandleHttp(const std::string& method, const std::string& path, lws* wsi, int* status,
-                  std::string* body);
+  // The answer to a plain HTTP request (control endpoint, live page, event stream).
+  struct HttpAnswer {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::string allow;          // 405: the Allow header
+    bool event_stream = false;  // GET /__wsreplay/events: OnHttp starts the SSE stream
+  };
+  // Control endpoint, live page, request guards (control_endpoint.cc).
+  void HandleHttp(const std::string& method, const std::string& path, lws* wsi, HttpAnswer* answer);
 
   std::string host_;
   int port_ = 0;
@@ -111,6 +119,11 @@ class ReplayServer::Impl {
   bool WriteRecordedRefusal(lws* wsi, const ConnectionMatcher::Choice& choice);
   int OnHttp(lws* wsi, const char* uri);
   void DrainCommands();
+  // The live page's event stream (GET /__wsreplay/events): subscribers read feed_ from their
+  // cursor when writable; NotifySubscribers() asks lws to call them back after a publish.
+  int StartEventStream(lws* wsi);
+  int WriteEvents(lws* wsi);
+  void NotifySubscribers();
   void ShutdownConnections();
   static void TimerCb(lws_sorted_usec_list_t* sul);
 
@@ -126,7 +139,10 @@ class ReplayServer::Impl {
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
 
-  std::mutex mu_;         // guards commands_ and the stopped_ transition
+  std::mutex mu_;  // guards commands_, wake_ctx_ and the stopped_ transition
+  // ctx_ as other threads may wake it (lws_cancel_service, under mu_ only): cleared before
+  // the context is destroyed, so a late Stop() or Call() never touches a dying context.
+  lws_context* wake_ctx_ = nullptr;
   std::mutex inline_mu_;  // serializes calls that run inline after the thread stopped
   std::condition_variable cv_;
   std::deque<std::function<void()>> commands_;
@@ -134,6 +150,14 @@ class ReplayServer::Impl {
   std::map<lws*, std::unique_ptr<Live>> live_;
   std::map<lws*, Pending> pending_;
   std::map<lws*, std::string> http_bodies_;
+  LiveFeed feed_;
+  struct Subscriber {
+    uint64_t cursor = 0;
+    bool wake_requested = false;
+  };
+  std::map<lws*, Subscriber> subscribers_;
+  static constexpr size_t kMaxSubscribers = 16;
+  static constexpr size_t kEventChunk = 32 * 1024;  // bytes of events per write
   std::vector<ConnectionReport> reports_;  // by live index - 1 (open ones refreshed on demand)
   int64_t refused_ = 0;
   int next_index_ = 1;
@@ -161,8 +185,8 @@ T ReplayServer::Impl::Call(std::function<T()> fn) {
       return fut.get();
     }
     commands_.push_back([task] { (*task)(); });
+    if (wake_ctx_) lws_cancel_service(wake_ctx_);
   }
-  lws_cancel_service(ctx_);
   // The service thread runs it, or runs every leftover command when it stops.
   return fut.get();
 }

@@ -122,9 +122,7 @@ bool TopicSelected(const std::string& topic, const std::vector<std::string>& fil
   return false;
 }
 
-namespace {
-
-MarkKind Classify(const cassette::Frame& f) {
+MarkKind ClassifyFrame(const cassette::Frame& f) {
   if (f.opcode == 8) return MarkKind::kWsClose;
   if (f.opcode == 9) return MarkKind::kWsPing;
   if (f.opcode == 10) return MarkKind::kWsPong;
@@ -148,6 +146,8 @@ MarkKind Classify(const cassette::Frame& f) {
   }
   return MarkKind::kPush;
 }
+
+namespace {
 
 std::string ControlPreview(const cassette::Frame& f, size_t max_bytes, bool* truncated) {
   if (f.opcode == 8) {
@@ -236,7 +236,7 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
     mk.seq = f.seq;
     mk.offset_ns = f.offset_ns;
     mk.direction = f.direction;
-    mk.kind = Classify(f);
+    mk.kind = ClassifyFrame(f);
     mk.size = f.payload.size();
     mk.payload = f.is_control() ? ControlPreview(f, options.max_payload_bytes, &mk.truncated)
                                 : PayloadPreview(f.payload, f.is_text(), options.max_payload_bytes,

@@ -41,6 +41,9 @@ const char* MarkKindColor(MarkKind k);  // "#rrggbb"
 // How a mark is drawn: "bar" (data frames), "circle" (ping, pong), "diamond" (close frame).
 const char* MarkKindShape(MarkKind k);
 bool IsControlKind(MarkKind k);
+// The kind of one frame (its topic/event columns filled for Phoenix frames); also used by the
+// replay server's live page.
+MarkKind ClassifyFrame(const cassette::Frame& f);
 // Outline colour of a frame that broke RFC 6455.
 inline constexpr const char* kViolationColor = "#e00000";
 

@@ -56,10 +56,14 @@ bool ReadUntil(int fd, std::string* buf, int timeout_ms, Pred pred) {
 
 }  // namespace
 
-HttpResponse HttpRequest(int port, const std::string& method, const std::string& target) {
+HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,
+                         const std::string& headers) {
   int fd = ConnectLoopback(port);
-  WriteAll(fd, method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n" +
-                   "Connection: close\r\n\r\n");
+  std::string host = headers.find("Host:") == std::string::npos
+                         ? "Host: 127.0.0.1:" + std::to_string(port) + "\r\n"
+                         : "";
+  WriteAll(fd, method + " " + target + " HTTP/1.1\r\n" + host + headers +
+                   "Content-Length: 0\r\nConnection: close\r\n\r\n");
   std::string buf;
   HttpResponse r;
   auto complete = [](const std::string& b) {
@@ -77,13 +81,15 @@ HttpResponse HttpRequest(int port, const std::string& method, const std::string&
     throw std::runtime_error("no HTTP answer for " + target);
   }
   r.status = std::stoi(buf.substr(buf.find(' ') + 1, 3));
+  r.head = buf.substr(0, buf.find("\r\n\r\n"));
   r.body = buf.substr(buf.find("\r\n\r\n") + 4);
   return r;
 }
 
-WsClient::WsClient(int port, const std::string& target, int* status) {
+WsClient::WsClient(int port, const std::string& target, int* status, const std::string& headers) {
   fd_ = ConnectLoopback(port);
-  WriteAll(fd_, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+  WriteAll(fd_, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
+                    "Upgrade: websocket\r\n" +
                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
                     "Sec-WebSocket-Version: 13\r\n\r\n");
   ReadUntil(fd_, &buf_, 5000,

@@ -12,10 +12,13 @@ namespace wsr::testing::wire {
 
 struct HttpResponse {
   int status = 0;
+  std::string head;  // status line and headers
   std::string body;
 };
-// method "GET"/"POST", target "/__wsreplay/status". Throws std::runtime_error on failure.
-HttpResponse HttpRequest(int port, const std::string& method, const std::string& target);
+// method "GET"/"POST", target "/__wsreplay/status". Sends `Host: 127.0.0.1:PORT` unless
+// `headers` ("Name: value\r\n" lines) has its own Host. Throws std::runtime_error on failure.
+HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,
+                         const std::string& headers = "");
 
 struct WsFrame {
   bool fin = true;
@@ -26,7 +29,9 @@ struct WsFrame {
 class WsClient {
  public:
   // Connects and upgrades; `status` gets the HTTP status of the answer (101 on success).
-  WsClient(int port, const std::string& target, int* status = nullptr);
+  // `headers`: extra "Name: value\r\n" lines (e.g. an Origin).
+  WsClient(int port, const std::string& target, int* status = nullptr,
+           const std::string& headers = "");
   ~WsClient();
   bool ok() const { return fd_ >= 0 && upgraded_; }
   void Send(int opcode, const std::string& payload, bool fin = true);
