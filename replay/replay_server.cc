@@ -94,7 +94,7 @@ wsr::replay::Report ReplayServer::Stop() {
   return impl_->final_report_;
 }
 wsr::replay::Report ReplayServer::Wait() {
-  impl_->Join();
+  impl_->WaitStopped();
   return impl_->final_report_;
 }
 

@@ -199,6 +199,16 @@ void ReplayServer::Impl::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ReplayServer::Impl::WaitStopped() {
+  // A timed wait, not a bare join: under ThreadSanitizer a SIGTERM that lands on a thread
+  // parked in pthread_join is only handled once the join returns, which it then never does.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopped_.load()) cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  Join();
+}
+
 void ReplayServer::Impl::DrainCommands() {
   std::deque<std::function<void()>> todo;
   {

@@ -39,6 +39,8 @@ class ReplayServer::Impl {
   T Call(std::function<T()> fn);
   void RequestStop();
   void Join();
+  // Blocks until the service thread has stopped (on a signal or RequestStop), then joins it.
+  void WaitStopped();
 
   // --- service thread ---
   int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);

@@ -58,7 +58,7 @@ struct Server {
     if (!stopped) {
       stopped = true;
       process.Signal(SIGTERM);
-      EXPECT_EQ(process.Wait(), 0);
+      EXPECT_EQ(process.Wait(), 0) << process.stderr_text();
     }
     return process.stderr_text();
   }
