@@ -81,6 +81,39 @@ struct Frame {
   void FillPhoenixColumns();
 };
 
+// Exchange::flags bits.
+inline constexpr int kRequestBodyDecoded = 1;   // request body had a Content-Encoding (gzip,
+                                                // deflate); stored decoded
+inline constexpr int kResponseBodyDecoded = 2;  // the same for the response body
+
+// One HTTP request and its response, relayed on the proxy's listener (the REST half of a
+// session, issue 9). Offsets are on the session clock, like Frame::offset_ns, so exchanges and
+// frames order on one timeline. Secrets are redacted before a value reaches this struct.
+struct Exchange {
+  int64_t id = 0;
+  int64_t session_id = 0;
+  int ordinal = 0;  // 1, 2, ... per session in order of request start
+  // Which client TCP connection carried it (1, 2, ... per session in order of acceptance;
+  // one keep-alive connection carries several exchanges). Not a Connection::id: WebSocket
+  // connections and HTTP connections are numbered apart.
+  int http_connection = 0;
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // the client's path as received (percent-encoding kept)
+  std::string query;   // the client's query string as received, secrets redacted; "" = none
+  Headers request_headers;
+  std::string request_body;  // bytes (decoded when kRequestBodyDecoded)
+  // The response status the client got: the upstream's, or the proxy's own 502/504.
+  // nullopt: no response (the client went away first).
+  std::optional<int> status;
+  Headers response_headers;
+  std::string response_body;           // bytes (decoded when kResponseBodyDecoded)
+  std::string initiator;               // "upstream" (its answer) | "proxy" (502/504) | "client"
+  std::string error;                   // why the exchange failed, if it did
+  int64_t request_ns = 0;              // offset when the request head was complete
+  std::optional<int64_t> response_ns;  // offset when the response was complete
+  int flags = 0;                       // kRequestBodyDecoded | kResponseBodyDecoded
+};
+
 std::string HeadersToJson(const Headers& h);
 Headers HeadersFromJson(const std::string& json);  // tolerant: bad JSON gives {}
 
