@@ -57,15 +57,21 @@ export function scenarioPushes(topics) {
  */
 export class PhoenixClient {
   /** @param {string} wsUrl the server's ws://HOST:PORT */
-  constructor(wsUrl, params = { api_key: ALICE_KEY }) {
+  /** @param {{reconnectAfterMs?: number}} options for a test that wants phoenix.js to reconnect */
+  constructor(wsUrl, params = { api_key: ALICE_KEY }, options = {}) {
     this.events = [];
+    this.closes = [];
     this._waiters = [];
+    const reconnectMs = options.reconnectAfterMs ?? 60000; // by default no silent reconnect
     this.socket = new Socket(`${wsUrl}/api/v1/socket`, {
       transport: WebSocket,
       params,
       heartbeatIntervalMs: 30000,
-      reconnectAfterMs: () => 60000, // a test never wants a silent reconnect
+      reconnectAfterMs: () => reconnectMs,
+      rejoinAfterMs: () => reconnectMs,
     });
+    this.socket.onClose((e) =>
+      this.closes.push({ code: e?.code, reason: e?.reason, after: this.events.length }));
     this.opened = new Promise((resolve, reject) => {
       this.socket.onOpen(resolve);
       this.socket.onError((e) => reject(new Error(`phoenix socket error: ${e?.message ?? e}`)));
