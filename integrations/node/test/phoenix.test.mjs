@@ -134,10 +134,8 @@ describe("record() and replay() with phoenix.js", () => {
     assert.equal(hit.breakpoint, false);
     assert.equal(typeof hit.reconnect_after_ms, "number");
     assert.deepEqual([...hit.rejoined].sort(), [ROOM_TOPIC, TASKS_TOPIC].sort());
-    // The report counts one push fewer than phoenix.js received after the close (issue 10
-    // note: delivery accounting across a resume); what the client saw is asserted above.
-    assert.ok(hit.frames_after >= recorded.expected.length - client.closes[0].after - 1,
-              `frames_after ${hit.frames_after}`);
+    // What the client received after the close is what the report says was delivered after it.
+    assert.equal(hit.frames_after, recorded.expected.length - client.closes[0].after);
     assert.equal(hit.next_connection, 2);
     assert.equal(report.connections[1].resumes, 1, "connection 2 resumed connection 1");
   });
