@@ -3,7 +3,6 @@
 // rule for WebSocket upgrades with --allow-origin, and the live page with its event stream.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -190,24 +189,6 @@ TEST(ReplayGuard, WebSocketOrigins) {
   EXPECT_NE(bad.err.find("bad --allow-origin 'evil'"), std::string::npos) << bad.err;
 }
 
-// Reads an SSE stream on a raw socket until `want` appears in it.
-bool ReadEventsUntil(int fd, std::string* buf, const std::string& want, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (buf->find(want) == std::string::npos) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now())
-                                    .count());
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, left) <= 0) return false;
-    char tmp[8192];
-    ssize_t n = read(fd, tmp, sizeof tmp);
-    if (n <= 0) return false;
-    buf->append(tmp, static_cast<size_t>(n));
-  }
-  return true;
-}
-
 TEST(ReplayLive, PageAndEventStream) {
   TempDir dir;
   Server s(MakeCassette(dir), {"--clock", "manual"});
@@ -230,7 +211,7 @@ TEST(ReplayLive, PageAndEventStream) {
                     "\r\nAccept: text/event-stream\r\n\r\n";
   ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
   std::string events;
-  ASSERT_TRUE(ReadEventsUntil(fd, &events, "\r\n\r\n", 5000)) << events;
+  ASSERT_TRUE(wire::ReadUntilContains(fd, &events, "\r\n\r\n", 5000)) << events;
   EXPECT_NE(Lower(events).find("content-type: text/event-stream"), std::string::npos) << events;
 
   WsClient c(s.port, "/socket/websocket?vsn=2.0.0");
@@ -243,8 +224,8 @@ TEST(ReplayLive, PageAndEventStream) {
   auto m = c.ReadMessage();
   ASSERT_TRUE(m);
   EXPECT_EQ(m->payload, R"(["9",null,"room:A","m",{"i":1}])");
-  ASSERT_TRUE(ReadEventsUntil(fd, &events, "\"what\":\"stepped\"", 5000)) << events;
-  ASSERT_TRUE(ReadEventsUntil(fd, &events, "\"event\":\"m\"", 5000)) << events;
+  ASSERT_TRUE(wire::ReadUntilContains(fd, &events, "\"what\":\"stepped\"", 5000)) << events;
+  ASSERT_TRUE(wire::ReadUntilContains(fd, &events, "\"event\":\"m\"", 5000)) << events;
   EXPECT_NE(events.find("\"type\":\"open\""), std::string::npos) << events;
   EXPECT_NE(events.find("\"rec_ms\":1000.0"), std::string::npos) << events;
   EXPECT_NE(events.find("\"mismatch\":\"the recording has no 'nope' frame"), std::string::npos)

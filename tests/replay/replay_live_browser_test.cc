@@ -3,7 +3,6 @@
 // --clock manual: one click on Step delivers exactly one push to the client and the page
 // shows it lit; no console errors; nothing requested from anywhere but the replay server.
 // Set WSR_LIVE_SCREENSHOT=FILE.png to keep a screenshot of the page.
-#include <unistd.h>
 
 #include <cstdlib>
 
@@ -11,20 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/replay/recording.h"
+#include "tests/support/chromium.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace wsr::testing {
 namespace {
-
-std::string FindChromium() {
-  if (const char* env = std::getenv("WSR_CHROMIUM"); env && *env) return env;
-  for (const char* p :
-       {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
 
 TEST(ReplayLiveBrowser, OneClickOnStepDeliversExactlyOnePushAndLightsIt) {
   std::string chromium = FindChromium();

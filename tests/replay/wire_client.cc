@@ -56,6 +56,11 @@ bool ReadUntil(int fd, std::string* buf, int timeout_ms, Pred pred) {
 
 }  // namespace
 
+bool ReadUntilContains(int fd, std::string* buf, const std::string& want, int timeout_ms) {
+  return ReadUntil(fd, buf, timeout_ms,
+                   [&](const std::string& b) { return b.find(want) != std::string::npos; });
+}
+
 HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,
                          const std::string& headers) {
   int fd = ConnectLoopback(port);

@@ -15,6 +15,10 @@ struct HttpResponse {
   std::string head;  // status line and headers
   std::string body;
 };
+
+// Reads from fd into *buf until `want` appears in it; false on timeout or EOF without it.
+bool ReadUntilContains(int fd, std::string* buf, const std::string& want, int timeout_ms);
+
 // method "GET"/"POST", target "/__wsreplay/status". Sends `Host: 127.0.0.1:PORT` unless
 // `headers` ("Name: value\r\n" lines) has its own Host. Throws std::runtime_error on failure.
 HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,

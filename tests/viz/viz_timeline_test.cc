@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "tests/support/chromium.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/viz/viz_cassettes.h"
@@ -16,15 +17,6 @@ namespace {
 using wsr::testing::ReadFile;
 using wsr::testing::TempDir;
 using wsr::testing::WsreplayBin;
-
-std::string FindChromium() {
-  if (const char* env = std::getenv("WSR_CHROMIUM"); env && *env) return env;
-  for (const char* p :
-       {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
 
 wsr::testing::RunResult Exec(std::vector<std::string> argv,
                              wsr::testing::Process::Options opts = {},
