@@ -177,6 +177,7 @@ void ReplayServer::Impl::RunThread() {
     lws_context* ctx = ctx_;
     lws_context_destroy(ctx);  // may still call back for leftover connections
     ctx_ = nullptr;
+    due_.clear();
     live_.clear();
     std::deque<std::function<void()>> left;
     {
@@ -228,7 +229,7 @@ void ReplayServer::Impl::TimerCb(lws_sorted_usec_list_t* sul) {
   auto* s = lws_container_of(sul, Sul, sul);
   try {
     s->self->SleepUntilDue();
-    s->self->PollAll();
+    s->self->PollDue();
   } catch (const std::exception& e) {
     log::Error(std::string("replay: internal error in timer: ") + e.what());
   }
@@ -292,23 +293,59 @@ ConnectionReport ReplayServer::Impl::ReportOf(Live& c) {
   return r;
 }
 
+void ReplayServer::Impl::Touch(Live& c) {
+  Forget(c);
+  if (manual_ || !c.engine || c.close_queued || !c.queue.empty()) return;
+  if (auto d = NextDeadlineOf(c)) {
+    c.due = *d;
+    due_.emplace(*d, c.index, &c);
+  }
+}
+
+void ReplayServer::Impl::Forget(Live& c) {
+  if (!c.due) return;
+  due_.erase({*c.due, c.index, &c});
+  c.due.reset();
+}
+
 void ReplayServer::Impl::Reschedule() {
+  for (auto& [wsi, c] : live_) Touch(*c);
+  ArmTimer();
+}
+
+void ReplayServer::Impl::Reschedule(Live& c) {
+  Touch(c);
+  ArmTimer();
+}
+
+void ReplayServer::Impl::ArmTimer() {
   if (!ctx_ || destroying_) return;
   lws_sul_cancel(&sul_.sul);
   next_deadline_.reset();
-  if (manual_) return;  // manual time moves only through Advance/Step
-  std::optional<int64_t> best;
-  for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued || !c->queue.empty()) continue;
-    auto d = NextDeadlineOf(*c);
-    if (d && (!best || *d < *best)) best = d;
-  }
-  if (!best) return;
+  if (manual_ || due_.empty()) return;  // manual time moves only through Advance/Step
+  int64_t best = std::get<0>(*due_.begin());
   // lws wakes up with about 1 ms resolution: wake up early, then SleepUntilDue() sleeps the
   // rest precisely, so frames leave close to their deadline.
-  int64_t wait_ns = std::max<int64_t>(0, *best - clock_->NowNs() - kEarlyWakeNs);
+  int64_t wait_ns = std::max<int64_t>(0, best - clock_->NowNs() - kEarlyWakeNs);
   lws_sul_schedule(ctx_, 0, &sul_.sul, TimerCb, static_cast<lws_usec_t>(wait_ns / 1000));
-  next_deadline_ = *best;
+  next_deadline_ = best;
+}
+
+void ReplayServer::Impl::PollDue() {
+  int64_t now = clock_->NowNs();
+  std::vector<Live*> due;
+  while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
+    Live* c = std::get<2>(*due_.begin());
+    due_.erase(due_.begin());
+    c->due.reset();
+    due.push_back(c);
+  }
+  for (Live* c : due) {
+    // A connection that became busy since it was filed is polled when its queue drains.
+    if (c->engine && !c->close_queued && c->queue.empty()) PollOne(*c, now);
+    Touch(*c);
+  }
+  ArmTimer();
 }
 
 // ---------------- connections ----------------
@@ -392,7 +429,7 @@ int ReplayServer::Impl::OnWriteable(Live& c) {
   } else if (c.engine && !c.close_queued) {
     // Drained: release what became due meanwhile (bounded batches keep memory flat).
     PollOne(c, clock_->NowNs());
-    Reschedule();
+    Reschedule(c);
   }
   return 0;
 }
@@ -575,7 +612,7 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   Live& ref = *c;
   live_[wsi] = std::move(c);
   PollOne(ref, now);
-  Reschedule();
+  Reschedule(ref);
 }
 
 void ReplayServer::Impl::OnClosed(lws* wsi) {
@@ -600,8 +637,9 @@ void ReplayServer::Impl::OnClosed(lws* wsi) {
     feed_.Close(c.index, rep.close, now);
     NotifySubscribers();
   }
+  Forget(c);
   live_.erase(it);
-  Reschedule();
+  ArmTimer();
 }
 
 // ---------------- the callback ----------------
@@ -647,7 +685,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       NotifySubscribers();
       c.rx.clear();
       Drive(c, now, actions, false, c.engine->report().mismatch_count > mismatches);
-      Reschedule();
+      Reschedule(c);
       return 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {

@@ -14,7 +14,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cassettes/session_source.h"
@@ -44,7 +46,10 @@ class ReplayServer::Impl {
 
   // --- service thread ---
   int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  // Polls every live connection, then Reschedule(): for control actions (advance, step,
+  // pause, resume, speed, faults), which change every connection's schedule.
   void PollAll();
+  // Recomputes every connection's deadline and arms the timer for the earliest (O(n log n)).
   void Reschedule();
   void SleepUntilDue();  // the last stretch before the next deadline (see Reschedule)
   void DoAdvance(int64_t ms);
@@ -95,6 +100,8 @@ class ReplayServer::Impl {
     std::string rx;
     int rx_opcode = 1;
     bool close_queued = false;
+    // Its entry in due_ (the deadline it is filed under), when it has one.
+    std::optional<int64_t> due;
   };
   struct Pending {
     int recorded_index = -1;
@@ -111,6 +118,14 @@ class ReplayServer::Impl {
   // Polls the replayer (unless the stage holds it back) and drives the result.
   void PollOne(Live& c, int64_t now);
   std::optional<int64_t> NextDeadlineOf(Live& c);
+  // The schedule: due_ holds (deadline, index, connection) for every connection that is idle
+  // (nothing queued, no close pending) and has a next deadline, so that an event costs
+  // O(log n) and a timer turn polls only the connections that are due, never all of them.
+  void Touch(Live& c);       // files c under its current deadline (or removes it)
+  void Forget(Live& c);      // removes c from due_
+  void Reschedule(Live& c);  // Touch(c), then ArmTimer()
+  void ArmTimer();           // the lws timer for the earliest entry of due_
+  void PollDue();            // the timer: polls the connections whose deadline has come
   ConnectionReport ReportOf(Live& c);
   bool WriteFaultRefusal(lws* wsi, int status);
   void QueueClose(Live& c, int code, const std::string& reason);
@@ -150,6 +165,7 @@ class ReplayServer::Impl {
   std::deque<std::function<void()>> commands_;
 
   std::map<lws*, std::unique_ptr<Live>> live_;
+  std::set<std::tuple<int64_t, int, Live*>> due_;  // (deadline, Live::index, connection)
   std::map<lws*, Pending> pending_;
   std::map<lws*, std::string> http_bodies_;
   LiveFeed feed_;
