@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "sim/protocol.h"
+#include "sim/rest_api.h"
 
 namespace wsr::sim {
 namespace {
@@ -51,11 +53,22 @@ struct Conn {
   ConnTimer push_timer{}, idle_timer{};
 };
 
-// Per-session user data lws allocates; set when the upgrade is accepted.
+// A REST request being read (LWS_CALLBACK_HTTP, then _HTTP_BODY pieces until
+// _HTTP_BODY_COMPLETION) and then its response being written (_HTTP_WRITEABLE).
+struct HttpExchange {
+  RestRequest request;
+  size_t expected_body = 0;
+  bool body_too_big = false;
+  std::string response_body;  // written once the headers are out
+};
+
+// Per-session user data lws allocates (zeroed); set when the upgrade is accepted, or for a
+// REST request on a plain HTTP connection.
 struct Pss {
   Conn* conn;
   const Identity* who;
   Serializer ser;
+  HttpExchange* http;  // owned; deleted when answered or when the connection closes
 };
 
 }  // namespace
@@ -69,6 +82,7 @@ struct SimServer::Impl {
   std::atomic<bool> stop{false};
   bool stopping = false;
   lws_sorted_usec_list_t wake{};  // wakes the loop at the shutdown deadline
+  std::unique_ptr<RestApi> rest;  // the REST API and the shared chat state (sim/rest_api.h)
 
   // ---- output ----
   void Send(Conn& c, const std::string& frame) {
@@ -92,12 +106,27 @@ struct SimServer::Impl {
   }
 
   // ---- scenario ----
-  bool MayReceive(const Conn& c, const ScenarioPush& p) const {
-    const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(p.topic);
-    const thenvoi::EventSpec* ev = ch ? thenvoi::FindEvent(*ch, p.event) : nullptr;
+  bool MayReceive(const Conn& c, const std::string& topic, const std::string& event,
+                  const nlohmann::json& payload) const {
+    const thenvoi::ChannelSpec* ch = thenvoi::FindChannel(topic);
+    const thenvoi::EventSpec* ev = ch ? thenvoi::FindEvent(*ch, event) : nullptr;
     if (!ev) return true;  // off-spec pushes go to whoever joined the topic
     if (c.who->type == thenvoi::Identity::kUser) return ev->to_users;
-    return thenvoi::AgentReceives(*ch, *ev, p.payload, c.who->id);
+    return thenvoi::AgentReceives(*ch, *ev, payload, c.who->id);
+  }
+  bool MayReceive(const Conn& c, const ScenarioPush& p) const {
+    return MayReceive(c, p.topic, p.event, p.payload);
+  }
+  // A push caused by a REST call: to every connection that has the topic joined now and may
+  // receive it (no holding for later joins, unlike scenario pushes).
+  void Broadcast(const RestPush& p) {
+    std::string text = p.payload.dump();
+    nlohmann::json payload = nlohmann::json::parse(text);
+    for (Conn* c : conns) {
+      auto it = c->joined.find(p.topic);
+      if (it == c->joined.end() || !MayReceive(*c, p.topic, p.event, payload)) continue;
+      Send(*c, EncodePush(c->ser, it->second, p.topic, p.event, text));
+    }
   }
   void Deliver(Conn& c, size_t index) {
     const ScenarioPush& p = opt.scenario.pushes()[index];
@@ -178,8 +207,9 @@ struct SimServer::Impl {
 
   void HandleJoin(Conn& c, const Inbound& in) {
     const std::string& topic = in.topic;
-    auto verdict = thenvoi::DecideJoin(topic, c.who->type, c.who->id,
-                                       [&](std::string_view room) { return c.who->InRoom(room); });
+    auto verdict = thenvoi::DecideJoin(topic, c.who->type, c.who->id, [&](std::string_view room) {
+      return rest->IsParticipant(room, c.who->id);
+    });
     if (verdict == thenvoi::JoinVerdict::kUnmatchedTopic) {
       Send(c, EncodeReply(c.ser, "null", in.ref, topic, false, R"({"reason":"unmatched topic"})"));
       return;
@@ -264,6 +294,9 @@ struct SimServer::Impl {
   }
 
   int Filter(lws* wsi, Pss* pss);
+  int HttpStart(lws* wsi, Pss* pss);
+  int HttpRespond(lws* wsi, Pss* pss);
+  int HttpWriteBody(lws* wsi, Pss* pss);
   int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 };
 
@@ -321,6 +354,50 @@ std::string Path(lws* wsi) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+std::string HeaderCopy(lws* wsi, lws_token_indexes token) {
+  int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return "";
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
+  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return s;
+}
+
+std::string CustomHeader(lws* wsi, const char* name_colon) {
+  int n = lws_hdr_custom_length(wsi, name_colon, static_cast<int>(std::strlen(name_colon)));
+  if (n <= 0) return "";
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_custom_copy(wsi, s.data(), n + 1, name_colon,
+                                static_cast<int>(std::strlen(name_colon)));
+  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return s;
+}
+
+std::string QueryOf(lws* wsi) {
+  std::string q;
+  char buf[2048];
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n <= 0) break;
+    if (!q.empty()) q += '&';
+    q.append(buf, static_cast<size_t>(n));
+  }
+  return q;
+}
+
+std::string MethodOf(lws* wsi) {
+  static const struct {
+    lws_token_indexes token;
+    const char* name;
+  } kMethods[] = {{WSI_TOKEN_POST_URI, "POST"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
+                  {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_PATCH_URI, "PATCH"},
+                  {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_HEAD_URI, "HEAD"}};
+  for (const auto& m : kMethods) {
+    if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
+  }
+  return "GET";
+}
+
 int SimCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* impl = static_cast<SimServer::Impl*>(lws_context_user(lws_get_context(wsi)));
   if (!impl) return 0;
@@ -364,14 +441,128 @@ int SimServer::Impl::Filter(lws* wsi, Pss* pss) {
   return 0;
 }
 
+// A plain HTTP request: a REST route (answered now, or once its body is in), the socket path
+// without an upgrade (400), or anything else (404).
+int SimServer::Impl::HttpStart(lws* wsi, Pss* pss) {
+  std::string path = HeaderCopy(wsi, WSI_TOKEN_GET_URI);
+  std::string method = MethodOf(wsi);
+  if (method != "GET") {
+    static const std::map<std::string, lws_token_indexes> kTokens = {
+        {"POST", WSI_TOKEN_POST_URI},       {"DELETE", WSI_TOKEN_DELETE_URI},
+        {"PUT", WSI_TOKEN_PUT_URI},         {"PATCH", WSI_TOKEN_PATCH_URI},
+        {"OPTIONS", WSI_TOKEN_OPTIONS_URI}, {"HEAD", WSI_TOKEN_HEAD_URI}};
+    path = HeaderCopy(wsi, kTokens.at(method));
+  }
+  if (!IsRestPath(path)) {
+    return RespondEmpty(wsi, path == kSocketPath ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+  }
+  delete pss->http;
+  pss->http = new HttpExchange();
+  RestRequest& r = pss->http->request;
+  r.method = method;
+  std::string query = QueryOf(wsi);
+  r.target = path + (query.empty() ? "" : "?" + query);
+  if (std::string key = CustomHeader(wsi, "x-api-key:"); !key.empty()) r.headers["x-api-key"] = key;
+  if (std::string auth = HeaderCopy(wsi, WSI_TOKEN_HTTP_AUTHORIZATION); !auth.empty()) {
+    r.headers["authorization"] = auth;
+  }
+  std::string length = HeaderCopy(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  if (!length.empty()) {
+    unsigned long long n = std::strtoull(length.c_str(), nullptr, 10);
+    if (n > kMaxMessage) pss->http->body_too_big = true;
+    if (n > 0) {
+      pss->http->expected_body = static_cast<size_t>(n);
+      return 0;  // answered at LWS_CALLBACK_HTTP_BODY_COMPLETION
+    }
+  }
+  return HttpRespond(wsi, pss);
+}
+
+int SimServer::Impl::HttpRespond(lws* wsi, Pss* pss) {
+  HttpExchange& ex = *pss->http;
+  RestResult res;
+  if (ex.body_too_big) {
+    res.response.status = 413;
+    res.response.headers = {{"content-type", "application/json; charset=utf-8"}};
+    res.response.body =
+        R"({"error":"payload_too_large","message":"request bodies are limited to 8 MiB"})";
+  } else {
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    res = rest->Handle(ex.request, now_ms);
+  }
+  log::Debug("REST " + ex.request.method + " " + ex.request.target + " -> " +
+             std::to_string(res.response.status) + " (" + std::to_string(res.pushes.size()) +
+             " pushes)");
+  for (const RestPush& p : res.pushes) Broadcast(p);
+
+  std::vector<unsigned char> head(LWS_PRE + 2048);
+  unsigned char* start = head.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = head.data() + head.size() - 1;
+  const RestResponse& out = res.response;
+  if (lws_add_http_header_status(wsi, static_cast<unsigned>(out.status), &p, end)) return -1;
+  for (const auto& [name, value] : out.headers) {
+    std::string n = name + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()),
+                                    static_cast<int>(value.size()), &p, end)) {
+      return -1;
+    }
+  }
+  if (out.status != 204 && lws_add_http_header_content_length(wsi, out.body.size(), &p, end)) {
+    return -1;
+  }
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  if (out.body.empty()) {
+    delete pss->http;
+    pss->http = nullptr;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  ex.response_body = out.body;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int SimServer::Impl::HttpWriteBody(lws* wsi, Pss* pss) {
+  if (!pss || !pss->http) return 0;
+  std::string& body = pss->http->response_body;
+  std::vector<unsigned char> buf(LWS_PRE + body.size());
+  std::memcpy(buf.data() + LWS_PRE, body.data(), body.size());
+  int n = lws_write(wsi, buf.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL);
+  delete pss->http;
+  pss->http = nullptr;
+  if (n < static_cast<int>(buf.size() - LWS_PRE)) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int SimServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
                               size_t len) {
   auto* pss = static_cast<Pss*>(user);
   switch (reason) {
     case LWS_CALLBACK_HTTP:
-      // A plain HTTP request: 400 on the socket path (not an upgrade), else 404.
-      return RespondEmpty(
-          wsi, Path(wsi) == kSocketPath ? HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+      return pss ? HttpStart(wsi, pss) : -1;
+    case LWS_CALLBACK_HTTP_BODY:
+      if (pss && pss->http && !pss->http->body_too_big) {
+        std::string& body = pss->http->request.body;
+        if (body.size() + len > kMaxMessage) {
+          pss->http->body_too_big = true;
+        } else {
+          body.append(static_cast<const char*>(in), len);
+        }
+      }
+      return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return pss && pss->http ? HttpRespond(wsi, pss) : -1;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return HttpWriteBody(wsi, pss);
+    case LWS_CALLBACK_CLOSED_HTTP:
+      if (pss) {
+        delete pss->http;
+        pss->http = nullptr;
+      }
+      return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
       return Filter(wsi, pss);
     case LWS_CALLBACK_ESTABLISHED:
@@ -412,6 +603,7 @@ int SimServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* user,
 
 SimServer::SimServer(SimOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->opt = std::move(options);
+  impl_->rest = std::make_unique<RestApi>(impl_->opt.keys);
 }
 
 SimServer::~SimServer() {
