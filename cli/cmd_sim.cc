@@ -72,7 +72,8 @@ void AddSim(CLI::App& app, int* exit_code) {
       "sim",
       "Run the built-in Thenvoi simulator: a faithful stand-in for "
       "wss://app.thenvoi.com/api/v1/socket/websocket (Phoenix Channels v2) that pushes a "
-      "scripted scenario to joined topics. See sim/README.md.");
+      "scripted scenario to joined topics, and on the same port the Agent REST API "
+      "(/api/v1/agent/...) whose calls cause the matching pushes. See sim/README.md.");
   cmd->add_option("--listen", flags->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8765; port 0 picks a free port). "
                   "Prints `listening on ws://HOST:PORT` once accepting")
