@@ -922,10 +922,14 @@ struct Call {
       return;
     }
     bool cancel = action == "cancel";
-    std::string request_id = body.value("request_id", "");
+    auto text = [&](const char* key) {
+      auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string request_id = text("request_id");
     const Identity* by_handle = nullptr;
     if (request_id.empty()) {
-      by_handle = ByHandle(body.value("handle", ""));
+      by_handle = ByHandle(text("handle"));
       if (!by_handle) {
         Fail(422, "unprocessable_entity", "the body needs a request_id or a known handle");
         return;
@@ -1139,7 +1143,14 @@ RestResult RestApi::Handle(const RestRequest& request, int64_t now_ms) {
     Call call{*state_,         keys_,           *who,
               !agent_api,      std::move(args), ParseQuery(query),
               std::move(body), IsoTime(now_ms), {}};
-    route.run(call);
+    try {
+      route.run(call);
+    } catch (const nlohmann::json::exception&) {
+      // A field of an unexpected JSON type that a handler read without checking.
+      call.out = RestResult{};
+      call.Fail(422, "unprocessable_entity",
+                "a field of the request body has the wrong JSON type (see sim/README.md)");
+    }
     call.out.response.headers.emplace_back("content-type", "application/json; charset=utf-8");
     if (call.out.response.status == 204) call.out.response.headers.clear();
     return std::move(call.out);

@@ -430,6 +430,11 @@ TEST_F(RestApiTest, ContactRequestToAUserIsNestedAndCanBeCancelled) {
   EXPECT_EQ(Status(), 404);
   Call("POST", Agent("/contacts/requests/respond"), kBookingKey, R"({"action":"maybe"})");
   EXPECT_EQ(Status(), 422);
+  Call("POST", Agent("/contacts/requests/respond"), kBookingKey,
+       R"({"action":"approve","request_id":5})");
+  EXPECT_EQ(Status(), 422);
+  Call("POST", Agent("/contacts/add"), kBookingKey, R"({"handle":"alice-doe","message":7})");
+  EXPECT_EQ(Status(), 201);  // a non-string message is ignored
 }
 
 TEST_F(RestApiTest, SameRequestsGiveTheSameAnswers) {
