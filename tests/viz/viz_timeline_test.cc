@@ -14,6 +14,7 @@
 namespace wsr::viz_test {
 namespace {
 
+using wsr::testing::FindChromium;
 using wsr::testing::ReadFile;
 using wsr::testing::TempDir;
 using wsr::testing::WsreplayBin;
