@@ -130,7 +130,22 @@ void ReplayServer::Impl::Listen() {
     info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
   }
   info.server_string = "wsreplay";
+  if (EvLoop::Wanted()) {
+    ev_ = std::make_unique<EvLoop>();
+    ev_->Attach(&info);
+  }
   ctx_ = lws_create_context(&info);
+  if (!ctx_ && ev_) {
+    // Without lws's libev plugin the context cannot be created on our loop: try poll().
+    ev_->Detach(&info);
+    ctx_ = lws_create_context(&info);
+    if (ctx_) {
+      log::Warn(
+          "replay: serving with poll() (libwebsockets' libev plugin did not load: apt-get "
+          "install libwebsockets-evlib-ev); fine for a few hundred connections");
+    }
+    ev_.reset();
+  }
   if (!ctx_) {
     throw Error("cannot listen on " + host_ + ":" + std::to_string(options_.port) +
                 " (address in use or not local? pick another --listen, port 0 = any free port)");
@@ -158,13 +173,19 @@ void ReplayServer::Impl::RunThread() {
       }
       if (shutting_down && (live_.empty() || std::chrono::steady_clock::now() > deadline)) break;
       if (loop_stats) loop_stats->Begin();
-      int serviced = lws_service(ctx_, 0);
+      int serviced = 0;
+      if (ev_) {
+        ev_->RunOnce();
+      } else {
+        serviced = lws_service(ctx_, 0);
+      }
       if (loop_stats) loop_stats->End();
       if (serviced < 0) break;
       DrainCommands();
     }
     if (loop_stats) log::Info(loop_stats->Line());
     lws_sul_cancel(&sul_.sul);
+    if (ev_) ev_->CancelTimer();
     final_report_ = DoReport();
     for (auto& [wsi, c] : live_) c->engine.reset();
     destroying_ = true;
@@ -177,6 +198,7 @@ void ReplayServer::Impl::RunThread() {
     lws_context* ctx = ctx_;
     lws_context_destroy(ctx);  // may still call back for leftover connections
     ctx_ = nullptr;
+    ev_.reset();
     due_.clear();
     live_.clear();
     std::deque<std::function<void()>> left;
@@ -321,13 +343,24 @@ void ReplayServer::Impl::Reschedule(Live& c) {
 void ReplayServer::Impl::ArmTimer() {
   if (!ctx_ || destroying_) return;
   lws_sul_cancel(&sul_.sul);
+  if (ev_) ev_->CancelTimer();
   next_deadline_.reset();
   if (manual_ || due_.empty()) return;  // manual time moves only through Advance/Step
   int64_t best = std::get<0>(*due_.begin());
   // lws wakes up with about 1 ms resolution: wake up early, then SleepUntilDue() sleeps the
   // rest precisely, so frames leave close to their deadline.
   int64_t wait_ns = std::max<int64_t>(0, best - clock_->NowNs() - kEarlyWakeNs);
-  lws_sul_schedule(ctx_, 0, &sul_.sul, TimerCb, static_cast<lws_usec_t>(wait_ns / 1000));
+  if (ev_) {
+    ev_->ArmTimer(wait_ns, [this] {
+      SleepUntilDue();
+      PollDue();
+      // lws's libev plugin re-arms its own timers (lws_set_timeout, e.g. a drop fault's
+      // async kill) only after socket activity: give it some.
+      if (ctx_) lws_cancel_service(ctx_);
+    });
+  } else {
+    lws_sul_schedule(ctx_, 0, &sul_.sul, TimerCb, static_cast<lws_usec_t>(wait_ns / 1000));
+  }
   next_deadline_ = best;
 }
 

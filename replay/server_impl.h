@@ -21,6 +21,7 @@
 
 #include "cassettes/session_source.h"
 #include "common/clock.h"
+#include "common/ev_loop.h"
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
 #include "replay/fault_stage.h"
@@ -151,6 +152,9 @@ class ReplayServer::Impl {
   ConnectionMatcher matcher_;
   FaultPlan faults_;
   lws_context* ctx_ = nullptr;
+  // The epoll loop ctx_ runs on; null when serving with lws's poll() loop (the plugin is
+  // missing, or WSREPLAY_EVENT_LOOP=poll). Destroyed after ctx_.
+  std::unique_ptr<EvLoop> ev_;
   std::vector<lws_protocols> protocols_;
   std::vector<std::string> protocol_names_;
   std::thread thread_;

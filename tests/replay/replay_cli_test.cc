@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -263,6 +265,49 @@ TEST(ReplayCli, StrictExitsNonZeroOnMismatch) {
   EXPECT_EQ(p.Wait(), 3);
   EXPECT_NE(p.stderr_text().find("topic 'room:Z' is not in the cassette"), std::string::npos)
       << p.stderr_text();
+}
+
+// How many epoll instances the process holds (its /proc/PID/fd links "anon_inode:[eventpoll]").
+int EpollDescriptors(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string() == "anon_inode:[eventpoll]") ++n;
+  }
+  return n;
+}
+
+// The replay server runs libwebsockets on an epoll loop (libev), so a turn does not scan every
+// socket; WSREPLAY_EVENT_LOOP=poll selects lws's poll() loop, which serves the same.
+TEST(ReplayCli, ServesOnAnEpollLoopAndOnPollWhenAskedTo) {
+  TempDir dir;
+  std::string cassette = dir.File("loop.db");
+  {
+    Recording r(cassette);
+    r.Connect(0, "/raw", "");
+    r.C(1, "ping?");
+    r.S(2, "pong!");
+    r.Finish();
+  }
+  for (const char* loop : {"", "poll"}) {
+    SCOPED_TRACE(std::string("WSREPLAY_EVENT_LOOP=") + loop);
+    Process::Options opts;
+    opts.env["WSREPLAY_EVENT_LOOP"] = loop;
+    Process p(ReplayArgs(cassette, {"--speed", "max"}), opts);
+    int port = PortOf(p.WaitForListening());
+    ASSERT_GT(port, 0) << p.stderr_text();
+    EXPECT_EQ(EpollDescriptors(p.pid()), *loop ? 0 : 1);
+    WsClient c(port, "/raw");
+    c.Send(1, "ping?");
+    auto m = c.ReadMessage();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->payload, "pong!");
+    c.Close();
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
+  }
 }
 
 TEST(ReplayCli, MakesNoOutboundConnection) {
