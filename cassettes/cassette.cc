@@ -272,8 +272,9 @@ void Cassette::CheckAndMigrate(Mode mode) {
     Migrate(version);
   }
   // A read-only open of an older version reads it as it is, with defaults for the version 3
-  // columns it lacks.
+  // columns it lacks and no exchanges before version 4.
   v3_columns_ = mode != Mode::kReadOnly || version >= 3 || (tables == 0 && app_id == 0);
+  has_exchanges_ = mode != Mode::kReadOnly || version >= 4 || (tables == 0 && app_id == 0);
   if (mode != Mode::kReadOnly) {
     // A recorder that stopped without building its indexes (crash) left them missing.
     BuildIndexes();
@@ -293,6 +294,7 @@ void Cassette::Migrate(int from) {
     for (int v = from; v < kSchemaVersion; ++v) {
       if (v == 1) Exec("DROP INDEX IF EXISTS frames_by_offset");
       if (v == 2) MigrateToVersion3();
+      if (v == 3) MigrateToVersion4();
     }
     Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     Exec("COMMIT");
@@ -326,14 +328,8 @@ void Cassette::MigrateToVersion3() {
   }
   // The frames table is rebuilt from schema.sql's definition: its UNIQUE (connection_id, seq)
   // becomes the index frames_by_seq, which a recorder can drop while it appends.
-  std::string ddl = kSchemaSql;
-  const std::string head = "CREATE TABLE frames (";
-  size_t begin = ddl.find(head);
-  size_t end = ddl.find("\n);", begin);
-  if (begin == std::string::npos || end == std::string::npos) {
-    throw Error("cassette schema has no frames table (wsreplay build error)");
-  }
-  Exec("CREATE TABLE frames_v3 (" + ddl.substr(begin + head.size(), end + 3 - begin - head.size()));
+  std::string ddl = SchemaTableDdl("frames");
+  Exec("CREATE TABLE frames_v3 " + ddl.substr(ddl.find('(')));
   Exec(
       "INSERT INTO frames_v3(id, connection_id, seq, offset_ns, direction, opcode, payload, "
       "fragments, topic, event, join_ref, ref) SELECT id, connection_id, seq, offset_ns, "
@@ -341,6 +337,23 @@ void Cassette::MigrateToVersion3() {
       "DROP TABLE frames;"
       "ALTER TABLE frames_v3 RENAME TO frames;");
   BuildIndexes();
+}
+
+std::string Cassette::SchemaTableDdl(const std::string& table) {
+  std::string ddl = kSchemaSql;
+  const std::string head = "CREATE TABLE " + table + " (";
+  size_t begin = ddl.find(head);
+  size_t end = begin == std::string::npos ? begin : ddl.find("\n);", begin);
+  if (begin == std::string::npos || end == std::string::npos) {
+    throw Error("cassette schema has no " + table + " table (wsreplay build error)");
+  }
+  return ddl.substr(begin, end + 3 - begin);
+}
+
+void Cassette::MigrateToVersion4() {
+  // Version 4 adds the exchanges table (HTTP requests and responses); nothing else changes.
+  std::string ddl = SchemaTableDdl("exchanges");
+  Exec("CREATE TABLE IF NOT EXISTS exchanges " + ddl.substr(ddl.find('(')));
 }
 
 void Cassette::BuildIndexes() {
@@ -547,6 +560,61 @@ std::map<int64_t, FrameCounts> Cassette::CountFramesByConnection(int64_t session
   return out;
 }
 
+namespace {
+constexpr const char* kExchangeCols =
+    "id, session_id, ordinal, http_connection, method, path, query, request_headers, "
+    "request_body, status, response_headers, response_body, initiator, error, request_ns, "
+    "response_ns, flags";
+std::string ColBlob(sqlite3_stmt* s, int i) {
+  const void* b = sqlite3_column_blob(s, i);
+  return std::string(b ? static_cast<const char*>(b) : "",
+                     static_cast<size_t>(sqlite3_column_bytes(s, i)));
+}
+}  // namespace
+
+std::vector<Exchange> Cassette::Exchanges(int64_t session_id) {
+  std::vector<Exchange> out;
+  if (!has_exchanges_) return out;
+  static const std::string sql = std::string("SELECT ") + kExchangeCols +
+                                 " FROM exchanges WHERE session_id = ? ORDER BY ordinal";
+  sqlite3_stmt* s = Prepare(sql.c_str());
+  sqlite3_bind_int64(s, 1, session_id);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    Exchange e;
+    e.id = sqlite3_column_int64(s, 0);
+    e.session_id = sqlite3_column_int64(s, 1);
+    e.ordinal = sqlite3_column_int(s, 2);
+    e.http_connection = sqlite3_column_int(s, 3);
+    e.method = ColText(s, 4);
+    e.path = ColText(s, 5);
+    e.query = ColText(s, 6);
+    e.request_headers = HeadersFromJson(ColText(s, 7));
+    e.request_body = ColBlob(s, 8);
+    if (auto v = ColOptInt(s, 9)) e.status = static_cast<int>(*v);
+    e.response_headers = HeadersFromJson(ColText(s, 10));
+    e.response_body = ColBlob(s, 11);
+    e.initiator = ColText(s, 12);
+    e.error = ColText(s, 13);
+    e.request_ns = sqlite3_column_int64(s, 14);
+    e.response_ns = ColOptInt(s, 15);
+    e.flags = sqlite3_column_int(s, 16);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) Fail("reading exchanges");
+  return out;
+}
+
+int64_t Cassette::CountExchanges(int64_t session_id) {
+  if (!has_exchanges_) return 0;
+  sqlite3_stmt* s = Prepare("SELECT count(*) FROM exchanges WHERE session_id = ?");
+  sqlite3_bind_int64(s, 1, session_id);
+  if (sqlite3_step(s) != SQLITE_ROW) Fail("counting exchanges");
+  int64_t n = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return n;
+}
+
 int64_t Cassette::MaxFrameId() {
   sqlite3_stmt* s = Prepare("SELECT max(id) FROM frames");
   int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
@@ -690,12 +758,44 @@ int64_t Cassette::InsertFrame(const Frame& f) {
   return sqlite3_last_insert_rowid(db_);
 }
 
+int64_t Cassette::InsertExchange(const Exchange& e) {
+  sqlite3_stmt* s = Prepare(
+      "INSERT INTO exchanges(session_id, ordinal, http_connection, method, path, query, "
+      "request_headers, request_body, status, response_headers, response_body, initiator, "
+      "error, request_ns, response_ns, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  sqlite3_bind_int64(s, 1, e.session_id);
+  sqlite3_bind_int(s, 2, e.ordinal);
+  sqlite3_bind_int(s, 3, e.http_connection);
+  BindText(s, 4, e.method);
+  BindText(s, 5, e.path);
+  BindText(s, 6, e.query);
+  BindText(s, 7, HeadersToJson(e.request_headers));
+  sqlite3_bind_blob(s, 8, e.request_body.data(), static_cast<int>(e.request_body.size()),
+                    SQLITE_STATIC);
+  BindOptInt(s, 9, e.status ? std::optional<int64_t>(*e.status) : std::nullopt);
+  BindText(s, 10, HeadersToJson(e.response_headers));
+  sqlite3_bind_blob(s, 11, e.response_body.data(), static_cast<int>(e.response_body.size()),
+                    SQLITE_STATIC);
+  BindText(s, 12, e.initiator);
+  BindText(s, 13, e.error);
+  sqlite3_bind_int64(s, 14, e.request_ns);
+  BindOptInt(s, 15, e.response_ns);
+  sqlite3_bind_int(s, 16, e.flags);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting an exchange");
+  return sqlite3_last_insert_rowid(db_);
+}
+
 void Cassette::DeleteSession(int64_t id) {
   sqlite3_stmt* s = Prepare(
       "DELETE FROM frames WHERE connection_id IN (SELECT id FROM connections WHERE session_id = "
       "?)");
   sqlite3_bind_int64(s, 1, id);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting frames");
+  if (has_exchanges_) {
+    s = Prepare("DELETE FROM exchanges WHERE session_id = ?");
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting exchanges");
+  }
   s = Prepare("DELETE FROM connections WHERE session_id = ?");
   sqlite3_bind_int64(s, 1, id);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("deleting connections");

@@ -1,4 +1,5 @@
-// Cassette: one SQLite file holding recorded WebSocket sessions (see README.md, schema.sql).
+// Cassette: one SQLite file holding recorded sessions (WebSocket frames and HTTP exchanges) (see
+// README.md, schema.sql).
 //
 // Open() checks that the file is a wsreplay cassette of a schema this build understands:
 // a file that is not SQLite, an SQLite file of another application, or a cassette of a newer
@@ -109,6 +110,10 @@ class Cassette {
   int64_t CountConnectionFrames(int64_t connection_id, const FrameQuery& query);
   // For each connection of a session that has frames: connection id -> counts.
   std::map<int64_t, FrameCounts> CountFramesByConnection(int64_t session_id);
+  // The HTTP exchanges of a session (schema version 4) in ordinal order (request start order);
+  // none for an older file opened read-only.
+  std::vector<Exchange> Exchanges(int64_t session_id);
+  int64_t CountExchanges(int64_t session_id);
   // The largest frame id (about the number of frames ever inserted; one index lookup).
   int64_t MaxFrameId();
   // Which of the tables every command needs (sessions, connections, frames) the file lacks
@@ -124,9 +129,11 @@ class Cassette {
   int64_t InsertConnection(const Connection& c);  // returns the new id
   void UpdateConnection(const Connection& c);     // by c.id
   int64_t InsertFrame(const Frame& f);            // returns the new id
+  int64_t InsertExchange(const Exchange& e);      // by e.session_id; returns the new id
   void DeleteSession(int64_t session_id);
   void RenameSession(int64_t session_id, const std::string& new_name);
   void UpdateSessionUpstream(int64_t session_id, const std::string& upstream);
+  // (DeleteSession deletes the session's connections, frames and exchanges.)
   // Deletes a connection and its frames.
   void DeleteConnection(int64_t connection_id);
   // Rewrites a frame's payload and Phoenix columns (by f.id); its fragment sizes are dropped
@@ -158,13 +165,17 @@ class Cassette {
   void CheckAndMigrate(Mode mode);
   void Migrate(int from_version);  // ReadWrite/Create only
   void MigrateToVersion3();
+  void MigrateToVersion4();
+  // The CREATE TABLE statement of `table` as schema.sql has it.
+  std::string SchemaTableDdl(const std::string& table);
   const char* FrameCols() const;
   sqlite3_stmt* Prepare(const char* sql);
   [[noreturn]] void Fail(const std::string& what);
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  bool v3_columns_ = true;  // false: a read-only open of a version 1/2 file
+  bool v3_columns_ = true;     // false: a read-only open of a version 1/2 file
+  bool has_exchanges_ = true;  // false: a read-only open of a version 1-3 file
   // Prepared statements keyed by the address of their SQL literal.
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
 };

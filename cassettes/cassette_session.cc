@@ -1,5 +1,6 @@
 #include "cassettes/cassette_session.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace wsr::cassette {
@@ -21,6 +22,14 @@ std::unique_ptr<FrameStream> CassetteSession::Frames(int64_t connection_id,
 
 int64_t CassetteSession::CountFrames(int64_t connection_id, const FrameQuery& query) {
   return cassette_.CountConnectionFrames(connection_id, query);
+}
+
+std::vector<Exchange> CassetteSession::Exchanges() {
+  auto out = cassette_.Exchanges(session_.id);  // ordinal order
+  std::stable_sort(out.begin(), out.end(), [](const Exchange& a, const Exchange& b) {
+    return a.request_ns < b.request_ns;
+  });
+  return out;
 }
 
 }  // namespace wsr::cassette

@@ -1,6 +1,6 @@
 // CassetteSession: the SessionSource (session_source.h) of one session of a SQLite cassette.
 // Its streams are SQLite cursors (Cassette::ConnectionFrames), so a connection of any length
-// is read with bounded memory; its connections are read once, when it is made.
+// is read with bounded memory. Connections and exchanges are read on each call.
 //
 // Ownership and threads: either owns its Cassette (the replay server) or borrows one that
 // must outlive it (lint, tests). Not thread-safe, like the Cassette it reads.
@@ -27,6 +27,7 @@ class CassetteSession final : public SessionSource {
   std::vector<Connection> Connections() override;
   std::unique_ptr<FrameStream> Frames(int64_t connection_id, const FrameQuery& query) override;
   int64_t CountFrames(int64_t connection_id, const FrameQuery& query) override;
+  std::vector<Exchange> Exchanges() override;
 
  private:
   std::unique_ptr<Cassette> owned_;

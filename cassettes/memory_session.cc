@@ -36,9 +36,19 @@ class VectorStream final : public FrameStream {
 
 MemorySession::MemorySession(Session session, std::vector<Connection> connections,
                              std::vector<Frame> frames, std::string origin)
+    : MemorySession(std::move(session), std::move(connections), std::move(frames), {},
+                    std::move(origin)) {}
+
+MemorySession::MemorySession(Session session, std::vector<Connection> connections,
+                             std::vector<Frame> frames, std::vector<Exchange> exchanges,
+                             std::string origin)
     : origin_(std::move(origin)),
       session_(std::move(session)),
-      connections_(std::move(connections)) {
+      connections_(std::move(connections)),
+      exchanges_(std::move(exchanges)) {
+  std::sort(exchanges_.begin(), exchanges_.end(), [](const Exchange& a, const Exchange& b) {
+    return a.request_ns != b.request_ns ? a.request_ns < b.request_ns : a.ordinal < b.ordinal;
+  });
   std::stable_sort(connections_.begin(), connections_.end(),
                    [](const Connection& a, const Connection& b) { return a.ordinal < b.ordinal; });
   for (auto& f : frames) frames_[f.connection_id].push_back(std::move(f));

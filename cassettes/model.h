@@ -10,7 +10,7 @@
 
 namespace wsr::cassette {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

@@ -1,7 +1,7 @@
--- wsreplay cassette schema, version 3.
+-- wsreplay cassette schema, version 4.
 -- This file is the single source of truth: it is compiled into the binary and applied to
 -- new cassettes. See cassettes/README.md for what every column means.
--- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 3.
+-- Identification: PRAGMA application_id = 1465078352 ('WSRP'), PRAGMA user_version = 4.
 
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -64,6 +64,29 @@ CREATE TABLE frames (
   ref           TEXT,
   flags         INTEGER NOT NULL DEFAULT 0,   -- 1 = sent compressed, 2 = RFC 6455 violation
   note          TEXT                          -- violation text(s), "; "-separated
+);
+
+-- Version 4: every HTTP request relayed on the proxy's listener and its response (the REST
+-- half of a session), on the session clock like frames.
+CREATE TABLE exchanges (
+  id               INTEGER PRIMARY KEY,
+  session_id       INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  ordinal          INTEGER NOT NULL,            -- 1, 2, ... per session in order of request start
+  http_connection  INTEGER NOT NULL DEFAULT 0,  -- client TCP connection 1, 2, ... (not connections.id)
+  method           TEXT NOT NULL,               -- GET, POST, ...
+  path             TEXT NOT NULL,               -- the client's path as received
+  query            TEXT NOT NULL DEFAULT '',    -- query string, secrets redacted
+  request_headers  TEXT NOT NULL DEFAULT '[]',  -- JSON [[name, value], ...], redacted
+  request_body     BLOB NOT NULL DEFAULT x'',   -- decoded when flags & 1
+  status           INTEGER,                     -- status the client got; NULL = no response
+  response_headers TEXT NOT NULL DEFAULT '[]',  -- JSON [[name, value], ...], redacted
+  response_body    BLOB NOT NULL DEFAULT x'',   -- decoded when flags & 2
+  initiator        TEXT NOT NULL DEFAULT '',    -- upstream | proxy (502/504) | client
+  error            TEXT NOT NULL DEFAULT '',    -- why the exchange failed, if it did
+  request_ns       INTEGER NOT NULL,            -- offset when the request head was complete
+  response_ns      INTEGER,                     -- offset when the response was complete
+  flags            INTEGER NOT NULL DEFAULT 0,  -- 1 = request body decoded, 2 = response body decoded
+  UNIQUE (session_id, ordinal)
 );
 
 -- Secondary indexes. A recorder drops them while it appends and builds them when it stops

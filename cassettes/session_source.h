@@ -1,13 +1,14 @@
 // SessionSource: the read side of ONE recorded session, as the replay core sees it — the
-// session's connections and, per connection, a stream of its frames selected by a typed
-// FrameQuery. The replay engine, PhoenixIndex and ProtocolProbe depend on this interface only,
-// never on SQLite, so they can be fed from memory in unit tests.
+// session's connections, per connection a stream of its frames selected by a typed
+// FrameQuery, and the session's HTTP exchanges (the REST half, schema version 4). The replay
+// engine, PhoenixIndex and ProtocolProbe depend on this interface only, never on SQLite, so they
+// can be fed from memory in unit tests.
 //
 // Implementations (both in cassettes/):
 //   - CassetteSession (cassette_session.h): a session of a SQLite cassette file; streams come
 //     from a SQLite cursor, so a 1,000,000-frame connection is read with bounded memory.
-//   - MemorySession (memory_session.h): built from vectors of Connection and Frame.
-// Both return the same frames in the same order for the same data (tests/unit/
+//   - MemorySession (memory_session.h): built from vectors of Connection, Frame and Exchange.
+// Both return the same frames and exchanges in the same order for the same data (tests/unit/
 // session_source_test.cc checks it).
 //
 // Adding a kind of record (e.g. the REST exchanges of issue 9): one table and one migration
@@ -80,6 +81,10 @@ class SessionSource {
   virtual std::unique_ptr<FrameStream> Frames(int64_t connection_id, const FrameQuery& query) = 0;
   // How many frames Frames(connection_id, query) would yield.
   virtual int64_t CountFrames(int64_t connection_id, const FrameQuery& query) = 0;
+  // The session's HTTP exchanges in request_ns order (ties: ordinal order). Loaded whole: a
+  // session's REST traffic is small next to its frames. Empty for a cassette older than
+  // schema version 4.
+  virtual std::vector<Exchange> Exchanges() = 0;
 };
 
 }  // namespace wsr::cassette

@@ -88,6 +88,16 @@ bool CassetteWriter::AddFrame(Frame f) {
   return Push(Item{std::move(f), n});
 }
 
+bool CassetteWriter::AddExchange(Exchange e) {
+  e.session_id = session_id_;
+  size_t n = 256 + e.path.size() + e.query.size() + e.request_body.size() + e.response_body.size() +
+             e.error.size();
+  for (const auto* headers : {&e.request_headers, &e.response_headers}) {
+    for (const auto& [k, v] : *headers) n += k.size() + v.size() + 8;
+  }
+  return Push(Item{std::move(e), n});
+}
+
 void CassetteWriter::SetDrainedCallback(std::function<void()> cb) {
   std::lock_guard<std::mutex> lock(mu_);
   drained_ = std::move(cb);
@@ -167,7 +177,7 @@ void CassetteWriter::Run() {
       }
     }
     // One transaction: chunks until the queue is empty or the interval has passed.
-    uint64_t frames = 0, bytes = 0, items = 0, item_bytes = 0;
+    uint64_t frames = 0, exchanges = 0, bytes = 0, items = 0, item_bytes = 0;
     const auto began = SteadyClock::now();
     try {
       db->Begin();
@@ -198,6 +208,10 @@ void CassetteWriter::Run() {
             db->InsertFrame(*f);
             ++frames;
             bytes += f->payload.size();
+          } else if (auto* e = std::get_if<Exchange>(&item.row)) {
+            db->InsertExchange(*e);
+            ++exchanges;
+            bytes += e->request_body.size() + e->response_body.size();
           }
         }
         chunk.clear();
@@ -217,6 +231,7 @@ void CassetteWriter::Run() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.frames_written += frames;
+      stats_.exchanges_written += exchanges;
       stats_.bytes_written += bytes;
       stats_.transactions += 1;
       queued_bytes_ -= item_bytes;

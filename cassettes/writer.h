@@ -1,6 +1,7 @@
 // CassetteWriter: records one session into a cassette from a single writer thread.
 //
-// Threads: the relay's event loop calls OpenConnection/UpdateConnection/AddFrame; they never
+// Threads: the relay's event loop calls OpenConnection/UpdateConnection/AddFrame/AddExchange;
+// they never
 // block (beyond a short mutex hold) and do no disk I/O: the row is appended to an in-memory
 // queue. The writer thread takes the queue in chunks and commits them in transactions; a
 // transaction is committed as soon as 20 ms (`flush_interval_ns`) have passed since it began,
@@ -56,6 +57,7 @@ class CassetteWriter {
   };
   struct Stats {
     uint64_t frames_written = 0;
+    uint64_t exchanges_written = 0;
     uint64_t bytes_written = 0;
     uint64_t transactions = 0;
   };
@@ -73,6 +75,9 @@ class CassetteWriter {
   void UpdateConnection(Connection c);
   // Queues the frame; false when the queue is above its high mark (pause reading).
   bool AddFrame(Frame f);
+  // Queues an HTTP exchange of this session (its session_id is set here; the caller numbers
+  // ordinals). Same queue, backpressure and commit rules as AddFrame.
+  bool AddExchange(Exchange e);
   // Called on the writer thread when the queue drops below the low mark after an AddFrame
   // returned false. Set it before the first AddFrame.
   void SetDrainedCallback(std::function<void()> cb);
@@ -94,7 +99,7 @@ class CassetteWriter {
     Connection row;
   };
   struct Item {
-    std::variant<OpenConn, UpdateConn, Frame> row;
+    std::variant<OpenConn, UpdateConn, Frame, Exchange> row;
     size_t bytes = 0;
   };
 

@@ -13,7 +13,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"wsreplay: record and replay WebSocket sessions (Thenvoi / Phoenix Channels)",
                "wsreplay"};
-  // "wsreplay 0.1.0 (cassette schema 3)": the release and the cassette format it writes.
+  // "wsreplay 0.1.0 (cassette schema 4)": the release and the cassette format it writes.
   app.set_version_flag("--version", std::string("wsreplay ") + wsr::kVersion +
                                         " (cassette schema " +
                                         std::to_string(wsr::cassette::kSchemaVersion) + ")");

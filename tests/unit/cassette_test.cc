@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <tuple>
+
 #include "common/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -332,7 +334,7 @@ TEST(Cassette, Version2IsReadWithDefaultsAndMigratedToVersion3) {
   read_all(Cassette::Mode::kReadOnly);
   EXPECT_EQ(user_version(), 2) << "a read-only open must not change the file";
   read_all(Cassette::Mode::kReadWrite);
-  EXPECT_EQ(user_version(), 3);
+  EXPECT_EQ(user_version(), kSchemaVersion);
   {  // the migrated file takes the new columns, and keeps (connection_id, seq) unique
     auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
     Frame f = TextFrame(7, 1, 6, Direction::kServerToClient, "x");
@@ -351,6 +353,144 @@ TEST(Cassette, Version2IsReadWithDefaultsAndMigratedToVersion3) {
   ASSERT_TRUE(cur.Next(&f));
   ASSERT_TRUE(cur.Next(&f));
   EXPECT_EQ(f.note, "bad");
+}
+
+Exchange SampleExchange(int64_t session_id, int ordinal) {
+  Exchange e;
+  e.session_id = session_id;
+  e.ordinal = ordinal;
+  e.http_connection = 2;
+  e.method = "POST";
+  e.path = "/api/v1/agent/chats/c%2F1/messages";
+  e.query = "api_key=redacted:api_key:0123abcd&x=1";
+  e.request_headers = {{"Host", "app.thenvoi.com"}, {"Content-Type", "application/json"}};
+  e.request_body = std::string("{\"a\":\"\xff\x00b\"}", 12);
+  e.status = 201;
+  e.response_headers = {{"content-encoding", "gzip"}, {"x-dup", "1"}, {"x-dup", "2"}};
+  e.response_body = std::string("\x00\x01\x02", 3);
+  e.initiator = "upstream";
+  e.error = "";
+  e.request_ns = 1'000 + ordinal;
+  e.response_ns = 12'300'000 + ordinal;
+  e.flags = kResponseBodyDecoded;
+  return e;
+}
+
+auto ExchangeKey(const Exchange& e) {
+  return std::make_tuple(e.session_id, e.ordinal, e.http_connection, e.method, e.path, e.query,
+                         e.request_headers, e.request_body, e.status, e.response_headers,
+                         e.response_body, e.initiator, e.error, e.request_ns, e.response_ns,
+                         e.flags);
+}
+
+// Schema version 4: every field of an exchange comes back as written (bodies as bytes, NULs
+// and invalid UTF-8 included; an absent response as NULLs); exchanges belong to their session
+// and are listed in ordinal order; deleting the session deletes them.
+TEST(Cassette, ExchangesRoundTripEveryField) {
+  TempDir dir;
+  std::string path = dir.File("c.cassette");
+  Exchange a, b;
+  int64_t sid = 0, other = 0;
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
+    Session s;
+    s.name = "s";
+    sid = c->InsertSession(s);
+    s.name = "other";
+    other = c->InsertSession(s);
+    b = SampleExchange(sid, 2);
+    a = SampleExchange(sid, 1);
+    a.method = "GET";
+    a.request_body.clear();
+    a.status.reset();
+    a.response_ns.reset();
+    a.response_headers.clear();
+    a.response_body.clear();
+    a.initiator = "client";
+    a.error = "client went away";
+    a.flags = kRequestBodyDecoded;
+    b.id = c->InsertExchange(b);
+    a.id = c->InsertExchange(a);
+    c->InsertExchange(SampleExchange(other, 1));
+    EXPECT_THROW(c->InsertExchange(SampleExchange(other, 1)), Error) << "ordinals are unique";
+  }
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto got = c->Exchanges(sid);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, a.id);
+  EXPECT_TRUE(ExchangeKey(got[0]) == ExchangeKey(a));
+  EXPECT_FALSE(got[0].status);
+  EXPECT_FALSE(got[0].response_ns);
+  EXPECT_EQ(got[1].id, b.id);
+  EXPECT_TRUE(ExchangeKey(got[1]) == ExchangeKey(b));
+  EXPECT_EQ(got[1].request_body.size(), 12u);
+  EXPECT_EQ(c->CountExchanges(sid), 2);
+  EXPECT_EQ(c->CountExchanges(other), 1);
+  EXPECT_EQ(c->CountExchanges(12345), 0);
+  c.reset();
+  {
+    auto e = Cassette::Open(path, Cassette::Mode::kEdit);
+    e->Begin();
+    e->DeleteSession(sid);  // foreign keys are on in kEdit: exchanges must go first
+    e->Commit();
+    EXPECT_EQ(e->CountExchanges(sid), 0);
+    EXPECT_EQ(e->CountExchanges(other), 1);
+  }
+}
+
+// A version 3 cassette (no exchanges table) is read as it is, with no exchanges, by a
+// read-only open, and gains the table when opened for writing.
+TEST(Cassette, Version3ReadsNoExchangesAndIsMigratedToVersion4) {
+  TempDir dir;
+  std::string path = dir.File("c.cassette");
+  int64_t sid = 0;
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kEditCreate);
+    Session s;
+    s.name = "v3";
+    sid = c->InsertSession(s);
+    Connection conn;
+    conn.session_id = sid;
+    conn.ordinal = 1;
+    conn.path = "/socket";
+    int64_t cid = c->InsertConnection(conn);
+    c->InsertFrame(TextFrame(cid, 0, 5, Direction::kClientToServer, "hello"));
+  }
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  auto query_int = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+  };
+  exec("DROP TABLE exchanges; PRAGMA user_version=3;");  // what version 3 wrote
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+    EXPECT_TRUE(c->Exchanges(sid).empty());
+    EXPECT_EQ(c->CountExchanges(sid), 0);
+    EXPECT_EQ(c->CountFrames({.session_id = sid}), 1) << "the rest reads as before";
+  }
+  EXPECT_EQ(query_int("PRAGMA user_version"), 3) << "a read-only open must not change the file";
+  EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'exchanges'"), 0);
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadWrite);
+    EXPECT_TRUE(c->Exchanges(sid).empty());
+    c->InsertExchange(SampleExchange(sid, 1));
+  }
+  EXPECT_EQ(query_int("PRAGMA user_version"), 4);
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  ASSERT_EQ(c->Exchanges(sid).size(), 1u);
+  EXPECT_TRUE(ExchangeKey(c->Exchanges(sid)[0]) == ExchangeKey(SampleExchange(sid, 1)));
+  EXPECT_EQ(c->CountFrames({.session_id = sid}), 1);
 }
 
 // A recorder that crashed left its indexes dropped: readers work, and the next open for

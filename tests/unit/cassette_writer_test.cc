@@ -113,6 +113,46 @@ TEST(CassetteWriter, PassesHandshakeHeadsAndControlFramesThrough) {
   EXPECT_EQ(frames[1].note, "close frame with 1 payload byte");
 }
 
+// Exchanges go through the same queue as frames: written on the writer thread under the
+// writer's session, counted against the same high mark (a big body asks the relay to pause,
+// and the drained callback releases it).
+TEST(CassetteWriter, WritesExchangesWithTheSameBackpressure) {
+  TempDir dir;
+  std::string path = dir.File("w.cassette");
+  Session s;
+  s.name = "rest";
+  CassetteWriter w(path, s, {.max_queue_bytes = 1 << 16, .flush_interval_ns = 5'000'000});
+  std::atomic<int> drained{0};
+  w.SetDrainedCallback([&] { drained.fetch_add(1); });
+  Exchange small;
+  small.ordinal = 1;
+  small.method = "GET";
+  small.path = "/api/v1/agent/me";
+  small.status = 200;
+  small.request_ns = 10;
+  small.response_ns = 20;
+  EXPECT_TRUE(w.AddExchange(small));
+  Exchange big = small;
+  big.ordinal = 2;
+  big.method = "POST";
+  big.request_body = std::string(1 << 17, 'x');
+  big.request_ns = 30;
+  big.response_ns = 40;
+  EXPECT_FALSE(w.AddExchange(big)) << "above the high mark: the relay should pause";
+  ASSERT_TRUE(w.Stop(50)) << w.error();
+  EXPECT_EQ(drained.load(), 1);
+  EXPECT_EQ(w.stats().exchanges_written, 2u);
+
+  auto db = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto session = db->ResolveSession(std::nullopt);
+  auto got = db->Exchanges(session.id);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].session_id, session.id);
+  EXPECT_EQ(got[0].path, "/api/v1/agent/me");
+  EXPECT_EQ(got[1].request_body.size(), size_t{1} << 17);
+  EXPECT_EQ(got[1].response_ns, 40);
+}
+
 // A producer that honours backpressure (pauses on false until the drained callback) and
 // feeds faster than the writer commits: every row older than 50 ms is committed, as a second,
 // read-only Cassette sees while the writer runs.

@@ -105,9 +105,20 @@ class SessionSourceTest : public ::testing::Test {
       f->note = "RSV2 set";
     });
     Add(*c, v, raw_, kS2C, 1, "world");
+    // Exchanges: one in the other session; in this one, ordinals out of request_ns order
+    // (both sources list by request_ns, ties by ordinal) and one without a response.
+    AddExchange(*c, nullptr, other_id, 1, 50, "GET", "/other");
+    AddExchange(*c, &exchanges_, session_.id, 1, 500, "POST", "/api/v1/agent/chats");
+    AddExchange(*c, &exchanges_, session_.id, 3, 300, "GET", "/api/v1/agent/me");
+    AddExchange(*c, &exchanges_, session_.id, 2, 300, "GET", "/api/v1/agent/peers",
+                [](Exchange* e) {
+                  e->status.reset();
+                  e->response_ns.reset();
+                  e->initiator = "client";
+                });
     cassette_ = std::move(c);
     sqlite_ = std::make_unique<CassetteSession>(*cassette_, session_);
-    memory_ = std::make_unique<MemorySession>(session_, conns_, frames_);
+    memory_ = std::make_unique<MemorySession>(session_, conns_, frames_, exchanges_);
   }
 
   static Connection Conn(int ordinal, const std::string& path, const std::string& query) {
@@ -136,11 +147,35 @@ class SessionSourceTest : public ::testing::Test {
     if (out) out->push_back(f);
   }
 
+  template <typename Tweak = void (*)(Exchange*)>
+  void AddExchange(
+      Cassette& c, std::vector<Exchange>* out, int64_t session_id, int ordinal, int64_t at,
+      const std::string& method, const std::string& path, Tweak tweak = [](Exchange*) {}) {
+    Exchange e;
+    e.session_id = session_id;
+    e.ordinal = ordinal;
+    e.http_connection = 1;
+    e.method = method;
+    e.path = path;
+    e.request_headers = {{"X-API-Key", "redacted:x-api-key:00000000"}};
+    e.request_body = method == "POST" ? R"({"chat":{}})" : "";
+    e.status = 200;
+    e.response_headers = {{"content-type", "application/json"}};
+    e.response_body = R"({"data":{}})";
+    e.initiator = "upstream";
+    e.request_ns = at;
+    e.response_ns = at + 5;
+    tweak(&e);
+    e.id = c.InsertExchange(e);
+    if (out) out->push_back(e);
+  }
+
   TempDir dir_;
   std::unique_ptr<Cassette> cassette_;
   Session session_;
   std::vector<Connection> conns_;
   std::vector<Frame> frames_;
+  std::vector<Exchange> exchanges_;
   std::map<int64_t, int64_t> seqs_;
   int64_t phx_ = 0, raw_ = 0;
   std::unique_ptr<SessionSource> sqlite_, memory_;
@@ -194,6 +229,26 @@ TEST_F(SessionSourceTest, EveryQueryGivesTheSameStreamAndCount) {
     }
   }
   EXPECT_EQ(compared, 3 * 3 * 2 * 4 * 5);
+}
+
+TEST_F(SessionSourceTest, SameExchangesInRequestOrder) {
+  auto key = [](const Exchange& e) {
+    return std::make_tuple(e.id, e.session_id, e.ordinal, e.http_connection, e.method, e.path,
+                           e.query, e.request_headers, e.request_body, e.status, e.response_headers,
+                           e.response_body, e.initiator, e.error, e.request_ns, e.response_ns,
+                           e.flags);
+  };
+  auto a = sqlite_->Exchanges();
+  auto b = memory_->Exchanges();
+  ASSERT_EQ(a.size(), 3u) << "only this session's exchanges";
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(key(a[i]) == key(b[i])) << "exchange " << i;
+  EXPECT_EQ(a[0].ordinal, 2) << "request_ns order, ties by ordinal";
+  EXPECT_EQ(a[1].ordinal, 3);
+  EXPECT_EQ(a[2].ordinal, 1);
+  EXPECT_FALSE(a[0].status);
+  MemorySession none(session_, conns_, frames_);
+  EXPECT_TRUE(none.Exchanges().empty());
 }
 
 // What each selection means, on the Phoenix connection (seqs as inserted in SetUp).
