@@ -1,4 +1,5 @@
-// `wsreplay ls CASSETTE`: the sessions of a cassette and their connections, as a table.
+// `wsreplay ls CASSETTE`: the sessions of a cassette and their connections, as a table, with
+// each session's count of HTTP exchanges (the REST half).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -58,10 +59,14 @@ void ListCassette(const std::string& path) {
                Dash(s.upstream).c_str());
     std::string control_text =
         control > 0 ? ", " + std::to_string(control) + " control frames (close/ping/pong)" : "";
-    PrintfSafe(stdout,
-               "  %zu connection(s) (%zu refused/failed), %lld frames (%lld c2s, %lld s2c)%s\n",
-               conns.size(), refused, static_cast<long long>(c2s + s2c),
-               static_cast<long long>(c2s), static_cast<long long>(s2c), control_text.c_str());
+    // The REST half (schema 4): HTTP exchanges, counted apart from the WebSocket connections.
+    const int64_t exchanges = c->CountExchanges(s.id);
+    std::string exchange_text =
+        exchanges > 0 ? ", " + std::to_string(exchanges) + " HTTP exchange(s)" : "";
+    PrintfSafe(
+        stdout, "  %zu connection(s) (%zu refused/failed), %lld frames (%lld c2s, %lld s2c)%s%s\n",
+        conns.size(), refused, static_cast<long long>(c2s + s2c), static_cast<long long>(c2s),
+        static_cast<long long>(s2c), control_text.c_str(), exchange_text.c_str());
     if (conns.empty()) continue;
     std::vector<Row> rows{{"#", "PATH", "QUERY", "STATUS", "SUBPROTOCOL", "C2S", "S2C", "OPENED",
                            "DURATION", "CLOSE"}};
@@ -91,7 +96,8 @@ void ListCassette(const std::string& path) {
 
 void AddLs(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "ls", "List a cassette's sessions and connections (status, frame counts, closes)");
+      "ls",
+      "List a cassette's sessions and connections (status, frame counts, closes, HTTP exchanges)");
   auto path = std::make_shared<std::string>();
   cmd->add_option("cassette", *path, "Cassette file")->required();
   cmd->callback([exit_code, path] {

@@ -1,10 +1,14 @@
-// `wsreplay show CASSETTE`: one line per frame, or JSON Lines with payloads (--json).
+// `wsreplay show CASSETTE`: one line per frame, or JSON Lines with payloads (--json). Without
+// --json and with no --connection/--topic/--event filter, the session's HTTP exchanges (the
+// REST half) are listed in time order between the frames, one line each.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cassettes/cassette.h"
 #include "cli/commands.h"
@@ -21,6 +25,28 @@ struct ShowArgs {
   std::optional<int> connection;
   bool json = false;
 };
+
+// One line per HTTP exchange, at its request offset: `h<connection> -> METHOD target status
+// duration`, then the body sizes and marks.
+void PrintExchange(const cassette::Exchange& e) {
+  std::string target = e.path + (e.query.empty() ? "" : "?" + e.query);
+  if (target.size() > 100) target = target.substr(0, 97) + "...";
+  std::string status = e.status ? std::to_string(*e.status) : "no response";
+  char duration[32] = "-";
+  if (e.response_ns) {
+    std::snprintf(duration, sizeof(duration), "%.1f ms",
+                  static_cast<double>(*e.response_ns - e.request_ns) / 1e6);
+  }
+  std::string marks;
+  if (e.initiator == "proxy") marks += "  [proxy's own answer]";
+  if (e.flags & cassette::kRequestBodyDecoded) marks += "  [request body decoded]";
+  if (e.flags & cassette::kResponseBodyDecoded) marks += "  [response body decoded]";
+  if (!e.error.empty()) marks += "  (" + e.error + ")";
+  PrintfSafe(stdout, "%12.6fs  h%-3d -> HTTP  %s %s  %s  %s  %zu B / %zu B%s\n",
+             static_cast<double>(e.request_ns) / 1e9, e.http_connection, e.method.c_str(),
+             target.c_str(), status.c_str(), duration, e.request_body.size(),
+             e.response_body.size(), marks.c_str());
+}
 
 void Show(const ShowArgs& a) {
   auto c = cassette::Cassette::Open(a.path, cassette::Cassette::Mode::kReadOnly);
@@ -60,9 +86,24 @@ void Show(const ShowArgs& a) {
       }
     }
   }
+  std::vector<cassette::Exchange> exchanges;
+  if (!a.json && !a.connection && !a.topic && !a.event) exchanges = c->Exchanges(s.id);
+  std::stable_sort(exchanges.begin(), exchanges.end(),
+                   [](const cassette::Exchange& x, const cassette::Exchange& y) {
+                     return x.request_ns < y.request_ns;
+                   });
+  size_t next_exchange = 0;
+  auto print_exchanges_until = [&](std::optional<int64_t> offset_ns) {
+    for (; next_exchange < exchanges.size(); ++next_exchange) {
+      const auto& e = exchanges[next_exchange];
+      if (offset_ns && e.request_ns > *offset_ns) break;
+      PrintExchange(e);
+    }
+  };
   auto cursor = c->Frames(filter);
   cassette::Frame f;
   while (cursor.Next(&f)) {
+    print_exchanges_until(f.offset_ns);
     int ordinal = ordinals[f.connection_id];
     if (a.json) {
       std::string line = tools::DumpLine(tools::FrameToJson(f, s.name, ordinal));
@@ -100,6 +141,7 @@ void Show(const ShowArgs& a) {
                f.is_text() ? "text" : "binary", f.topic ? f.topic->c_str() : "-",
                f.event ? f.event->c_str() : "-", f.payload.size(), marks.c_str());
   }
+  print_exchanges_until(std::nullopt);
   std::fflush(stdout);
 }
 
@@ -109,7 +151,8 @@ void AddShow(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("show",
                                  "Print a session's frames: offset, connection, direction (-> "
                                  "client to server, <- server to client), "
-                                 "opcode, topic, event, size");
+                                 "opcode, topic, event, size; and its HTTP exchanges between "
+                                 "them (method, target, status, duration)");
   auto a = std::make_shared<ShowArgs>();
   cmd->add_option("cassette", a->path, "Cassette file")->required();
   cmd->add_option("--session", a->session, "Session name (needed when the cassette has several)");

@@ -41,7 +41,9 @@ RelayConnection::RelayConnection(const RelayConfig& config,
                     .max_message_size = recording.max_message_size}),
       from_upstream_({.role = wire::Role::kServer,
                       .allow_rsv1 = false,
-                      .max_message_size = recording.max_message_size}) {}
+                      .max_message_size = recording.max_message_size}),
+      body_keep_(recording.max_message_size),
+      exchange_(recording) {}
 
 bool RelayConnection::finished() const {
   return closed_[0] && (closed_[1] || !upstream_requested_);
@@ -116,6 +118,9 @@ const std::vector<RelayCommand>& RelayConnection::OnClientData(const uint8_t* da
     case State::kOpen:
       Pump(Side::kClient, data, len, false);
       break;
+    case State::kHttpExchange:
+      HandleHttpClientData(data, len);
+      break;
     case State::kRefusalBody:
     case State::kEnding:
       break;  // nothing more is relayed
@@ -137,8 +142,11 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamData(const uint8_t* 
     case State::kOpen:
       Pump(Side::kUpstream, data, len, false);
       break;
-    default:
+    case State::kHttpExchange:
+      HandleHttpResponse(data, len);
       break;
+    default:
+      break;  // e.g. bytes between two HTTP exchanges: no request asked for them
   }
   return out_;
 }
@@ -154,9 +162,13 @@ void RelayConnection::HandleRequest(const uint8_t* data, size_t len) {
   }
   const wire::HttpHead& head = request_parser_.head();
   if (!head.HasToken("Upgrade", "websocket")) {
+    StartHttp(data + used, len - used);
+    return;
+  }
+  if (http_) {
     AnswerClient(400, "Bad Request",
-                 "only WebSocket upgrades are relayed; '" + head.method + " " +
-                     Truncate(head.target, 200) + "' has no 'Upgrade: websocket' header",
+                 "a WebSocket upgrade on a connection that carried HTTP requests is not relayed; "
+                 "open a new connection for it",
                  false);
     return;
   }
@@ -182,6 +194,13 @@ void RelayConnection::HandleRequest(const uint8_t* data, size_t len) {
 
 const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnected(int64_t now_ns) {
   Begin(now_ns);
+  if (http_) {
+    upstream_connected_ = true;
+    std::string pending = std::move(upstream_pending_);
+    upstream_pending_.clear();
+    SendOwned(Side::kUpstream, std::move(pending));
+    return out_;
+  }
   if (state_ != State::kConnecting) return out_;
   state_ = State::kAwaitingResponse;
   SendOwned(Side::kUpstream, std::move(pending_request_));
@@ -193,7 +212,15 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const 
                                                                           int64_t now_ns) {
   Begin(now_ns);
   closed_[1] = true;
-  if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
+  if (state_ == State::kHttpExchange && !response_head_done_) {
+    AnswerClient(502, "Bad Gateway", "upstream " + config_.upstream_base + " unreachable: " + why,
+                 true);
+  } else if (state_ == State::kHttpExchange) {
+    FailHttpExchange("upstream", "upstream connection failed: " + why);
+  } else if (state_ == State::kRequest && http_) {
+    state_ = State::kEnding;
+    Close(Side::kClient);
+  } else if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
     AnswerClient(502, "Bad Gateway", "upstream " + config_.upstream_base + " unreachable: " + why,
                  true);
   } else if (state_ == State::kOpen) {
@@ -201,7 +228,7 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const 
     Close(Side::kClient);
     state_ = State::kEnding;
   }
-  if (finished()) recorder_.Finish();
+  if (finished() && !http_) recorder_.Finish();
   return out_;
 }
 
@@ -343,7 +370,11 @@ void RelayConnection::AnswerClient(int status, const char* reason_phrase, const 
     cassette::Headers headers = {{"Content-Type", "text/plain; charset=utf-8"},
                                  {"Content-Length", std::to_string(body.size())},
                                  {"Connection", "close"}};
-    recorder_.Answered(head, status, headers, body, why, "proxy");
+    if (http_) {
+      if (!exchange_.ProxyAnswered(status, headers, body, why, now_ns_)) PauseForSink();
+    } else {
+      recorder_.Answered(head, status, headers, body, why, "proxy");
+    }
   }
   Log(RelayCommand::Kind::kLogWarn, "HTTP " + std::to_string(status) + " to the client: " + why);
   Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
@@ -390,6 +421,22 @@ const std::vector<RelayCommand>& RelayConnection::OnClosed(Side side, int64_t no
   switch (state_) {
     case State::kRequest:
       state_ = State::kEnding;
+      Close(OtherSide(side));  // an HTTP keep-alive pair ends together
+      break;
+    case State::kHttpExchange:
+      if (side == Side::kClient) {
+        Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+        FailHttpExchange("client", "the client went away before the response was complete");
+      } else if (!response_head_done_) {
+        AnswerClient(502, "Bad Gateway", "upstream closed the connection before answering", true);
+      } else if (response_body_ &&
+                 response_body_->OnClose() == wire::HttpBodyReader::Status::kDone) {
+        close_after_exchange_ = true;
+        FinishHttpExchange();
+      } else {
+        FailHttpExchange("upstream",
+                         "upstream closed the connection before the end of the response");
+      }
       break;
     case State::kConnecting:
     case State::kAwaitingResponse:
@@ -417,13 +464,18 @@ const std::vector<RelayCommand>& RelayConnection::OnClosed(Side side, int64_t no
       Close(OtherSide(side));
       break;
   }
-  if (finished()) recorder_.Finish();
+  if (finished() && !http_) recorder_.Finish();
   return out_;
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
   Begin(now_ns);
-  if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
+  if (state_ == State::kHttpExchange && !response_head_done_) {
+    AnswerClient(504, "Gateway Timeout",
+                 "upstream " + config_.upstream_base + " did not answer the request within " +
+                     std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
+                 true);
+  } else if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
     AnswerClient(504, "Gateway Timeout",
                  "upstream " + config_.upstream_base + " did not answer the upgrade within " +
                      std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
@@ -438,6 +490,14 @@ const std::vector<RelayCommand>& RelayConnection::OnShutdown(int64_t now_ns) {
     case State::kRequest:
       state_ = State::kEnding;
       Close(Side::kClient);
+      Close(Side::kUpstream);
+      break;
+    case State::kHttpExchange:
+      if (!response_head_done_) {
+        AnswerClient(503, "Service Unavailable", "wsreplay record is shutting down", true);
+      } else {
+        FailHttpExchange("proxy", "wsreplay record shut down before the end of the response");
+      }
       break;
     case State::kConnecting:
     case State::kAwaitingResponse:
@@ -468,6 +528,13 @@ const std::vector<RelayCommand>& RelayConnection::OnInternalError(const std::str
     case State::kAwaitingResponse:
       AnswerClient(502, "Bad Gateway", "internal relay error: " + why, true);
       break;
+    case State::kHttpExchange:
+      if (!response_head_done_) {
+        AnswerClient(502, "Bad Gateway", "internal relay error: " + why, true);
+      } else {
+        FailHttpExchange("proxy", "internal relay error: " + why);
+      }
+      break;
     default:
       recorder_.ProxyEnded(1011, Truncate("internal relay error: " + why, kMaxCloseReason));
       state_ = State::kEnding;
@@ -476,6 +543,187 @@ const std::vector<RelayCommand>& RelayConnection::OnInternalError(const std::str
       break;
   }
   return out_;
+}
+
+// ---------------- the REST half: plain HTTP/1.1 ----------------
+
+void RelayConnection::SendUpstream(std::string bytes) {
+  if (upstream_connected_) {
+    SendOwned(Side::kUpstream, std::move(bytes));
+  } else {
+    upstream_pending_ += bytes;
+  }
+}
+
+void RelayConnection::PauseForSink() {
+  if (paused_for_sink_) return;
+  paused_for_sink_ = true;
+  Command(RelayCommand::Kind::kPauseReading, Side::kClient, 0);
+  if (upstream_requested_) Command(RelayCommand::Kind::kPauseReading, Side::kUpstream, 0);
+}
+
+void RelayConnection::StartHttp(const uint8_t* rest, size_t n) {
+  const wire::HttpHead& head = request_parser_.head();
+  std::string target = OriginForm(head.target);
+  if (target.empty()) {
+    AnswerClient(400, "Bad Request", "bad request target '" + Truncate(head.target, 200) + "'",
+                 false);
+    return;
+  }
+  uint64_t length = 0;
+  std::string error;
+  auto framing = wire::HttpBodyReader::FramingOf(head, &length, &error);
+  if (!error.empty()) {
+    AnswerClient(400, "Bad Request", "bad request: " + error, false);
+    return;
+  }
+  if (!http_) {
+    http_ = true;
+    http_connection_ = ++exchange_.context().http_connections_seen;
+  }
+  std::string upstream_target = config_.upstream_path_prefix + target;
+  size_t q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  exchange_.Begin(http_connection_, head, path, query, now_ns_);
+  head_request_ = head.method == "HEAD";
+  close_after_exchange_ =
+      head.HasToken("Connection", "close") ||
+      (head.version == "HTTP/1.0" && !head.HasToken("Connection", "keep-alive"));
+  request_body_.emplace(framing, length, body_keep_);
+  request_body_done_ = false;
+  response_body_.reset();
+  response_head_done_ = false;
+  response_parser_.Reset();
+  state_ = State::kHttpExchange;
+  SendUpstream(wire::RewriteRequestHead(head, upstream_target, config_.upstream_host_header));
+  if (!upstream_requested_) {
+    upstream_requested_ = true;
+    Log(RelayCommand::Kind::kLogInfo,
+        "HTTP " + head.method + " " + path + " -> " + config_.upstream_base);
+    Command(RelayCommand::Kind::kConnectUpstream, Side::kUpstream, 0);
+  }
+  Command(RelayCommand::Kind::kSetTimer, Side::kUpstream, now_ns_ + config_.upstream_timeout_ns);
+  if (framing == wire::HttpBodyReader::Framing::kNone) {
+    request_body_done_ = true;
+    exchange_.RequestBody("", false);
+  }
+  if (n) HandleHttpClientData(rest, n);
+}
+
+void RelayConnection::HandleHttpClientData(const uint8_t* data, size_t len) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), len);
+  if (!request_body_done_) {
+    size_t used = 0;
+    auto status = request_body_->Feed(bytes, &used);
+    if (used) SendUpstream(std::string(bytes.substr(0, used)));
+    bytes.remove_prefix(used);
+    if (status == wire::HttpBodyReader::Status::kError) {
+      Log(RelayCommand::Kind::kLogWarn, "bad request body: " + request_body_->error());
+      FailHttpExchange("client", "bad request body: " + request_body_->error());
+      return;
+    }
+    if (status == wire::HttpBodyReader::Status::kDone) {
+      request_body_done_ = true;
+      exchange_.RequestBody(request_body_->content(), request_body_->truncated());
+    }
+  }
+  if (bytes.empty()) return;
+  // The next request, pipelined: held until this exchange's response is complete.
+  held_client_.append(bytes);
+  if (held_client_.size() > config_.held_client_bytes && !client_paused_for_hold_) {
+    client_paused_for_hold_ = true;
+    Command(RelayCommand::Kind::kPauseReading, Side::kClient, 0);
+  }
+}
+
+void RelayConnection::HandleHttpResponse(const uint8_t* data, size_t len) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), len);
+  while (!bytes.empty() && state_ == State::kHttpExchange) {
+    size_t used = 0;
+    if (!response_head_done_) {
+      auto status = response_parser_.Feed(bytes, &used);
+      bytes.remove_prefix(used);
+      if (status == wire::HttpHeadParser::Status::kNeedMore) return;
+      if (status == wire::HttpHeadParser::Status::kError) {
+        AnswerClient(502, "Bad Gateway",
+                     "upstream sent an invalid HTTP response: " + response_parser_.error(), true);
+        return;
+      }
+      const wire::HttpHead& head = response_parser_.head();
+      SendOwned(Side::kClient, head.raw);
+      if (head.status >= 100 && head.status < 200 && head.status != 101) {
+        response_parser_.Reset();  // interim (100 Continue, 103): the final response follows
+        continue;
+      }
+      Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+      response_head_done_ = true;
+      exchange_.ResponseHead(head);
+      uint64_t length = 0;
+      std::string error;
+      auto framing = wire::HttpBodyReader::FramingOf(head, &length, &error);
+      if (!error.empty()) framing = wire::HttpBodyReader::Framing::kUntilClose;
+      if (head_request_ || head.status == 101) framing = wire::HttpBodyReader::Framing::kNone;
+      if (framing == wire::HttpBodyReader::Framing::kUntilClose || head.status == 101 ||
+          head.HasToken("Connection", "close") ||
+          (head.version == "HTTP/1.0" && !head.HasToken("Connection", "keep-alive"))) {
+        close_after_exchange_ = true;
+      }
+      response_body_.emplace(framing, length, body_keep_);
+      if (framing == wire::HttpBodyReader::Framing::kNone) {
+        FinishHttpExchange();
+        return;
+      }
+      continue;
+    }
+    auto status = response_body_->Feed(bytes, &used);
+    if (used) SendOwned(Side::kClient, std::string(bytes.substr(0, used)));
+    bytes.remove_prefix(used);
+    if (status == wire::HttpBodyReader::Status::kError) {
+      FailHttpExchange("upstream", "bad response body: " + response_body_->error());
+      return;
+    }
+    if (status == wire::HttpBodyReader::Status::kDone) {
+      FinishHttpExchange();
+      return;
+    }
+  }
+}
+
+void RelayConnection::FinishHttpExchange() {
+  const bool recorded = exchange_.Responded(response_parser_.head(), response_body_->content(),
+                                            response_body_->truncated(), now_ns_);
+  response_body_.reset();
+  // A response that came before the request body was complete (e.g. a 401 to an
+  // `Expect: 100-continue` request): the rest of the request cannot be told from the next.
+  if (!request_body_done_) close_after_exchange_ = true;
+  request_body_.reset();
+  if (!recorded) PauseForSink();
+  if (close_after_exchange_) {
+    state_ = State::kEnding;
+    Close(Side::kClient);
+    Close(Side::kUpstream);
+    return;
+  }
+  state_ = State::kRequest;
+  request_parser_.Reset();
+  if (client_paused_for_hold_) {
+    client_paused_for_hold_ = false;
+    Command(RelayCommand::Kind::kResumeReading, Side::kClient, 0);
+  }
+  if (!held_client_.empty()) {
+    std::string held = std::move(held_client_);
+    held_client_.clear();
+    HandleRequest(reinterpret_cast<const uint8_t*>(held.data()), held.size());
+  }
+}
+
+void RelayConnection::FailHttpExchange(const char* initiator, const std::string& why) {
+  if (!exchange_.Failed(initiator, why, now_ns_)) PauseForSink();
+  Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+  state_ = State::kEnding;
+  Close(Side::kClient);
+  Close(Side::kUpstream);
 }
 
 }  // namespace wsr::proxy

@@ -23,6 +23,18 @@
 //    was sent to it is written. Shutdown closes with 1001.
 //  - When the recorder's sink is over its high mark, both sides stop being read until
 //    OnSinkDrained.
+//  - A request that is not a WebSocket upgrade is relayed as plain HTTP/1.1 (the REST half):
+//    head as received except Host and the target (as for an upgrade), body framed by
+//    Content-Length or chunked (wire/http_body.h) and relayed as read; the response the same
+//    way (HEAD, 1xx, 204 and 304 without a body; interim 1xx such as `100 Continue` relayed
+//    and then the final response awaited). The connection is kept alive: the next request
+//    goes to the same upstream connection (one upstream connection per client connection),
+//    until either side closes or says `Connection: close`. Requests pipelined by the client
+//    are held until the response before them is complete. Each exchange is recorded by an
+//    ExchangeRecorder when its response is complete; 502 (unreachable, or the upstream ended
+//    without an answer), 504 (no response head within the timeout) and 503 (shutdown) are the
+//    proxy's own answers, recorded as such. Once a connection has carried HTTP requests, a
+//    later upgrade on it gets a 400.
 //
 // Owns its ConnectionRecorder. Not thread-safe: one thread (the relay's service thread).
 #pragma once
@@ -36,6 +48,7 @@
 
 #include "proxy/relay_command.h"
 #include "recorder/connection_recorder.h"
+#include "recorder/exchange_recorder.h"
 #include "wire/http_body.h"
 #include "wire/http_head.h"
 #include "wire/ws_parser.h"
@@ -80,7 +93,15 @@ class RelayConnection {
   const recorder::ConnectionRecorder& recorder() const { return recorder_; }
 
  private:
-  enum class State { kRequest, kConnecting, kAwaitingResponse, kRefusalBody, kOpen, kEnding };
+  enum class State {
+    kRequest,
+    kConnecting,
+    kAwaitingResponse,
+    kRefusalBody,
+    kOpen,
+    kHttpExchange,  // a plain HTTP request is being relayed and its response awaited/relayed
+    kEnding
+  };
 
   void Begin(int64_t now_ns);
   void Command(RelayCommand::Kind kind, Side side, int64_t deadline_ns);
@@ -100,6 +121,15 @@ class RelayConnection {
   // Ends an open connection: close frames (where the stream allows) and TCP closes.
   void EndOpen(int code, const std::string& reason);
   void CheckBackpressure();
+  // The REST half: a plain HTTP request's head is complete (rest = bytes after it).
+  void StartHttp(const uint8_t* rest, size_t n);
+  void HandleHttpClientData(const uint8_t* data, size_t len);
+  void HandleHttpResponse(const uint8_t* data, size_t len);
+  void FinishHttpExchange();
+  // Ends an HTTP exchange without a complete response; both sides are closed.
+  void FailHttpExchange(const char* initiator, const std::string& why);
+  void SendUpstream(std::string bytes);  // queued until the upstream is connected
+  void PauseForSink();
 
   const RelayConfig& config_;
   recorder::ConnectionRecorder recorder_;
@@ -123,6 +153,20 @@ class RelayConnection {
                               false};  // the stream towards that side was cut at a frame start
   bool paused_for_sink_ = false;
   bool client_paused_for_hold_ = false;
+
+  // The REST half (set once the connection's first request is not an upgrade).
+  bool http_ = false;
+  int http_connection_ = 0;  // Exchange::http_connection
+  size_t body_keep_ = 0;     // body bytes kept for the recording
+  recorder::ExchangeRecorder exchange_;
+  std::optional<wire::HttpBodyReader> request_body_;
+  std::optional<wire::HttpBodyReader> response_body_;
+  bool request_body_done_ = false;
+  bool response_head_done_ = false;
+  bool head_request_ = false;          // a HEAD request: its response has no body
+  bool close_after_exchange_ = false;  // Connection: close (either side), HTTP/1.0, ...
+  bool upstream_connected_ = false;
+  std::string upstream_pending_;  // bytes for the upstream before it is connected
 };
 
 }  // namespace wsr::proxy

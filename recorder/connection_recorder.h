@@ -35,6 +35,11 @@ struct RecordingContext {
   const Redactor* redactor = nullptr;   // not owned
   int64_t session_start_ns = 0;         // on the clock of the `now` values passed in
   size_t max_message_size = 16u << 20;  // bytes; the relay ends a connection over it
+  // Numbering of the REST half, shared by the session's connections (service thread only):
+  // HTTP client connections seen (Exchange::http_connection) and exchanges begun
+  // (Exchange::ordinal).
+  mutable int http_connections_seen = 0;
+  mutable int exchanges_begun = 0;
 };
 
 class ConnectionRecorder {

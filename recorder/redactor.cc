@@ -205,4 +205,64 @@ bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
   return true;
 }
 
+namespace {
+// RFC 6901 pointers of every member named "api_key" holding a string, at any depth.
+void FindApiKeys(const nlohmann::json& j, const std::string& at, std::vector<std::string>* out) {
+  auto escape = [](const std::string& key) {
+    std::string e;
+    for (char c : key) {
+      if (c == '~') {
+        e += "~0";
+      } else if (c == '/') {
+        e += "~1";
+      } else {
+        e += c;
+      }
+    }
+    return e;
+  };
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string p = at + "/" + escape(it.key());
+      if (it.key() == "api_key" && it.value().is_string()) {
+        out->push_back(p);
+      } else {
+        FindApiKeys(it.value(), p, out);
+      }
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) FindApiKeys(j[i], at + "/" + std::to_string(i), out);
+  }
+}
+}  // namespace
+
+bool Redactor::RedactJsonBody(std::string_view body, std::string* out) const {
+  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_array())) return false;
+  std::vector<std::string> pointers;
+  FindApiKeys(parsed, "", &pointers);
+  pointers.insert(pointers.end(), rules_.json_pointers.begin(), rules_.json_pointers.end());
+  std::string doc(body);
+  bool changed = false;
+  for (const auto& p : pointers) {
+    auto range = phoenix::FindPointer(doc, p);
+    if (!range) continue;
+    std::string_view raw = std::string_view(doc).substr(range->first, range->second - range->first);
+    auto value = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) continue;
+    std::string secret = value.is_string()
+                             ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (value.is_string() && IsPlaceholder(secret)) continue;
+    std::string name = p.substr(p.rfind('/') + 1);
+    std::string placeholder = nlohmann::json(Placeholder(name.empty() ? "json" : name, secret))
+                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    doc.replace(range->first, range->second - range->first, placeholder);
+    changed = true;
+  }
+  if (!changed) return false;
+  *out = std::move(doc);
+  return true;
+}
+
 }  // namespace wsr

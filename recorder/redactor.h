@@ -61,6 +61,12 @@ class Redactor {
   // replaced; false (and *out untouched) otherwise, so frames stay byte-identical.
   bool RedactFrame(std::string_view payload, std::string* out) const;
   bool has_json_rules() const { return !rules_.json_pointers.empty(); }
+  // Applies to a JSON HTTP body (the REST half): every object member named "api_key" with a
+  // string value (a registration response returns the new agent's key) and the json_pointers
+  // (from the document's root) are replaced by placeholders, in place; every other byte stays.
+  // Returns true and sets *out when something was replaced; false (*out untouched) when
+  // nothing was, or the body is not JSON.
+  bool RedactJsonBody(std::string_view body, std::string* out) const;
 
  private:
   RedactionRules rules_;

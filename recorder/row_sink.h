@@ -17,6 +17,8 @@ class RowSink {
   virtual void OpenConnection(const cassette::Connection& c) = 0;
   virtual void UpdateConnection(const cassette::Connection& c) = 0;
   virtual bool AddFrame(cassette::Frame f) = 0;
+  // An HTTP exchange of the session (the REST half); false as for AddFrame.
+  virtual bool AddExchange(cassette::Exchange e) = 0;
 };
 
 // Forwards to a CassetteWriter (which queues; the writer thread does the disk I/O).
@@ -26,6 +28,7 @@ class WriterRowSink : public RowSink {
   void OpenConnection(const cassette::Connection& c) override { writer_->OpenConnection(c); }
   void UpdateConnection(const cassette::Connection& c) override { writer_->UpdateConnection(c); }
   bool AddFrame(cassette::Frame f) override { return writer_->AddFrame(std::move(f)); }
+  bool AddExchange(cassette::Exchange e) override { return writer_->AddExchange(std::move(e)); }
 
  private:
   cassette::CassetteWriter* writer_;  // not owned

@@ -123,7 +123,15 @@ HttpBodyReader::Status HttpBodyReader::Feed(std::string_view data, size_t* consu
         break;
       }
       case ChunkState::kSizeExt:
-        if (c == '\n') chunk_state_ = chunk_size_ ? ChunkState::kData : ChunkState::kTrailer;
+        // Chunk extensions (";name=value") are relayed as they are and not interpreted.
+        if (c == '\n') {
+          chunk_state_ = chunk_size_ ? ChunkState::kData : ChunkState::kTrailer;
+          ext_bytes_ = 0;
+        } else if (++ext_bytes_ > kMaxChunkExtension) {
+          status_ = Status::kError;
+          error_ = "chunk extension longer than " + std::to_string(kMaxChunkExtension) + " bytes";
+          break;
+        }
         trailer_line_ = 0;
         ++i;
         break;
@@ -177,9 +185,9 @@ HttpBodyReader::Status HttpBodyReader::Feed(std::string_view data, size_t* consu
         } else {
           if (c != '\r') ++trailer_line_;
           ++i;
-          if (trailer_line_ > 16 * 1024) {
+          if (++trailer_bytes_ > kMaxTrailer) {
             status_ = Status::kError;
-            error_ = "chunked trailer too long";
+            error_ = "chunked trailer longer than " + std::to_string(kMaxTrailer) + " bytes";
           }
         }
         break;

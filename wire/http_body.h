@@ -3,7 +3,10 @@
 // The proxy forwards a body's bytes unchanged; this only tells it how many of the bytes read
 // belong to the body and collects the body's content (chunked bodies decoded) up to a cap,
 // for the recording. Framing: Content-Length, chunked transfer coding, or (responses only)
-// until the connection closes. Not thread-safe; one per message.
+// until the connection closes. Chunked: extensions are skipped (at most kMaxChunkExtension
+// bytes per size line), trailer fields too (at most kMaxTrailer bytes in all); a chunk size of
+// more than 15 hex digits is an error. Never throws for any input; errors are kError with a
+// one-line error(). Not thread-safe; one per message.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +22,8 @@ class HttpBodyReader {
  public:
   enum class Framing { kNone, kLength, kChunked, kUntilClose };
   enum class Status { kNeedMore, kDone, kError };
+  static constexpr size_t kMaxChunkExtension = 4096;
+  static constexpr size_t kMaxTrailer = 16 * 1024;
 
   // The body framing of a message with this head (RFC 9112 6.3):
   // 1xx/204/304 responses have no body. A request without Content-Length or chunked has none.
@@ -34,6 +39,7 @@ class HttpBodyReader {
   const std::string& content() const { return content_; }
   bool truncated() const { return truncated_; }
   const std::string& error() const { return error_; }
+  Status status() const { return status_; }
 
  private:
   void Keep(std::string_view bytes);
@@ -51,6 +57,8 @@ class HttpBodyReader {
   uint64_t chunk_size_ = 0;
   int size_digits_ = 0;
   size_t trailer_line_ = 0;
+  size_t ext_bytes_ = 0;      // extension bytes on the current size line
+  size_t trailer_bytes_ = 0;  // trailer section bytes so far
 };
 
 }  // namespace wsr::wire

@@ -1,10 +1,14 @@
 // RelayConnection without sockets: scripted events in, commands and cassette rows out.
 // Every close path (client first, upstream first, TCP ends, timeout, shutdown, too big),
-// the handshake relayed byte for byte, refusals, backpressure and violations.
+// the handshake relayed byte for byte, refusals, backpressure and violations; and plain HTTP
+// (the REST half): keep-alive, pipelining, chunked and Content-Length bodies, HEAD,
+// 100-continue, 502/504, redaction and gzip in the recorded exchange.
 #include "proxy/relay_connection.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -23,8 +27,13 @@ class MemorySink : public recorder::RowSink {
     frames.push_back(std::move(f));
     return !full;
   }
+  bool AddExchange(cassette::Exchange e) override {
+    exchanges.push_back(std::move(e));
+    return !full;
+  }
   cassette::Connection conn;
   std::vector<cassette::Frame> frames;
+  std::vector<cassette::Exchange> exchanges;
   bool full = false;
 };
 
@@ -365,14 +374,225 @@ TEST_F(RelayConnectionTest, PingsAndPongsAreRelayedAndRecordedWithTheirSender) {
   EXPECT_EQ(sink_.frames[1].direction, Direction::kClientToServer);
 }
 
-TEST_F(RelayConnectionTest, APlainHttpRequestGets400AndNothingIsRecorded) {
-  Out o = Client("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(o.to_client.rfind("HTTP/1.1 400 ", 0), 0u);
-  EXPECT_TRUE(o.close_client);
-  EXPECT_FALSE(o.connect);
-  EXPECT_EQ(sink_.conn.ordinal, 0);  // never opened
-  conn_->OnClosed(Side::kClient, Tick());
+// ---------------- the REST half: plain HTTP/1.1 requests ----------------
+
+std::string Gzip(const std::string& in) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, in.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+const char kGet[] =
+    "GET /api/v1/agent/me?api_key=QSECRET&x=1 HTTP/1.1\r\n"
+    "Host: 127.0.0.1:8765\r\n"
+    "X-API-Key: KSECRET\r\n"
+    "Accept: application/json\r\n"
+    "\r\n";
+const char kGetResponse[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: application/json\r\n"
+    "Content-Length: 20\r\n"
+    "\r\n"
+    "{\"data\":{\"id\":\"a1\"}}";
+
+TEST_F(RelayConnectionTest, APlainHttpRequestIsRelayedAndRecordedAsAnExchange) {
+  Out a = Client(kGet);
+  EXPECT_TRUE(a.connect);
+  EXPECT_TRUE(a.set_timer);
+  EXPECT_TRUE(a.to_upstream.empty()) << "not before the upstream connected";
+  Out b = Gather(conn_->OnUpstreamConnected(Tick()));
+  std::string expected = kGet;
+  expected.replace(expected.find("/api/v1"), 0, "/prefix");
+  expected.replace(expected.find("127.0.0.1:8765"), 14, "up.test:4000");
+  EXPECT_EQ(b.to_upstream, expected) << "as received except Host and target; secrets forwarded";
+  const int64_t requested = now_ - 1000;  // the head was complete at the first event
+  Out c = Upstream(std::string(kGetResponse).substr(0, 75));  // the head and 4 body bytes
+  EXPECT_TRUE(c.cancel_timer);
+  EXPECT_TRUE(sink_.exchanges.empty()) << "recorded when the response is complete";
+  Out d = Upstream(std::string(kGetResponse).substr(75));
+  EXPECT_EQ(c.to_client + d.to_client, kGetResponse);
+  EXPECT_FALSE(d.close_client) << "kept alive";
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  const cassette::Exchange& e = sink_.exchanges[0];
+  EXPECT_EQ(e.ordinal, 1);
+  EXPECT_EQ(e.http_connection, 1);
+  EXPECT_EQ(e.method, "GET");
+  EXPECT_EQ(e.path, "/api/v1/agent/me");
+  EXPECT_EQ(e.query.find("QSECRET"), std::string::npos);
+  EXPECT_NE(e.query.find("api_key=redacted:api_key:"), std::string::npos);
+  EXPECT_NE(e.query.find("&x=1"), std::string::npos);
+  ASSERT_EQ(e.request_headers.size(), 3u);
+  EXPECT_EQ(e.request_headers[1].first, "X-API-Key");
+  EXPECT_EQ(e.request_headers[1].second.rfind("redacted:x-api-key:", 0), 0u);
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.response_body, "{\"data\":{\"id\":\"a1\"}}");
+  EXPECT_EQ(e.initiator, "upstream");
+  EXPECT_EQ(e.request_ns, requested);
+  EXPECT_EQ(e.response_ns, now_);
+  EXPECT_EQ(sink_.conn.ordinal, 0) << "no WebSocket connection row";
+  EXPECT_EQ(ctx_.exchanges_begun, 1);
+}
+
+TEST_F(RelayConnectionTest, KeepAliveCarriesTheNextRequestsOnTheSameUpstreamConnection) {
+  Client(kGet);
+  conn_->OnUpstreamConnected(Tick());
+  // A POST with a chunked body pipelined right behind the GET: held until the GET's response.
+  std::string post =
+      "POST /api/v1/agent/chats HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;x=y\r\n{\"a\":\r\n2\r\n1}\r\n0\r\nT: 1\r\n\r\n";
+  Out held = Client(post);
+  EXPECT_TRUE(held.to_upstream.empty());
+  Out first = Upstream(kGetResponse);
+  EXPECT_FALSE(first.connect) << "one upstream connection per client connection";
+  EXPECT_EQ(
+      first.to_upstream.find("POST /prefix/api/v1/agent/chats HTTP/1.1\r\nHost: up.test:4000"), 0u);
+  EXPECT_NE(first.to_upstream.find("5;x=y\r\n{\"a\":\r\n2\r\n1}\r\n0\r\nT: 1\r\n\r\n"),
+            std::string::npos)
+      << "the chunked body goes as sent";
+  std::string response =
+      "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\n{\"o\r\n5\r\nk\":1}\r\n0\r\n\r\n";
+  std::string to_client;
+  for (char ch : response) to_client += Upstream(std::string(1, ch)).to_client;
+  EXPECT_EQ(to_client, response);
+  ASSERT_EQ(sink_.exchanges.size(), 2u);
+  EXPECT_EQ(sink_.exchanges[1].ordinal, 2);
+  EXPECT_EQ(sink_.exchanges[1].http_connection, 1);
+  EXPECT_EQ(sink_.exchanges[1].request_body, "{\"a\":1}") << "stored de-chunked";
+  EXPECT_EQ(sink_.exchanges[1].response_body, "{\"ok\":1}");
+  EXPECT_EQ(sink_.exchanges[1].status, 201);
+  // A third request after a quiet time: straight upstream.
+  Out third = Client("HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(third.to_upstream.rfind("HEAD /prefix/x HTTP/1.1", 0), 0u);
+  Out head_answer = Upstream("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n");
+  EXPECT_FALSE(head_answer.close_client);
+  ASSERT_EQ(sink_.exchanges.size(), 3u) << "a HEAD response has no body whatever its length says";
+  EXPECT_EQ(sink_.exchanges[2].method, "HEAD");
+}
+
+TEST_F(RelayConnectionTest, ExpectContinueRelaysTheInterimResponseThenTheFinalOne) {
+  Client("PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  conn_->OnUpstreamConnected(Tick());
+  Out cont = Upstream("HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(cont.to_client, "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_FALSE(cont.cancel_timer) << "still waiting for the final response";
+  Out body = Client("abcd");
+  EXPECT_EQ(body.to_upstream, "abcd");
+  Out fin = Upstream("HTTP/1.1 204 No Content\r\nX: y\r\n\r\n");
+  EXPECT_EQ(fin.to_client, "HTTP/1.1 204 No Content\r\nX: y\r\n\r\n");
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_EQ(sink_.exchanges[0].status, 204);
+  EXPECT_EQ(sink_.exchanges[0].request_body, "abcd");
+  EXPECT_FALSE(fin.close_client);
+}
+
+TEST_F(RelayConnectionTest, AnEarlyFinalResponseEndsTheConnectionAfterIt) {
+  Client("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+  conn_->OnUpstreamConnected(Tick());
+  Out o = Upstream("HTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\nno");
+  EXPECT_EQ(o.to_client, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\nno");
+  EXPECT_TRUE(o.close_client) << "the unsent body cannot be told from a next request";
+  EXPECT_TRUE(o.close_upstream);
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_EQ(sink_.exchanges[0].status, 401);
+}
+
+TEST_F(RelayConnectionTest, ConnectionCloseAndUntilCloseBodies) {
+  Client("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+  conn_->OnUpstreamConnected(Tick());
+  Out o = Upstream("HTTP/1.1 200 OK\r\n\r\npart one,");
+  EXPECT_FALSE(o.close_client);
+  Out p = Upstream(" part two");
+  EXPECT_EQ(p.to_client, " part two");
+  Out end = Gather(conn_->OnClosed(Side::kUpstream, Tick()));
+  EXPECT_TRUE(end.close_client);
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_EQ(sink_.exchanges[0].response_body, "part one, part two");
+  EXPECT_EQ(sink_.exchanges[0].error, "");
+  Gather(conn_->OnClosed(Side::kClient, Tick()));
   EXPECT_TRUE(conn_->finished());
+}
+
+TEST_F(RelayConnectionTest, HttpUnreachableIs502AndNoAnswerIs504BothRecorded) {
+  Client(kGet);
+  Out o = Gather(conn_->OnUpstreamConnectFailed("connection refused", Tick()));
+  EXPECT_EQ(o.to_client.rfind("HTTP/1.1 502 Bad Gateway\r\n", 0), 0u);
+  EXPECT_TRUE(o.close_client);
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_EQ(sink_.exchanges[0].status, 502);
+  EXPECT_EQ(sink_.exchanges[0].initiator, "proxy");
+  EXPECT_NE(sink_.exchanges[0].error.find("connection refused"), std::string::npos);
+
+  auto second = std::make_unique<RelayConnection>(config_, ctx_, 2, Tick());
+  std::string get = kGet;
+  second->OnClientData(reinterpret_cast<const uint8_t*>(get.data()), get.size(), Tick());
+  second->OnUpstreamConnected(Tick());
+  Out t = Gather(second->OnTimer(Tick()));
+  EXPECT_EQ(t.to_client.rfind("HTTP/1.1 504 Gateway Timeout\r\n", 0), 0u);
+  ASSERT_EQ(sink_.exchanges.size(), 2u);
+  EXPECT_EQ(sink_.exchanges[1].status, 504);
+  EXPECT_EQ(sink_.exchanges[1].http_connection, 2);
+  EXPECT_EQ(sink_.exchanges[1].ordinal, 2);
+}
+
+TEST_F(RelayConnectionTest, AClientLeavingMidExchangeIsRecordedWithoutAResponse) {
+  Client(kGet);
+  conn_->OnUpstreamConnected(Tick());
+  Out o = Gather(conn_->OnClosed(Side::kClient, Tick()));
+  EXPECT_TRUE(o.close_upstream);
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_FALSE(sink_.exchanges[0].status);
+  EXPECT_FALSE(sink_.exchanges[0].response_ns);
+  EXPECT_EQ(sink_.exchanges[0].initiator, "client");
+  conn_->OnClosed(Side::kUpstream, Tick());
+  EXPECT_TRUE(conn_->finished());
+}
+
+TEST_F(RelayConnectionTest, BadRequestFramingGets400AndAnUpgradeAfterHttpToo) {
+  Out o = Client("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: nope\r\n\r\n");
+  EXPECT_EQ(o.to_client.rfind("HTTP/1.1 400 ", 0), 0u);
+  EXPECT_NE(o.to_client.find("invalid Content-Length 'nope'"), std::string::npos);
+  EXPECT_FALSE(o.connect);
+  EXPECT_TRUE(sink_.exchanges.empty());
+
+  auto second = std::make_unique<RelayConnection>(config_, ctx_, 2, Tick());
+  auto feed = [&](std::string_view b) {
+    return Gather(
+        second->OnClientData(reinterpret_cast<const uint8_t*>(b.data()), b.size(), Tick()));
+  };
+  feed(kGet);
+  second->OnUpstreamConnected(Tick());
+  second->OnUpstreamData(reinterpret_cast<const uint8_t*>(kGetResponse), strlen(kGetResponse),
+                         Tick());
+  Out up = feed(kRequest);
+  EXPECT_EQ(up.to_client.rfind("HTTP/1.1 400 ", 0), 0u);
+  EXPECT_TRUE(up.close_upstream);
+}
+
+TEST_F(RelayConnectionTest, JsonBodiesAreRedactedAndGzipStoredDecoded) {
+  Client("POST /api/v1/me/agents/register HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}");
+  conn_->OnUpstreamConnected(Tick());
+  std::string json = R"({"data":{"agent":{"id":"a"},"api_key":"NEWKEY123"}})";
+  std::string gz = Gzip(json);
+  std::string response = "HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                         std::to_string(gz.size()) + "\r\n\r\n" + gz;
+  Out o = Upstream(response);
+  EXPECT_EQ(o.to_client, response) << "the client gets the bytes as sent";
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  const auto& e = sink_.exchanges[0];
+  EXPECT_EQ(e.flags, cassette::kResponseBodyDecoded);
+  EXPECT_EQ(e.response_body.find("NEWKEY123"), std::string::npos);
+  EXPECT_EQ(e.response_body.rfind(R"({"data":{"agent":{"id":"a"},"api_key":"redacted:api_key:)", 0),
+            0u)
+      << e.response_body;
 }
 
 TEST_F(RelayConnectionTest, AClientLeavingBeforeTheAnswerEndsTheUpstreamToo) {
