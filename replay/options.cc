@@ -26,6 +26,25 @@ OnMismatch ParseOnMismatch(const std::string& text) {
   throw Error("bad --on-mismatch '" + text + "': use reply-error or close");
 }
 
+BodyMatch ParseBodyMatch(const std::string& text) {
+  if (text == "json") return BodyMatch::kJson;
+  if (text == "exact") return BodyMatch::kExact;
+  if (text == "none") return BodyMatch::kNone;
+  throw Error("bad --match-body '" + text + "': use json, exact or none");
+}
+
+const char* BodyMatchName(BodyMatch m) {
+  switch (m) {
+    case BodyMatch::kJson:
+      return "json";
+    case BodyMatch::kExact:
+      return "exact";
+    case BodyMatch::kNone:
+      return "none";
+  }
+  return "?";
+}
+
 Protocol ParseProtocol(const std::string& text) {
   if (text == "auto") return Protocol::kAuto;
   if (text == "raw") return Protocol::kRaw;

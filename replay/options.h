@@ -15,6 +15,9 @@ namespace wsr::replay {
 enum class OnMismatch { kReplyError, kClose };
 enum class Protocol { kAuto, kRaw };
 enum class Order { kConnection, kTopic };
+// How request bodies of plain HTTP requests are compared with the recorded ones
+// (--match-body; http_matcher.h).
+enum class BodyMatch { kJson, kExact, kNone };
 // After a fault ends a connection: the reconnect resumes the same recorded connection, or is
 // served the next recorded connection (as any reconnect is without faults).
 enum class AfterFault { kResume, kNext };
@@ -33,6 +36,7 @@ struct ReplayOptions {
   std::vector<FaultSpec> faults = {};         // --fault (ParseFaultSpec)
   std::vector<FaultSpec> breaks = {};         // --break (ParseBreakSpec)
   AfterFault after_fault = AfterFault::kResume;
+  BodyMatch match_body = BodyMatch::kJson;  // --match-body
 
   bool max_speed() const { return speed <= 0; }
 };
@@ -43,6 +47,8 @@ OnMismatch ParseOnMismatch(const std::string& text);
 Protocol ParseProtocol(const std::string& text);
 Order ParseOrder(const std::string& text);
 AfterFault ParseAfterFault(const std::string& text);
+BodyMatch ParseBodyMatch(const std::string& text);  // "json" | "exact" | "none"
+const char* BodyMatchName(BodyMatch m);
 std::string SpeedText(double speed);  // "max", "1x", "2.5x"
 
 // Close code used when --on-mismatch close ends a connection.

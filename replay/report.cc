@@ -37,7 +37,27 @@ void ConnectionReport::AddMismatch(MismatchEntry m) {
 int64_t Report::TotalMismatches() const {
   int64_t n = 0;
   for (const auto& c : connections) n += c.mismatch_count;
-  return n;
+  return n + http.mismatch_count;
+}
+
+void HttpSummary::AddMismatch(HttpMismatchEntry m) {
+  ++mismatch_count;
+  if (mismatches.size() < ConnectionReport::kMaxListed) mismatches.push_back(std::move(m));
+}
+
+nlohmann::json HttpSummary::ToJson() const {
+  nlohmann::json mis = nlohmann::json::array();
+  for (const auto& m : mismatches) {
+    mis.push_back({{"at_ms", static_cast<double>(m.at_ns) / 1e6},
+                   {"request", m.request},
+                   {"explanation", m.explanation},
+                   {"action", m.action}});
+  }
+  return {{"recorded", recorded},
+          {"answered", answered},
+          {"mismatch_count", mismatch_count},
+          {"mismatches", mis},
+          {"unused", unused}};
 }
 
 int64_t Report::TotalUndelivered() const {
@@ -137,6 +157,7 @@ nlohmann::json Report::ToJson() const {
           {"faults", faults_json},
           {"unused_recorded_connections", unused_json},
           {"refused_upgrades", refused_upgrades},
+          {"http", http.ToJson()},
           {"mismatches", TotalMismatches()},
           {"undelivered", TotalUndelivered()},
           {"clean", Clean()}};
@@ -180,6 +201,20 @@ std::string Report::ToText() const {
   }
   for (const auto& f : faults) o << "  " << f.ToText() << "\n";
   if (refused_upgrades) o << "  refused upgrades: " << refused_upgrades << "\n";
+  if (http.recorded || http.answered || http.mismatch_count) {
+    o << "  http: " << http.answered << " requests answered from " << http.recorded
+      << " recorded, mismatches " << http.mismatch_count << ", never asked for "
+      << http.unused_count << "\n";
+    for (const auto& m : http.mismatches) {
+      o << "    mismatch at " << FormatDurationNs(m.at_ns) << ": " << m.explanation << " ("
+        << m.action << ")\n";
+    }
+    if (http.mismatch_count > static_cast<int64_t>(http.mismatches.size())) {
+      o << "    ... and " << (http.mismatch_count - static_cast<int64_t>(http.mismatches.size()))
+        << " more mismatches\n";
+    }
+    for (const auto& u : http.unused) o << "    recorded request " << u << " was never asked for\n";
+  }
   o << "  total: " << TotalMismatches() << " mismatches, " << TotalUndelivered()
     << " undelivered -> " << (Clean() ? "clean" : "NOT clean") << "\n";
   return o.str();

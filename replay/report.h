@@ -89,14 +89,38 @@ struct UnusedConnection {
   int64_t server_frames = 0;
 };
 
+// A plain HTTP request the cassette had no recorded answer for (http_matcher.h).
+struct HttpMismatchEntry {
+  int64_t at_ns = 0;        // live, on the server's clock
+  std::string request;      // "POST /path?query"
+  std::string explanation;  // the nearest recorded request and what differed
+  std::string action;       // "answered 501" | "closed the connection"
+};
+
+// The REST half of the replay: plain HTTP requests answered from the recorded exchanges.
+struct HttpSummary {
+  int64_t recorded = 0;  // recorded exchanges in the session
+  int64_t answered = 0;  // live requests answered with a recorded response
+  int64_t mismatch_count = 0;
+  std::vector<HttpMismatchEntry> mismatches;  // the first ConnectionReport::kMaxListed
+  // Recorded requests no live request asked for ("#3 GET /x"), the first
+  // ConnectionReport::kMaxListed; listed, not a failure.
+  int64_t unused_count = 0;
+  std::vector<std::string> unused;
+
+  void AddMismatch(HttpMismatchEntry m);
+  nlohmann::json ToJson() const;
+};
+
 struct Report {
   std::string cassette, session;
   std::vector<ConnectionReport> connections;
   std::vector<UnusedConnection> unused;
   int64_t refused_upgrades = 0;  // live upgrades nothing in the cassette could serve
   std::vector<FaultHit> faults;  // faults and breakpoints that fired, in order
+  HttpSummary http;              // plain HTTP requests (REST); mismatches count as mismatches
 
-  int64_t TotalMismatches() const;
+  int64_t TotalMismatches() const;   // WebSocket and HTTP
   int64_t TotalUndelivered() const;  // includes frames of unused recorded connections
   bool Clean() const { return TotalMismatches() == 0 && TotalUndelivered() == 0; }
   nlohmann::json ToJson() const;
