@@ -364,7 +364,11 @@ Exchange SampleExchange(int64_t session_id, int ordinal) {
   e.path = "/api/v1/agent/chats/c%2F1/messages";
   e.query = "api_key=redacted:api_key:0123abcd&x=1";
   e.request_headers = {{"Host", "app.thenvoi.com"}, {"Content-Type", "application/json"}};
-  e.request_body = std::string("{\"a\":\"\xff\x00b\"}", 12);
+  // {"a":"<FF><NUL>b"}: 11 bytes ("\x00" "b" split, or the escape would read 0x0b).
+  e.request_body = std::string(
+      "{\"a\":\"\xff\x00"
+      "b\"}",
+      11);
   e.status = 201;
   e.response_headers = {{"content-encoding", "gzip"}, {"x-dup", "1"}, {"x-dup", "2"}};
   e.response_body = std::string("\x00\x01\x02", 3);
@@ -423,7 +427,7 @@ TEST(Cassette, ExchangesRoundTripEveryField) {
   EXPECT_FALSE(got[0].response_ns);
   EXPECT_EQ(got[1].id, b.id);
   EXPECT_TRUE(ExchangeKey(got[1]) == ExchangeKey(b));
-  EXPECT_EQ(got[1].request_body.size(), 12u);
+  EXPECT_EQ(got[1].request_body.size(), 11u);
   EXPECT_EQ(c->CountExchanges(sid), 2);
   EXPECT_EQ(c->CountExchanges(other), 1);
   EXPECT_EQ(c->CountExchanges(12345), 0);
