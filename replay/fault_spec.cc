@@ -50,7 +50,11 @@ std::pair<std::string_view, std::optional<std::string_view>> SplitName(std::stri
 
 // Parses the action part; "" on success, else what is wrong.
 std::string ParseAction(std::string_view text, FaultSpec* f) {
-  auto [name, arg] = SplitName(text);
+  // Not a structured binding: the lambda below captures these, which clang 14 (the fuzz
+  // build's compiler) refuses for bindings.
+  const auto split = SplitName(text);
+  const auto& name = split.first;
+  const auto& arg = split.second;
   using A = FaultSpec::Action;
   auto no_arg = [&](A a) -> std::string {
     if (arg) return "action " + Quote(name) + " takes no argument, got " + Quote(text);
