@@ -66,7 +66,11 @@ Params DecodedParams(const std::string& q) {
 // Why two queries do not match as sets, e.g. "query parameter page: recorded 2, got 3".
 std::string QueryDifference(const std::string& recorded, const std::string& live) {
   Params a = DecodedParams(recorded), b = DecodedParams(live);
-  for (const auto& [k, v] : a) {
+  // Named references, not structured bindings: the lambdas capture them, which clang 14 (the
+  // fuzz build's compiler) refuses for bindings.
+  for (const auto& kv : a) {
+    const std::string& k = kv.first;
+    const std::string& v = kv.second;
     auto same_key = [&](const auto& p) { return p.first == k; };
     auto it = std::find_if(b.begin(), b.end(), same_key);
     if (it == b.end()) return "query parameter " + k + ": recorded " + v + ", missing";
@@ -74,7 +78,9 @@ std::string QueryDifference(const std::string& recorded, const std::string& live
       return "query parameter " + k + ": recorded " + v + ", got " + it->second;
     }
   }
-  for (const auto& [k, v] : b) {
+  for (const auto& kv : b) {
+    const std::string& k = kv.first;
+    const std::string& v = kv.second;
     auto same_key = [&](const auto& p) { return p.first == k; };
     if (std::none_of(a.begin(), a.end(), same_key)) {
       return "query parameter " + k + ": not recorded, got " + v;
