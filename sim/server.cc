@@ -18,12 +18,17 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/lws_http.h"
 #include "common/stop_signal.h"
 #include "sim/protocol.h"
 #include "sim/rest_api.h"
 
 namespace wsr::sim {
 namespace {
+
+using lwshttp::HeaderCopy;
+using lwshttp::MethodOf;
+using lwshttp::QueryOf;
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxMessage = 8 * 1024 * 1024;
@@ -354,15 +359,6 @@ std::string Path(lws* wsi) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-std::string HeaderCopy(lws* wsi, lws_token_indexes token) {
-  int n = lws_hdr_total_length(wsi, token);
-  if (n <= 0) return "";
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
-  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return s;
-}
-
 std::string CustomHeader(lws* wsi, const char* name_colon) {
   int n = lws_hdr_custom_length(wsi, name_colon, static_cast<int>(std::strlen(name_colon)));
   if (n <= 0) return "";
@@ -371,31 +367,6 @@ std::string CustomHeader(lws* wsi, const char* name_colon) {
                                 static_cast<int>(std::strlen(name_colon)));
   s.resize(got > 0 ? static_cast<size_t>(got) : 0);
   return s;
-}
-
-std::string QueryOf(lws* wsi) {
-  std::string q;
-  char buf[2048];
-  for (int i = 0;; ++i) {
-    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n <= 0) break;
-    if (!q.empty()) q += '&';
-    q.append(buf, static_cast<size_t>(n));
-  }
-  return q;
-}
-
-std::string MethodOf(lws* wsi) {
-  static const struct {
-    lws_token_indexes token;
-    const char* name;
-  } kMethods[] = {{WSI_TOKEN_POST_URI, "POST"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
-                  {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_PATCH_URI, "PATCH"},
-                  {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_HEAD_URI, "HEAD"}};
-  for (const auto& m : kMethods) {
-    if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
-  }
-  return "GET";
 }
 
 int SimCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
