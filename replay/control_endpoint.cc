@@ -175,7 +175,8 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
           {"faults", faults_.Status()},
           {"unused_recorded_connections", unused},
           {"delivered", delivered},
-          {"mismatches", mismatches}};
+          {"mismatches", mismatches + http_mismatches_.mismatch_count},
+          {"http", HttpReport().ToJson()}};
 }
 
 wsr::replay::Report ReplayServer::Impl::DoReport() {
@@ -210,6 +211,7 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
   }
   r.refused_upgrades = refused_;
   r.faults = faults_.hits();
+  r.http = HttpReport();
   return r;
 }
 

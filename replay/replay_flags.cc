@@ -37,6 +37,10 @@ void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
       ->capture_default_str();
   cmd->add_option("--ignore-json", f->ignore_json,
                   "JSON pointer ignored when comparing client frames (repeatable), e.g. /id");
+  cmd->add_option("--match-body", f->match_body,
+                  "Plain HTTP requests: compare bodies as json (ignoring volatile fields), exact "
+                  "bytes, or none")
+      ->capture_default_str();
   cmd->add_option("--report-json", f->report_json, "Also write the report as JSON to this file");
   auto check = [](bool fault) {
     return CLI::Validator(
@@ -87,6 +91,7 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
     }
   }
   r.ignore_json = f.ignore_json;
+  r.match_body = ParseBodyMatch(f.match_body);
   for (const auto& spec : f.faults) {
     auto p = ParseFaultSpec(spec);
     if (auto* err = std::get_if<std::string>(&p)) throw Error(*err);

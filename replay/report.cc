@@ -53,11 +53,9 @@ nlohmann::json HttpSummary::ToJson() const {
                    {"explanation", m.explanation},
                    {"action", m.action}});
   }
-  return {{"recorded", recorded},
-          {"answered", answered},
-          {"mismatch_count", mismatch_count},
-          {"mismatches", mis},
-          {"unused", unused}};
+  return {
+      {"recorded", recorded}, {"answered", answered},         {"mismatch_count", mismatch_count},
+      {"mismatches", mis},    {"unused_count", unused_count}, {"unused", unused}};
 }
 
 int64_t Report::TotalUndelivered() const {

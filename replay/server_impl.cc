@@ -56,6 +56,7 @@ ReplayServer::Impl::Impl(std::unique_ptr<cassette::SessionSource> source, Server
       options_(std::move(options)),
       matcher_(source_->Connections()),
       faults_(options_.replay.faults, options_.replay.breaks, options_.replay.after_fault),
+      http_matcher_(source_->Exchanges(), options_.replay.match_body, options_.replay.ignore_json),
       speed_(options_.replay.speed) {
   if (options_.replay.manual_clock) {
     auto m = std::make_unique<ManualClock>(0);
@@ -722,18 +723,22 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       std::string body = std::move(it->second);
       http_bodies_.erase(it);
       std::vector<unsigned char> buf(LWS_PRE + body.size());
-      std::memcpy(buf.data() + LWS_PRE, body.data(), body.size());
-      if (lws_write(wsi, buf.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) <
-          static_cast<int>(body.size())) {
+      if (!body.empty()) std::memcpy(buf.data() + LWS_PRE, body.data(), body.size());
+      if (!body.empty() && lws_write(wsi, buf.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) <
+                               static_cast<int>(body.size())) {
         return -1;
       }
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
     case LWS_CALLBACK_HTTP_BODY:
+      // REST requests collect their bodies; control requests carry their arguments in the
+      // query and their bodies are ignored.
+      return OnRestBody(wsi, static_cast<const char*>(in), len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      return 0;  // control requests carry their arguments in the query; bodies are ignored
+      return OnRestBodyDone(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
       http_bodies_.erase(wsi);
+      rest_requests_.erase(wsi);
       subscribers_.erase(wsi);
       pending_.erase(wsi);
       return 0;
@@ -747,6 +752,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
 
 int ReplayServer::Impl::OnHttp(lws* wsi, const char* uri) {
   std::string path = uri ? uri : "";
+  if (IsRestPath(path)) return OnRestRequest(wsi, path, MethodOf(wsi));
   HttpAnswer a;
   HandleHttp(MethodOf(wsi), path, wsi, &a);
   if (a.event_stream) return StartEventStream(wsi);

@@ -25,6 +25,8 @@
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
 #include "replay/fault_stage.h"
+#include "replay/http_matcher.h"
+#include "replay/http_reply.h"
 #include "replay/live_feed.h"
 #include "replay/replay_server.h"
 
@@ -136,6 +138,16 @@ class ReplayServer::Impl {
   int OnConfirmUpgrade(lws* wsi);
   bool WriteRecordedRefusal(lws* wsi, const ConnectionMatcher::Choice& choice);
   int OnHttp(lws* wsi, const char* uri);
+  // The REST half (http_replay.cc): requests outside /__wsreplay/ answered from the recorded
+  // exchanges. A request with a body is answered once LWS_CALLBACK_HTTP_BODY_COMPLETION came.
+  static bool IsRestPath(const std::string& path);
+  int OnRestRequest(lws* wsi, const std::string& path, const std::string& method);
+  int OnRestBody(lws* wsi, const char* data, size_t len);
+  int OnRestBodyDone(lws* wsi);
+  int AnswerRest(lws* wsi, const HttpRequest& req);
+  int WriteRestReply(lws* wsi, const HttpReply& reply);
+  int WriteRestReply(lws* wsi, int status, const std::string& message);
+  HttpSummary HttpReport() const;
   void DrainCommands();
   // The live page's event stream (GET /__wsreplay/events): subscribers read feed_ from their
   // cursor when writable; NotifySubscribers() asks lws to call them back after a publish.
@@ -172,6 +184,11 @@ class ReplayServer::Impl {
   std::set<std::tuple<int64_t, int, Live*>> due_;  // (deadline, Live::index, connection)
   std::map<lws*, Pending> pending_;
   std::map<lws*, std::string> http_bodies_;
+  HttpMatcher http_matcher_;
+  std::map<lws*, HttpRequest> rest_requests_;  // waiting for their bodies
+  HttpSummary http_mismatches_;                // mismatch count and list (the report's http)
+  int64_t http_answered_ = 0;
+  static constexpr size_t kMaxRestBody = 64 * 1024 * 1024;
   LiveFeed feed_;
   struct Subscriber {
     uint64_t cursor = 0;

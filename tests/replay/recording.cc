@@ -65,6 +65,30 @@ void Recording::Add(int64_t ms, cassette::Direction direction, const std::string
   changed_ = true;
 }
 
+void Recording::Http(int64_t ms, const std::string& method, const std::string& target,
+                     const std::string& request_body, int status, const std::string& response_body,
+                     cassette::Headers response_headers) {
+  cassette::Exchange e;
+  e.session_id = session_.id;
+  e.ordinal = static_cast<int>(exchanges_.size()) + 1;
+  e.http_connection = e.ordinal;
+  e.method = method;
+  auto q = target.find('?');
+  e.path = target.substr(0, q);
+  e.query = q == std::string::npos ? "" : target.substr(q + 1);
+  e.request_headers = {{"Host", "127.0.0.1"}};
+  e.request_body = request_body;
+  e.status = status;
+  e.response_headers = std::move(response_headers);
+  e.response_body = response_body;
+  e.initiator = "upstream";
+  e.request_ns = ms * kMs;
+  e.response_ns = (ms + 1) * kMs;
+  e.id = cassette_ ? cassette_->InsertExchange(e) : e.ordinal;
+  exchanges_.push_back(std::move(e));
+  changed_ = true;
+}
+
 void Recording::Close(int64_t ms, int code, const std::string& reason,
                       const std::string& initiator) {
   auto& c = conns_.back();
@@ -87,7 +111,8 @@ cassette::SessionSource& Recording::source() {
     if (cassette_) {
       sources_.push_back(std::make_unique<cassette::CassetteSession>(*cassette_, session_));
     } else {
-      sources_.push_back(std::make_unique<cassette::MemorySession>(session_, conns_, frames_));
+      sources_.push_back(
+          std::make_unique<cassette::MemorySession>(session_, conns_, frames_, exchanges_));
     }
     changed_ = false;
   }

@@ -30,6 +30,11 @@ class Recording {
   void C(int64_t ms, const std::string& payload, int opcode = 1);
   void S(int64_t ms, const std::string& payload, int opcode = 1,
          std::vector<uint32_t> fragments = {});
+  // A recorded HTTP exchange of the session (the REST half): the request started at `ms`, the
+  // response ended 1 ms later. `target` is "/path?query".
+  void Http(int64_t ms, const std::string& method, const std::string& target,
+            const std::string& request_body, int status, const std::string& response_body,
+            cassette::Headers response_headers = {{"Content-Type", "application/json"}});
   // Ends the current connection.
   void Close(int64_t ms, int code, const std::string& reason, const std::string& initiator);
   // Writes the session duration.
@@ -49,6 +54,7 @@ class Recording {
   cassette::Session session_;
   std::vector<cassette::Connection> conns_;
   std::vector<cassette::Frame> frames_;
+  std::vector<cassette::Exchange> exchanges_;
   int64_t seq_ = 0;
   int64_t next_frame_id_ = 1;
   std::vector<std::unique_ptr<cassette::SessionSource>> sources_;

@@ -62,13 +62,13 @@ bool ReadUntilContains(int fd, std::string* buf, const std::string& want, int ti
 }
 
 HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,
-                         const std::string& headers) {
+                         const std::string& headers, const std::string& body) {
   int fd = ConnectLoopback(port);
   std::string host = headers.find("Host:") == std::string::npos
                          ? "Host: 127.0.0.1:" + std::to_string(port) + "\r\n"
                          : "";
-  WriteAll(fd, method + " " + target + " HTTP/1.1\r\n" + host + headers +
-                   "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  WriteAll(fd, method + " " + target + " HTTP/1.1\r\n" + host + headers + "Content-Length: " +
+                   std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   std::string buf;
   HttpResponse r;
   auto complete = [](const std::string& b) {

@@ -20,9 +20,10 @@ struct HttpResponse {
 bool ReadUntilContains(int fd, std::string* buf, const std::string& want, int timeout_ms);
 
 // method "GET"/"POST", target "/__wsreplay/status". Sends `Host: 127.0.0.1:PORT` unless
-// `headers` ("Name: value\r\n" lines) has its own Host. Throws std::runtime_error on failure.
+// `headers` ("Name: value\r\n" lines) has its own Host, and `body` with its Content-Length.
+// Throws std::runtime_error on failure.
 HttpResponse HttpRequest(int port, const std::string& method, const std::string& target,
-                         const std::string& headers = "");
+                         const std::string& headers = "", const std::string& body = "");
 
 struct WsFrame {
   bool fin = true;

@@ -1,0 +1,167 @@
+// The REST half of ReplayServer::Impl (service thread): plain HTTP requests that are neither
+// WebSocket upgrades nor /__wsreplay/ control routes are answered from the session's recorded
+// exchanges. The lws callbacks only collect the request (method, target, body) and write what
+// the sans-I/O HttpMatcher chose (http_matcher.h, http_reply.h).
+#include <cstdlib>
+#include <cstring>
+
+#include "common/ascii.h"
+#include "common/log.h"
+#include "common/terminal_text.h"
+#include "replay/http_reply.h"
+#include "replay/server_impl.h"
+
+namespace wsr::replay {
+namespace {
+
+std::string Header(lws* wsi, lws_token_indexes token) {
+  int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return "";
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
+  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return s;
+}
+
+std::string Query(lws* wsi) {
+  std::string q;
+  char buf[2048];
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n <= 0) break;
+    if (!q.empty()) q += '&';
+    q.append(buf, static_cast<size_t>(n));
+  }
+  return q;
+}
+
+}  // namespace
+
+bool ReplayServer::Impl::IsRestPath(const std::string& path) {
+  return path != "/__wsreplay" && path.rfind("/__wsreplay/", 0) != 0;
+}
+
+int ReplayServer::Impl::OnRestRequest(lws* wsi, const std::string& path,
+                                      const std::string& method) {
+  HttpRequest req;
+  req.method = method;
+  std::string query = Query(wsi);
+  req.target = path + (query.empty() ? "" : "?" + query);
+  std::string te = Header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+  if (!te.empty()) {
+    // lws 4.1 hands a server no chunked request body: say so rather than answer a wrong match.
+    return WriteRestReply(wsi, 411,
+                          "wsreplay: chunked request bodies are not supported by the replay "
+                          "server; send the body with a Content-Length");
+  }
+  std::string cl = Header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  int64_t length = cl.empty() ? 0 : std::atoll(cl.c_str());
+  if (length > static_cast<int64_t>(kMaxRestBody)) {
+    return WriteRestReply(wsi, 413,
+                          "wsreplay: request body of " + cl +
+                              " bytes is over the replay limit of " + std::to_string(kMaxRestBody));
+  }
+  if (length <= 0) return AnswerRest(wsi, req);
+  rest_requests_[wsi] = std::move(req);  // the body arrives in LWS_CALLBACK_HTTP_BODY
+  return 0;
+}
+
+int ReplayServer::Impl::OnRestBody(lws* wsi, const char* data, size_t len) {
+  auto it = rest_requests_.find(wsi);
+  if (it == rest_requests_.end()) return 0;  // a control request: bodies are ignored
+  if (it->second.body.size() + len > kMaxRestBody) return -1;
+  it->second.body.append(data, len);
+  return 0;
+}
+
+int ReplayServer::Impl::OnRestBodyDone(lws* wsi) {
+  auto it = rest_requests_.find(wsi);
+  if (it == rest_requests_.end()) return 0;
+  HttpRequest req = std::move(it->second);
+  rest_requests_.erase(it);
+  return AnswerRest(wsi, req);
+}
+
+int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
+  HttpMatch m = http_matcher_.Match(req);
+  if (m.matched()) {
+    ++http_answered_;
+    const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(m.index)];
+    HttpReply reply = RecordedAnswer(e, req.method == "HEAD");
+    log::Info("replay: " + EscapeControls(m.request.substr(0, 200)) + " -> recorded #" +
+              std::to_string(e.ordinal) + " " + std::to_string(reply.status));
+    feed_.Control("http " + m.request.substr(0, 200) + " -> " + std::to_string(reply.status),
+                  clock_->NowNs());
+    NotifySubscribers();
+    return WriteRestReply(wsi, reply);
+  }
+  bool close = options_.replay.on_mismatch == OnMismatch::kClose;
+  std::string action = close ? "closed the connection" : "answered 501";
+  log::Warn("replay: " + EscapeControls(m.explanation.substr(0, 400)) + " -> " + action);
+  http_mismatches_.AddMismatch({clock_->NowNs(), m.request, m.explanation, action});
+  feed_.Control("http mismatch: " + m.explanation.substr(0, 300), clock_->NowNs());
+  NotifySubscribers();
+  if (close) return -1;
+  return WriteRestReply(wsi, MismatchAnswer(m));
+}
+
+int ReplayServer::Impl::WriteRestReply(lws* wsi, int status, const std::string& message) {
+  HttpReply r;
+  r.status = status;
+  r.body = message + "\n";
+  r.headers = {{"Content-Type", "text/plain; charset=utf-8"},
+               {"Connection", "close"},
+               {"Content-Length", std::to_string(r.body.size())}};
+  return WriteRestReply(wsi, r);
+}
+
+int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
+  size_t size = LWS_PRE + 512;
+  for (const auto& [n, v] : reply.headers) size += n.size() + v.size() + 4;
+  std::vector<unsigned char> buf(size);
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size() - 1;
+  if (lws_add_http_header_status(wsi, static_cast<unsigned int>(reply.status), &p, end)) return -1;
+  bool has_length = false;
+  for (const auto& [name, value] : reply.headers) {
+    if (AsciiLower(name) == "content-length") {
+      // Through lws, so that it knows where the response ends (keep-alive).
+      has_length = true;
+      if (lws_add_http_header_content_length(
+              wsi, static_cast<lws_filepos_t>(std::strtoull(value.c_str(), nullptr, 10)), &p,
+              end)) {
+        return -1;
+      }
+      continue;
+    }
+    std::string n = name + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()),
+                                    static_cast<int>(value.size()), &p, end)) {
+      return -1;
+    }
+  }
+  if (!has_length && reply.status != 204 && reply.status != 304 && reply.status >= 200) {
+    if (lws_add_http_header_content_length(wsi, 0, &p, end)) return -1;
+  }
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  http_bodies_[wsi] = reply.body;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+HttpSummary ReplayServer::Impl::HttpReport() const {
+  HttpSummary s = http_mismatches_;
+  s.recorded = static_cast<int64_t>(http_matcher_.recorded().size());
+  s.answered = http_answered_;
+  for (size_t i = 0; i < http_matcher_.recorded().size(); ++i) {
+    if (http_matcher_.used(i)) continue;
+    if (s.unused_count++ >= static_cast<int64_t>(ConnectionReport::kMaxListed)) continue;
+    const auto& e = http_matcher_.recorded()[i];
+    s.unused.push_back("#" + std::to_string(e.ordinal) + " " + ExchangeLine(e));
+  }
+  return s;
+}
+
+}  // namespace wsr::replay

@@ -1,0 +1,183 @@
+// The REST half of `wsreplay replay` through the real binary on loopback: recorded HTTP
+// exchanges answered in recorded order with fresh framing, JSON bodies matched ignoring the
+// volatile fields, a recorded 401 replayed with its body, an unrecorded request's 501 with the
+// explanation (in the status, the report, and --strict's exit), --on-mismatch close and
+// --match-body.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/replay/recording.h"
+#include "tests/replay/wire_client.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace wsr::testing {
+namespace {
+
+using wire::HttpRequest;
+using wire::HttpResponse;
+
+const char* kMessages = "/api/v1/agent/chats/c1/messages";
+
+std::vector<std::string> ReplayArgs(const std::string& cassette,
+                                    std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {WsreplayBin(), "replay",   "--cassette",
+                                cassette,      "--listen", "127.0.0.1:0"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// An agent's REST calls: /me refused once with a wrong key, then accepted; /messages/next
+// twice (a message, then nothing left); a reply posted.
+std::string RestCassette(TempDir& dir) {
+  std::string path = dir.File("rest.db");
+  Recording r(path);
+  r.Http(10, "GET", "/api/v1/agent/me", "", 401,
+         R"({"error":"unauthorized","message":"Invalid or missing API key"})",
+         {{"Content-Type", "application/json"}, {"X-Request-ID", "req-401"}});
+  r.Http(20, "GET", "/api/v1/agent/me", "", 200, R"({"data":{"id":"a1","name":"Agent"}})");
+  // Recorded from a chunked upstream answer: neither header may be replayed as such.
+  r.Http(30, "GET", std::string(kMessages) + "/next", "", 200,
+         R"({"data":{"id":"m1","content":"@Agent hi"}})",
+         {{"Content-Type", "application/json"},
+          {"Transfer-Encoding", "chunked"},
+          {"Content-Length", "9999"}});
+  r.Http(40, "GET", std::string(kMessages) + "/next", "", 204, "", {});
+  r.Http(50, "POST", kMessages,
+         R"({"message":{"content":"Hello from the LLM","mentions":[{"id":"u1"}]}})", 201,
+         R"({"id":"m2","success":true})");
+  r.Finish();
+  return path;
+}
+
+std::string HeaderValue(const HttpResponse& r, const std::string& name) {
+  std::string head = r.head;
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto at = head.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "(absent)";
+  auto start = r.head.find_first_not_of(' ', at + name.size() + 3);
+  return r.head.substr(start, r.head.find("\r\n", start) - start);
+}
+
+TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
+  TempDir dir;
+  Process p(ReplayArgs(RestCassette(dir), {"--speed", "max", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+
+  // A wrong key's 401, replayed with its body and headers.
+  auto unauthorized = HttpRequest(port, "GET", "/api/v1/agent/me", "X-API-Key: wrong\r\n");
+  EXPECT_EQ(unauthorized.status, 401);
+  EXPECT_EQ(unauthorized.body,
+            R"({"error":"unauthorized","message":"Invalid or missing API key"})");
+  EXPECT_EQ(HeaderValue(unauthorized, "x-request-id"), "req-401");
+  auto me = HttpRequest(port, "GET", "/api/v1/agent/me", "X-API-Key: right\r\n");
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.body, R"({"data":{"id":"a1","name":"Agent"}})");
+
+  // Two identical GETs: the recorded 200, then the recorded 204.
+  auto first = HttpRequest(port, "GET", std::string(kMessages) + "/next");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, R"({"data":{"id":"m1","content":"@Agent hi"}})");
+  EXPECT_EQ(HeaderValue(first, "content-length"), std::to_string(first.body.size()));
+  EXPECT_EQ(HeaderValue(first, "transfer-encoding"), "(absent)");
+  auto second = HttpRequest(port, "GET", std::string(kMessages) + "/next");
+  EXPECT_EQ(second.status, 204);
+  EXPECT_EQ(second.body, "");
+
+  // The LLM wrote something else this time: message content is volatile.
+  auto post =
+      HttpRequest(port, "POST", kMessages, "Content-Type: application/json\r\n",
+                  R"({"message":{"mentions":[{"id":"u1"}],"content":"A different reply"}})");
+  EXPECT_EQ(post.status, 201);
+  EXPECT_EQ(post.body, R"({"id":"m2","success":true})");
+
+  auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+  EXPECT_EQ(status["http"]["answered"], 5);
+  EXPECT_EQ(status["http"]["mismatch_count"], 0);
+  EXPECT_EQ(status["http"]["unused_count"], 0);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("http: 5 requests answered from 5 recorded, mismatches 0"),
+            std::string::npos)
+      << p.stderr_text();
+}
+
+TEST(ReplayHttp, UnrecordedRequestGets501AndFailsStrict) {
+  TempDir dir;
+  Process p(ReplayArgs(RestCassette(dir), {"--speed", "max", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+
+  auto r = HttpRequest(port, "POST", kMessages, "Content-Type: application/json\r\n",
+                       R"({"message":{"content":"hi","mentions":[{"id":"u2"}]}})");
+  EXPECT_EQ(r.status, 501);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["error"], "not_in_cassette");
+  EXPECT_EQ(j["request"], std::string("POST ") + kMessages);
+  EXPECT_EQ(j["nearest"], std::string("#5 POST ") + kMessages);
+  EXPECT_EQ(j["difference"], R"(body differs: /message/mentions/0/id: recorded "u1", got "u2")");
+
+  auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+  EXPECT_EQ(status["http"]["mismatch_count"], 1);
+  EXPECT_EQ(status["mismatches"], 1);
+  auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
+  EXPECT_EQ(report["clean"], false);
+  ASSERT_EQ(report["http"]["mismatches"].size(), 1u);
+  EXPECT_EQ(report["http"]["mismatches"][0]["action"], "answered 501");
+  EXPECT_EQ(report["http"]["unused"].size(), 5u);
+
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("nearest recorded request #5 POST " + std::string(kMessages) +
+                                 ": body differs: /message/mentions/0/id"),
+            std::string::npos)
+      << p.stderr_text();
+}
+
+TEST(ReplayHttp, OnMismatchCloseClosesTheConnection) {
+  TempDir dir;
+  Process p(ReplayArgs(RestCassette(dir), {"--on-mismatch", "close"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  EXPECT_THROW(HttpRequest(port, "GET", "/api/v1/agent/peers"), std::runtime_error);
+  // The server goes on serving what it has.
+  EXPECT_EQ(HttpRequest(port, "GET", "/api/v1/agent/me").status, 401);
+  auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
+  ASSERT_EQ(report["http"]["mismatches"].size(), 1u);
+  EXPECT_EQ(report["http"]["mismatches"][0]["action"], "closed the connection");
+  EXPECT_EQ(report["http"]["mismatches"][0]["request"], "GET /api/v1/agent/peers");
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0);
+}
+
+TEST(ReplayHttp, MatchBodyExactAndNone) {
+  TempDir dir;
+  std::string cassette = RestCassette(dir);
+  std::string other = R"({"message":{"content":"A different reply","mentions":[{"id":"u9"}]}})";
+  {
+    Process p(ReplayArgs(cassette, {"--match-body", "exact"}));
+    int port = PortOf(p.WaitForListening());
+    ASSERT_GT(port, 0) << p.stderr_text();
+    // Only the volatile content differs, but exact compares bytes.
+    auto r =
+        HttpRequest(port, "POST", kMessages, "",
+                    R"({"message":{"content":"Hello from the LLM!","mentions":[{"id":"u1"}]}})");
+    EXPECT_EQ(r.status, 501);
+    EXPECT_NE(r.body.find("bytes differ"), std::string::npos) << r.body;
+  }
+  {
+    Process p(ReplayArgs(cassette, {"--match-body", "none"}));
+    int port = PortOf(p.WaitForListening());
+    ASSERT_GT(port, 0) << p.stderr_text();
+    EXPECT_EQ(HttpRequest(port, "POST", kMessages, "", other).status, 201);
+  }
+  auto bad = wsr::testing::Run(ReplayArgs(cassette, {"--match-body", "loose"}), {},
+                               std::chrono::seconds(20));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--match-body"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.out.find("listening on"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsr::testing
