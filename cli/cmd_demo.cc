@@ -2,10 +2,14 @@
 // API key. It starts the built-in Thenvoi simulator, records two scripted Phoenix clients
 // (an agent and a user, all 7 channels) through the recording proxy into a cassette, shows
 // what was recorded, then replays the cassette at --speed max to the same clients and checks
-// that they receive the same events in the same order.
+// that they receive the same events in the same order. The agent answers the message that
+// mentions it over the Agent REST API (processing, reply, processed; sim/demo_agent.h),
+// through the same base URL: recorded as exchanges, then answered from the cassette, where
+// the demo checks each call gets its recorded status and body.
 //
 // Everything runs in this process: the simulator, the relay and the replay server each own
 // a libwebsockets context on their own thread; the clients run on the calling thread.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -23,6 +27,8 @@
 #include "proxy/relay_server.h"
 #include "recorder/redactor.h"
 #include "replay/replay_server.h"
+#include "sim/demo_agent.h"
+#include "sim/http_client.h"
 #include "sim/scripted_client.h"
 #include "sim/server.h"
 
@@ -33,6 +39,7 @@ struct DemoClient {
   const char* who;
   const char* key;
   std::vector<std::string> topics;
+  const char* id = nullptr;  // set for the agent, which answers its mentions over REST
 };
 
 const std::vector<DemoClient>& Clients() {
@@ -42,7 +49,8 @@ const std::vector<DemoClient>& Clients() {
        {"agent_rooms:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13",
         "chat_room:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a",
         "room_participants:5f0c9a3e-2d71-4b8e-a6c4-81e9f2d03b7a",
-        "agent_contacts:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13"}},
+        "agent_contacts:7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13"},
+       "7d2f4c1e-3b9a-4e8f-9c61-2a5b8d0e4f13"},
       {"user \"Alice Doe\"",
        "sim-user-alice",
        {"user_rooms:0b8e5a92-61d4-4c3e-8f7a-9e2c1d4b6a58",
@@ -66,8 +74,25 @@ std::vector<std::string> Events(const sim::ScriptedClientResult& r) {
   return out;
 }
 
-sim::ScriptedClientResult RunClient(const DemoClient& c, const std::string& base_url,
-                                    int duration_ms, int max_events) {
+// One REST call the agent made, and what it got.
+struct RestCall {
+  std::string line;  // "POST /api/v1/agent/chats/…/processing"
+  int status = 0;
+  std::string body;
+  std::string error;
+};
+
+struct ClientRun {
+  sim::ScriptedClientResult ws;
+  std::vector<RestCall> rest;
+};
+
+// Runs one client against `base_url`; the agent answers each mention over REST, through the
+// same base URL (the recording proxy, then the replay server), as an SDK pointed at wsreplay
+// for both its REST and its WebSocket URL would.
+ClientRun RunClient(const DemoClient& c, const std::string& base_url, int duration_ms,
+                    int max_events) {
+  ClientRun run;
   sim::ScriptedClientOptions o;
   o.url = base_url + sim::kSocketPath;
   o.params = {{"api_key", c.key}, {"vsn", "2.0.0"}};
@@ -75,7 +100,63 @@ sim::ScriptedClientResult RunClient(const DemoClient& c, const std::string& base
   o.heartbeat_ms = 500;
   o.duration_ms = duration_ms;
   o.max_events = max_events;
-  return sim::ScriptedClient(o).Run();
+  if (c.id) {
+    o.on_frame = [&run, &c, &base_url](const sim::ScriptedFrame& f) {
+      for (const auto& call : sim::AnswerMention(f.text, {c.id, c.key})) {
+        auto r = sim::HttpCall(base_url, call);
+        run.rest.push_back({call.method + " " + call.target, r.status, r.body, r.error});
+      }
+    };
+  }
+  run.ws = sim::ScriptedClient(o).Run();
+  return run;
+}
+
+// "POST /api/v1/agent/chats/…/processing" with the chat and message ids shortened.
+std::string ShortCall(const std::string& line) {
+  std::string out;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t seg = line.find('/', i);
+    size_t end = seg == std::string::npos ? line.size() : seg;
+    std::string part = line.substr(i, end - i);
+    out += part.size() == 36 && std::count(part.begin(), part.end(), '-') == 4 ? "…" : part;
+    if (seg == std::string::npos) break;
+    out += '/';
+    i = seg + 1;
+  }
+  return out;
+}
+
+void PrintRest(const std::vector<RestCall>& calls, const std::vector<RestCall>* recorded) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const auto& c = calls[i];
+    std::string verdict;
+    if (recorded) {
+      bool same = i < recorded->size() && (*recorded)[i].status == c.status &&
+                  (*recorded)[i].body == c.body;
+      verdict = same ? "  (recorded answer)" : "  DIFFERENT from the recording";
+    }
+    if (!c.error.empty()) {
+      PrintfSafe(stdout, "        REST %s: %s\n", ShortCall(c.line).c_str(),
+                 EscapeControls(c.error).c_str());
+    } else {
+      PrintfSafe(stdout, "        REST %s -> %d%s\n", ShortCall(c.line).c_str(), c.status,
+                 verdict.c_str());
+    }
+  }
+}
+
+// True when the replayed calls got the recorded answers, call for call.
+bool SameRest(const std::vector<RestCall>& a, const std::vector<RestCall>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].line != b[i].line || a[i].status != b[i].status || a[i].body != b[i].body ||
+        !a[i].error.empty()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string DemoSessionName() {
@@ -100,6 +181,7 @@ int RunDemo(const std::string& cassette_path, std::string session) {
   s.source = "record";
   s.tool_version = kVersion;
   std::vector<std::vector<std::string>> recorded;
+  std::vector<std::vector<RestCall>> recorded_rest;
   {
     // Opened first: a taken session name or a foreign file is refused before anything runs.
     cassette::CassetteWriter writer(cassette_path, s);
@@ -141,10 +223,17 @@ int RunDemo(const std::string& cassette_path, std::string session) {
                relay.url().c_str(), cassette_path.c_str(), session.c_str());
     for (const auto& c : Clients()) {
       auto r = RunClient(c, relay.url(), 1900, -1);
-      if (!r.connected) throw Error("demo client could not connect through the proxy: " + r.error);
-      recorded.push_back(Events(r));
+      if (!r.ws.connected) {
+        throw Error("demo client could not connect through the proxy: " + r.ws.error);
+      }
+      recorded.push_back(Events(r.ws));
       PrintfSafe(stdout, "      %-22s joined %zu topics, received %zu events\n", c.who,
                  c.topics.size(), recorded.back().size());
+      if (!r.rest.empty()) {
+        PrintfSafe(stdout, "        answered its mention over the REST API, through the proxy:\n");
+      }
+      PrintRest(r.rest, nullptr);
+      recorded_rest.push_back(std::move(r.rest));
     }
     RequestStop();  // stops the relay (closing with 1001) and the simulator
     relay_thread.join();
@@ -169,8 +258,14 @@ int RunDemo(const std::string& cassette_path, std::string session) {
                  static_cast<long long>(up), conn.close_code.value_or(0),
                  conn.close_initiator.c_str());
     }
+    for (const auto& e : c->Exchanges(sess.id)) {
+      PrintfSafe(stdout, "      REST %s  %d  %s\n", ShortCall(e.method + " " + e.path).c_str(),
+                 e.status.value_or(0),
+                 FormatDurationNs(e.response_ns.value_or(e.request_ns) - e.request_ns).c_str());
+    }
     PrintfSafe(stdout,
-               "      (api_key values are stored as redaction placeholders, never in clear)\n");
+               "      (api_key and X-API-Key values are stored as redaction placeholders, never in "
+               "clear)\n");
   }
 
   // 4. Replay to the same clients, offline, as fast as order allows.
@@ -184,11 +279,18 @@ int RunDemo(const std::string& cassette_path, std::string session) {
   for (size_t i = 0; i < Clients().size(); ++i) {
     const auto& c = Clients()[i];
     auto r = RunClient(c, server->url(), 10000, static_cast<int>(recorded[i].size()));
-    auto events = Events(r);
+    auto events = Events(r.ws);
     bool ok = events == recorded[i];
-    same = same && ok;
+    bool rest_ok = SameRest(r.rest, recorded_rest[i]);
+    same = same && ok && rest_ok;
     PrintfSafe(stdout, "      %-22s received %zu events: %s\n", c.who, events.size(),
                ok ? "same events, same order as recorded" : "DIFFERENT from the recording");
+    if (!r.rest.empty() || !recorded_rest[i].empty()) {
+      PrintfSafe(stdout, "        %s\n",
+                 rest_ok ? "its REST calls were answered from the cassette:"
+                         : "its REST calls were NOT answered as recorded:");
+    }
+    PrintRest(r.rest, &recorded_rest[i]);
   }
   auto report = server->Stop();
   PrintfSafe(stdout, "\n%s\n", report.ToText().c_str());

@@ -1078,6 +1078,36 @@ RestApi::RestApi(const Keys& keys) : keys_(keys), state_(std::make_unique<State>
 
 RestApi::~RestApi() = default;
 
+void RestApi::NoteScenarioPush(std::string_view topic, std::string_view event,
+                               const nlohmann::json& payload) {
+  constexpr std::string_view kRoom = "chat_room:";
+  if (event != "message_created" || topic.substr(0, kRoom.size()) != kRoom ||
+      !payload.is_object()) {
+    return;
+  }
+  Chat* c = state_->FindChat(topic.substr(kRoom.size()));
+  const std::string id = payload.value("id", "");
+  if (!c || id.empty()) return;
+  for (const auto& m : state_->messages) {
+    if (m.id == id) return;
+  }
+  Message m;
+  m.id = id;
+  m.chat_id = c->id;
+  m.content = payload.value("content", "");
+  m.message_type = payload.value("message_type", "text");
+  m.sender_id = payload.value("sender_id", "");
+  m.sender_type = payload.value("sender_type", "");
+  m.sender_name = payload.value("sender_name", "");
+  auto meta = payload.find("metadata");
+  if (meta != payload.end() && meta->is_object() && meta->contains("mentions") &&
+      (*meta)["mentions"].is_array()) {
+    m.mentions = (*meta)["mentions"];
+  }
+  m.inserted_at = payload.value("inserted_at", std::string(kSeedTime));
+  state_->messages.push_back(std::move(m));
+}
+
 bool RestApi::IsParticipant(std::string_view room, std::string_view id) const {
   Chat* c = state_->FindChat(room);
   return c && Call::InChat(*c, id);

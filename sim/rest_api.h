@@ -75,6 +75,12 @@ class RestApi {
   // inserted_at/updated_at/started_at of what the call creates or changes).
   RestResult Handle(const RestRequest& request, int64_t now_ms);
 
+  // A scenario push came due: a `message_created` on `chat_room:{id}` of a known chat adds
+  // that message to the state (once per message id), so an agent can mark it processing and
+  // find it in /messages and /context as on the platform. Other pushes change nothing.
+  void NoteScenarioPush(std::string_view topic, std::string_view event,
+                        const nlohmann::json& payload);
+
   // Whether identity `id` (user or agent) currently participates in chat `room`.
   bool IsParticipant(std::string_view room, std::string_view id) const;
 

@@ -109,6 +109,7 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, si
           ++s->result.events;
         }
         s->result.frames.push_back(std::move(f));
+        if (s->opt->on_frame) s->opt->on_frame(s->result.frames.back());
         if (s->opt->max_events >= 0 && s->result.events >= s->opt->max_events) s->Stop();
         return 0;
       }

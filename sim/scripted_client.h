@@ -17,6 +17,12 @@
 
 namespace wsr::sim {
 
+struct ScriptedFrame {
+  int64_t at_ms = 0;  // since the socket opened
+  bool binary = false;
+  std::string text;
+};
+
 struct ScriptedClientOptions {
   // ws://HOST:PORT/PATH, e.g. ws://127.0.0.1:8765/api/v1/socket/websocket.
   std::string url;
@@ -33,12 +39,9 @@ struct ScriptedClientOptions {
   int close_code = 1000;  // sent when the client ends the session itself
   // Called on the Run() thread once the socket is open (e.g. to start a second client).
   std::function<void()> on_open;
-};
-
-struct ScriptedFrame {
-  int64_t at_ms = 0;  // since the socket opened
-  bool binary = false;
-  std::string text;
+  // Called on the Run() thread with every received message, after it is collected. It may
+  // block briefly (e.g. for a REST call) and must not throw.
+  std::function<void(const ScriptedFrame&)> on_frame;
 };
 
 struct ScriptedClientResult {

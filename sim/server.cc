@@ -145,6 +145,7 @@ struct SimServer::Impl {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.opened).count();
     while (c.next_push < pushes.size() && pushes[c.next_push].at_ms <= elapsed_ms) {
       const ScenarioPush& p = pushes[c.next_push];
+      rest->NoteScenarioPush(p.topic, p.event, p.payload);
       if (c.joined.count(p.topic)) {
         Deliver(c, c.next_push);
       } else if (!c.ever_joined.count(p.topic)) {

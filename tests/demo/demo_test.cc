@@ -19,11 +19,28 @@ TEST(Demo, RecordsAndReplaysTheSimulatorScenario) {
   EXPECT_NE(r.out.find("Result: replay matched the recording"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("DIFFERENT"), std::string::npos) << r.out;
 
+  // The agent answered its mention over REST through the proxy, and replay answered the same
+  // calls from the cassette with the recorded statuses and bodies.
+  EXPECT_NE(r.out.find("answered its mention over the REST API"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("its REST calls were answered from the cassette"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("http: 3 requests answered from 3 recorded, mismatches 0"),
+            std::string::npos)
+      << r.out;
+
   auto c = cassette::Cassette::Open(cassette, cassette::Cassette::Mode::kReadOnly);
   auto s = c->ResolveSession(std::string("d1"));
   ASSERT_TRUE(s.duration_ns.has_value());
   auto conns = c->Connections(s.id);
   ASSERT_EQ(conns.size(), 2u);
+  auto exchanges = c->Exchanges(s.id);
+  ASSERT_EQ(exchanges.size(), 3u);
+  EXPECT_EQ(exchanges[0].method, "POST");
+  EXPECT_NE(exchanges[0].path.find("/processing"), std::string::npos) << exchanges[0].path;
+  EXPECT_EQ(exchanges[0].status, 200);
+  EXPECT_EQ(exchanges[1].status, 201);
+  EXPECT_NE(exchanges[1].request_body.find("Lisbon"), std::string::npos);
+  EXPECT_EQ(exchanges[2].status, 200);
   sqlite3* db = nullptr;  // the file itself, read with SQL
   ASSERT_EQ(sqlite3_open_v2(cassette.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   // Every one of the 7 channels carried at least one recorded push.

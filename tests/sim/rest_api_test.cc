@@ -459,3 +459,37 @@ TEST_F(RestApiTest, SameRequestsGiveTheSameAnswers) {
 }
 
 }  // namespace
+
+namespace {
+
+// A scenario's message_created becomes a message the mentioned agent can mark and see; pushes
+// of unknown chats and other events change nothing, and noting a message twice keeps one.
+TEST_F(RestApiTest, ScenarioMessagePushBecomesStateOnce) {
+  const std::string id = "c41e7b20-9f3a-4d6e-8b15-3a0d92e6f4c7";
+  json payload = {{"id", id},
+                  {"content", "@weather-agent forecast?"},
+                  {"message_type", "text"},
+                  {"sender_id", kAlice},
+                  {"sender_type", "User"},
+                  {"sender_name", "Alice Doe"},
+                  {"metadata", {{"mentions", {{{"id", kWeather}}}}, {"status", "sent"}}},
+                  {"inserted_at", "2026-03-10T09:15:02.481203Z"}};
+  Call("POST", Chat("/messages/" + id + "/processing"));
+  EXPECT_EQ(Status(), 404) << "before the push, the message does not exist";
+  api_.NoteScenarioPush("chat_room:" + kRoom, "message_created", payload);
+  api_.NoteScenarioPush("chat_room:" + kRoom, "message_created", payload);
+  api_.NoteScenarioPush("chat_room:no-such-room", "message_created", payload);
+  api_.NoteScenarioPush("chat_room:" + kRoom, "message_updated", payload);
+  Call("POST", Chat("/messages/" + id + "/processing"));
+  EXPECT_EQ(Status(), 200) << last_.response.body;
+  Call("POST", Chat("/messages/" + id + "/processed"));
+  EXPECT_EQ(Status(), 200) << last_.response.body;
+  Call("GET", Chat("/context"));
+  ASSERT_EQ(Status(), 200) << last_.response.body;
+  int seen = 0;
+  const json context = Body();
+  for (const auto& m : context["data"]) seen += m.value("id", "") == id;
+  EXPECT_EQ(seen, 1) << last_.response.body;
+}
+
+}  // namespace

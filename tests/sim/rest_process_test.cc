@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "sim/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/ws_client.h"
@@ -241,6 +242,41 @@ TEST_F(SimRest, OtherPathsKeepTheirOldAnswers) {
   a = http2.Request("GET", "/elsewhere", "");
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->status, 404);
+}
+
+}  // namespace
+
+namespace {
+
+// sim::HttpCall (the demo agent's blocking client) against the real simulator: a keyed GET is
+// answered, a wrong key's 401 is a status and not an error, a dead port is an error.
+TEST_F(SimRest, HttpCallGetsStatusAndBodyAndNamesADeadPort) {
+  wsr::sim::HttpCallRequest req;
+  req.target = "/api/v1/agent/me";
+  req.headers = {{"X-API-Key", "sim-agent-weather"}};
+  auto r = wsr::sim::HttpCall(url_, req);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["data"].value("id", ""), kWeather) << r.body;
+  req.headers = {{"X-API-Key", "wrong"}};
+  r = wsr::sim::HttpCall(url_, req);
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.status, 401);
+  int dead = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    dead = ntohs(a.sin_port);
+    close(fd);  // bound, never listening, now closed: nothing answers there
+  }
+  r = wsr::sim::HttpCall("http://127.0.0.1:" + std::to_string(dead), req);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
 }
 
 }  // namespace
