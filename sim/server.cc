@@ -64,6 +64,10 @@ struct HttpExchange {
   RestRequest request;
   size_t expected_body = 0;
   bool body_too_big = false;
+  // Set once the response head is out. lws 4.1 also reports LWS_CALLBACK_HTTP_BODY_COMPLETION
+  // for a request with `Content-Length: 0`, which was answered at LWS_CALLBACK_HTTP: that
+  // second call must not answer again.
+  bool responded = false;
   std::string response_body;  // written once the headers are out
 };
 
@@ -452,6 +456,8 @@ int SimServer::Impl::HttpStart(lws* wsi, Pss* pss) {
 
 int SimServer::Impl::HttpRespond(lws* wsi, Pss* pss) {
   HttpExchange& ex = *pss->http;
+  if (ex.responded) return 0;
+  ex.responded = true;
   RestResult res;
   if (ex.body_too_big) {
     res.response.status = 413;
@@ -526,7 +532,8 @@ int SimServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* user,
       }
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      return pss && pss->http ? HttpRespond(wsi, pss) : -1;
+      // No exchange: a `Content-Length: 0` request already answered and completed.
+      return pss && pss->http ? HttpRespond(wsi, pss) : 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return HttpWriteBody(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
