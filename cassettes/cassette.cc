@@ -785,6 +785,21 @@ int64_t Cassette::InsertExchange(const Exchange& e) {
   return sqlite3_last_insert_rowid(db_);
 }
 
+void Cassette::UpdateExchange(const Exchange& e) {
+  sqlite3_stmt* s = Prepare(
+      "UPDATE exchanges SET query = ?, request_headers = ?, request_body = ?, "
+      "response_headers = ?, response_body = ? WHERE id = ?");
+  BindText(s, 1, e.query);
+  BindText(s, 2, HeadersToJson(e.request_headers));
+  sqlite3_bind_blob(s, 3, e.request_body.data(), static_cast<int>(e.request_body.size()),
+                    SQLITE_TRANSIENT);
+  BindText(s, 4, HeadersToJson(e.response_headers));
+  sqlite3_bind_blob(s, 5, e.response_body.data(), static_cast<int>(e.response_body.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 6, e.id);
+  if (sqlite3_step(s) != SQLITE_DONE) Fail("updating an exchange");
+}
+
 void Cassette::DeleteSession(int64_t id) {
   sqlite3_stmt* s = Prepare(
       "DELETE FROM frames WHERE connection_id IN (SELECT id FROM connections WHERE session_id = "

@@ -130,6 +130,8 @@ class Cassette {
   void UpdateConnection(const Connection& c);     // by c.id
   int64_t InsertFrame(const Frame& f);            // returns the new id
   int64_t InsertExchange(const Exchange& e);      // by e.session_id; returns the new id
+  // Rewrites an exchange's query, headers and bodies (by e.id): what `redact` changes.
+  void UpdateExchange(const Exchange& e);
   void DeleteSession(int64_t session_id);
   void RenameSession(int64_t session_id, const std::string& new_name);
   void UpdateSessionUpstream(int64_t session_id, const std::string& upstream);

@@ -44,9 +44,9 @@ void AddCut(CLI::App& app, int* exit_code) {
     progress->Finish();
     std::printf(
         "cut session %s into %s: %d connection(s), %lld frame(s) (%lld join(s) carried from before "
-        "--from)\n",
+        "--from), %lld HTTP exchange(s)\n",
         sum.session.c_str(), a->out.c_str(), sum.connections, static_cast<long long>(sum.frames),
-        static_cast<long long>(sum.carried_joins));
+        static_cast<long long>(sum.carried_joins), static_cast<long long>(sum.exchanges));
     *exit_code = 0;
   });
 }

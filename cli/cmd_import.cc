@@ -37,9 +37,12 @@ void Import(const ImportArgs& a) {
   for (const auto& note : sum.notes) std::fprintf(stderr, "wsreplay: note: %s\n", note.c_str());
   std::string names;
   for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
-  std::printf("imported session(s) %s: %d connection(s), %lld frame(s) from %s into %s\n",
-              names.c_str(), sum.connections, static_cast<long long>(sum.frames),
-              sum.format == tools::ImportFormat::kHar ? "HAR" : "JSON Lines", a.cassette.c_str());
+  std::printf(
+      "imported session(s) %s: %d connection(s), %lld frame(s), %lld HTTP exchange(s) from %s "
+      "into %s\n",
+      names.c_str(), sum.connections, static_cast<long long>(sum.frames),
+      static_cast<long long>(sum.exchanges),
+      sum.format == tools::ImportFormat::kHar ? "HAR" : "JSON Lines", a.cassette.c_str());
 }
 }  // namespace
 

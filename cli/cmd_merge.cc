@@ -25,8 +25,9 @@ void AddMerge(CLI::App& app, int* exit_code) {
     progress->Finish();
     std::string names;
     for (const auto& n : sum.sessions) names += (names.empty() ? "" : ", ") + n;
-    std::printf("merged %zu session(s) (%s), %lld frame(s) into %s\n", sum.sessions.size(),
-                names.c_str(), static_cast<long long>(sum.frames), out->c_str());
+    std::printf("merged %zu session(s) (%s), %lld frame(s), %lld HTTP exchange(s) into %s\n",
+                sum.sessions.size(), names.c_str(), static_cast<long long>(sum.frames),
+                static_cast<long long>(sum.exchanges), out->c_str());
     *exit_code = 0;
   });
 }

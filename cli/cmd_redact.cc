@@ -37,8 +37,10 @@ void AddRedact(CLI::App& app, int* exit_code) {
     auto sum = tools::RedactCassette(a->path, rules, progress.get());
     progress->Finish();
     std::printf(
-        "redacted %s: %d session(s), %d connection(s), %lld frame(s) changed; old bytes scrubbed\n",
-        a->path.c_str(), sum.sessions, sum.connections, static_cast<long long>(sum.frames));
+        "redacted %s: %d session(s), %d connection(s), %lld frame(s), %lld HTTP exchange(s) "
+        "changed; old bytes scrubbed\n",
+        a->path.c_str(), sum.sessions, sum.connections, static_cast<long long>(sum.frames),
+        static_cast<long long>(sum.exchanges));
     *exit_code = 0;
   });
 }

@@ -1,6 +1,7 @@
-// `wsreplay show CASSETTE`: one line per frame, or JSON Lines with payloads (--json). Without
-// --json and with no --connection/--topic/--event filter, the session's HTTP exchanges (the
-// REST half) are listed in time order between the frames, one line each.
+// `wsreplay show CASSETTE`: one line per frame, or JSON Lines with payloads (--json). With no
+// --connection/--topic/--event filter, the session's HTTP exchanges (the REST half) are listed
+// in time order between the frames, one line each (with --json, exchange objects of the JSON
+// Lines format).
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -87,7 +88,7 @@ void Show(const ShowArgs& a) {
     }
   }
   std::vector<cassette::Exchange> exchanges;
-  if (!a.json && !a.connection && !a.topic && !a.event) exchanges = c->Exchanges(s.id);
+  if (!a.connection && !a.topic && !a.event) exchanges = c->Exchanges(s.id);
   std::stable_sort(exchanges.begin(), exchanges.end(),
                    [](const cassette::Exchange& x, const cassette::Exchange& y) {
                      return x.request_ns < y.request_ns;
@@ -97,7 +98,13 @@ void Show(const ShowArgs& a) {
     for (; next_exchange < exchanges.size(); ++next_exchange) {
       const auto& e = exchanges[next_exchange];
       if (offset_ns && e.request_ns > *offset_ns) break;
-      PrintExchange(e);
+      if (a.json) {
+        std::string line = tools::DumpLine(tools::ExchangeToJson(e, s.name));
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+      } else {
+        PrintExchange(e);
+      }
     }
   };
   auto cursor = c->Frames(filter);
@@ -161,7 +168,8 @@ void AddShow(CLI::App& app, int* exit_code) {
   cmd->add_option("--topic", a->topic, "Only frames of this Phoenix topic");
   cmd->add_option("--event", a->event, "Only frames of this Phoenix event");
   cmd->add_flag("--json", a->json,
-                "JSON Lines with the payload (text as a string, binary as base64)");
+                "JSON Lines with the payload (text as a string, binary as base64), and the HTTP "
+                "exchanges with their bodies");
   cmd->callback([exit_code, a] {
     Show(*a);
     *exit_code = 0;

@@ -172,6 +172,36 @@ std::string Redactor::RedactHeadText(std::string_view text) const {
   return out;
 }
 
+namespace {
+// Replaces the value at each RFC 6901 pointer of the JSON text *doc by its placeholder, in
+// place (found by scanning: the text is never built as a document, and every byte outside the
+// replaced values stays as it was). The placeholder's name is the pointer's last token, its
+// hash input the secret: a string's decoded text, any other value in compact form. Values that
+// are already placeholders are left. Returns true when something was replaced.
+bool ReplacePointedValues(const std::vector<std::string>& pointers, std::string* doc) {
+  bool changed = false;
+  for (const auto& p : pointers) {
+    auto range = phoenix::FindPointer(*doc, p);
+    if (!range) continue;
+    std::string_view raw =
+        std::string_view(*doc).substr(range->first, range->second - range->first);
+    auto value = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) continue;
+    std::string secret = value.is_string()
+                             ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (value.is_string() && Redactor::IsPlaceholder(secret)) continue;
+    std::string name = p.substr(p.rfind('/') + 1);
+    std::string placeholder =
+        nlohmann::json(Redactor::Placeholder(name.empty() ? "json" : name, secret))
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    doc->replace(range->first, range->second - range->first, placeholder);
+    changed = true;
+  }
+  return changed;
+}
+}  // namespace
+
 bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
   if (rules_.json_pointers.empty()) return false;
   // The rules' targets are found by scanning and replaced in place: the payload is never
@@ -180,26 +210,7 @@ bool Redactor::RedactFrame(std::string_view payload, std::string* out) const {
   auto frame = phoenix::Parse(payload);
   std::string_view doc_text = frame ? frame->payload : payload;
   std::string doc(doc_text);
-  bool changed = false;
-  for (const auto& p : rules_.json_pointers) {
-    auto range = phoenix::FindPointer(doc, p);
-    if (!range) continue;
-    std::string_view raw = std::string_view(doc).substr(range->first, range->second - range->first);
-    // The secret as the placeholder's hash input: a string's decoded text, any other value
-    // in compact form (as before, so the same secret keeps its placeholder).
-    auto value = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) continue;
-    std::string secret = value.is_string()
-                             ? value.get<std::string>()
-                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (value.is_string() && IsPlaceholder(secret)) continue;
-    std::string name = p.substr(p.rfind('/') + 1);
-    std::string placeholder = nlohmann::json(Placeholder(name.empty() ? "json" : name, secret))
-                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    doc.replace(range->first, range->second - range->first, placeholder);
-    changed = true;
-  }
-  if (!changed) return false;
+  if (!ReplacePointedValues(rules_.json_pointers, &doc)) return false;
   *out = frame ? phoenix::Encode(frame->join_ref, frame->ref, frame->topic, frame->event, doc)
                : std::move(doc);
   return true;
@@ -243,24 +254,7 @@ bool Redactor::RedactJsonBody(std::string_view body, std::string* out) const {
   FindApiKeys(parsed, "", &pointers);
   pointers.insert(pointers.end(), rules_.json_pointers.begin(), rules_.json_pointers.end());
   std::string doc(body);
-  bool changed = false;
-  for (const auto& p : pointers) {
-    auto range = phoenix::FindPointer(doc, p);
-    if (!range) continue;
-    std::string_view raw = std::string_view(doc).substr(range->first, range->second - range->first);
-    auto value = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) continue;
-    std::string secret = value.is_string()
-                             ? value.get<std::string>()
-                             : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (value.is_string() && IsPlaceholder(secret)) continue;
-    std::string name = p.substr(p.rfind('/') + 1);
-    std::string placeholder = nlohmann::json(Placeholder(name.empty() ? "json" : name, secret))
-                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    doc.replace(range->first, range->second - range->first, placeholder);
-    changed = true;
-  }
-  if (!changed) return false;
+  if (!ReplacePointedValues(pointers, &doc)) return false;
   *out = std::move(doc);
   return true;
 }

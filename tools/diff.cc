@@ -18,6 +18,7 @@ std::string At(int64_t ns) {
 }
 
 std::string Describe(const DiffEvent& e) {
+  if (e.http) return e.event;
   return std::string(cassette::DirectionName(e.direction)) + " " + e.event;
 }
 
@@ -212,6 +213,12 @@ DiffReport DiffSessions(const DiffSession& a, const DiffSession& b) {
     DiffConnectionInfo(a.connections[k].info, b.connections[k].info, rep);
     DiffConnectionTopics(a.connections[k], b.connections[k], rep, &r.events_compared);
   }
+  if (!a.http.empty() || !b.http.empty()) {
+    size_t before = r.events_compared;
+    DiffTopicEvents(kHttpStream, a.http, b.http, rep, &r.events_compared);
+    r.exchanges_compared = r.events_compared - before;
+    r.events_compared = before;
+  }
   return r;
 }
 
@@ -227,8 +234,11 @@ DiffReport DiffCassettes(const std::string& path_a, const std::string& path_b,
   std::string summary =
       r.equivalent() ? "equivalent: " : std::to_string(r.differences) + " difference(s); ";
   summary +=
-      std::to_string(r.events_compared) + " events compared between session '" + a.session.name +
-      "' (A) and '" + b.session.name + "' (B), ignoring refs, heartbeats" +
+      std::to_string(r.events_compared) + " events" +
+      (r.exchanges_compared ? " and " + std::to_string(r.exchanges_compared) + " HTTP exchanges"
+                            : std::string()) +
+      " compared between session '" + a.session.name + "' (A) and '" + b.session.name +
+      "' (B), ignoring refs, heartbeats" +
       (options.ignore.volatile_defaults ? ", ids and timestamps" : "") +
       (options.ignore.pointers.empty()
            ? ""

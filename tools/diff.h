@@ -1,10 +1,12 @@
 // `wsreplay diff`: compares two recorded sessions topic by topic and reports, one line each,
 // the events missing from B, added in B, reordered, and payload fields that changed, plus
 // connection-level changes (count, path, handshake status, close code, reason and
-// initiator). Control frames (ping, pong, close) are not events: the typed reads leave them
-// out, and a connection's close is compared through its close code and reason. Volatile data
-// is ignored (refs, join_refs, heartbeats and their replies, ids, timestamps; see
-// diff_json.h).
+// initiator), and the session's HTTP exchanges as one more stream "HTTP" (by method and path
+// in request order; status and bodies compared, JSON bodies as JSON without the volatile
+// fields; see diff_load.h). Control frames (ping, pong, close) are not events: the typed
+// reads leave them out, and a connection's close is compared through its close code and
+// reason. Volatile data is ignored (refs, join_refs, heartbeats and their replies, ids,
+// timestamps; see diff_json.h).
 //
 // Alignment: connections by ordinal; within a connection, topics with the same name pair up,
 // then the remaining topics pair by channel prefix in order of first appearance (so
@@ -31,6 +33,7 @@ struct DiffReport {
   std::vector<std::string> lines;  // human readable, one difference (or detail) per line
   size_t differences = 0;
   size_t events_compared = 0;
+  size_t exchanges_compared = 0;  // HTTP exchanges (not counted in events_compared)
   bool equivalent() const { return differences == 0; }
 };
 

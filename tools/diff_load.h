@@ -1,7 +1,10 @@
 // The comparable content of one cassette session for `wsreplay diff`: per connection (by
 // ordinal), per topic in order of first appearance, the events with their payloads stripped
 // of ignored fields. Heartbeats and their replies (topic "phoenix") are left out; refs and
-// join_refs never take part. Frames that are not Phoenix v2 go to a "(raw)" stream.
+// join_refs never take part. Frames that are not Phoenix v2 go to a "(raw)" stream. HTTP
+// exchanges form one more stream, in request order: each is an event "METHOD /path" (path
+// segments that are UUIDs or numbers read "{id}", so fixture ids do not count) whose payload is
+// {"request": body, "status": N, "response": body}, JSON bodies stripped like frame payloads.
 // Value types; LoadDiffSession reads a Cassette (not thread-safe, like Cassette).
 #pragma once
 
@@ -17,6 +20,7 @@
 namespace wsr::tools {
 
 inline constexpr const char* kRawStream = "(raw)";
+inline constexpr const char* kHttpStream = "HTTP";
 
 struct DiffEvent {
   cassette::Direction direction = cassette::Direction::kClientToServer;
@@ -26,6 +30,7 @@ struct DiffEvent {
   int64_t offset_ns = 0;
   std::string key;       // direction + event + canonical payload: equal = same event
   std::string kind_key;  // direction + event
+  bool http = false;     // an HTTP exchange (event = "METHOD /path"; seq = its ordinal)
 };
 
 struct DiffTopic {
@@ -41,8 +46,14 @@ struct DiffConnection {
 struct DiffSession {
   cassette::Session session;
   std::vector<DiffConnection> connections;  // by ordinal
+  std::vector<DiffEvent> http;              // the HTTP exchanges, by ordinal
   size_t skipped_heartbeats = 0;
 };
+
+// "/api/v1/agent/chats/{id}/messages" for ".../chats/3f2c...-.../messages".
+std::string PathShape(const std::string& path);
+// The comparable form of one exchange.
+DiffEvent ExchangeDiffEvent(const cassette::Exchange& x, const IgnoreRules& rules);
 
 DiffSession LoadDiffSession(cassette::Cassette& cassette, const std::optional<std::string>& name,
                             const IgnoreRules& rules);

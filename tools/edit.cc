@@ -88,6 +88,11 @@ void CopySessions(Cassette& in, Cassette& out, MergeSummary* sum, Progress* prog
       out.InsertFrame(f);
       ProgressUpdate(progress, ++sum->frames);
     }
+    for (auto e : in.Exchanges(s.id)) {
+      e.session_id = sid;
+      out.InsertExchange(e);
+      ++sum->exchanges;
+    }
     sum->sessions.push_back(s.name);
   }
 }
@@ -130,6 +135,12 @@ RedactSummary RedactCassette(const std::string& path, const RedactionRules& rule
         if (RedactConnectionRow(redactor, &conn)) {
           c->UpdateConnection(conn);
           ++sum.connections;
+        }
+      }
+      for (auto e : c->Exchanges(s.id)) {
+        if (RedactExchangeRow(redactor, &e)) {
+          c->UpdateExchange(e);
+          ++sum.exchanges;
         }
       }
     }
@@ -227,6 +238,12 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path, 
     }
   }
 
+  std::vector<cassette::Exchange> exchanges;
+  for (auto& e : in->Exchanges(s.id)) {
+    if (e.request_ns < from || e.request_ns > to) continue;
+    if (to == INT64_MAX) last_offset = std::max(last_offset, e.response_ns.value_or(e.request_ns));
+    exchanges.push_back(std::move(e));
+  }
   int64_t end = s.duration_ns ? std::min(*s.duration_ns, to) : (to == INT64_MAX ? last_offset : to);
   TempOutput tmp(out_path);
   auto out = Cassette::Open(tmp.path(), Cassette::Mode::kEditCreate);
@@ -268,6 +285,14 @@ CutSummary CutCassette(const std::string& in_path, const std::string& out_path, 
         out->InsertFrame(f);
         ++sum.frames;
       }
+    }
+    // The exchanges whose request started inside the window, on the slice's clock.
+    for (auto e : exchanges) {
+      e.session_id = sid;
+      e.ordinal = static_cast<int>(++sum.exchanges);
+      e.request_ns -= from;
+      if (e.response_ns) *e.response_ns = std::max<int64_t>(0, *e.response_ns - from);
+      out->InsertExchange(e);
     }
     out->Commit();
     out->Seal();

@@ -27,11 +27,12 @@ namespace wsr::tools {
 
 struct RedactSummary {
   int sessions = 0, connections = 0;
-  int64_t frames = 0;  // rows changed
+  int64_t frames = 0, exchanges = 0;  // rows changed
 };
-// Applies `rules` to every session/connection/frame, then scrubs the old bytes from the
-// files: secure_delete, WAL checkpoint(TRUNCATE), VACUUM, and a sealed (journal_mode=DELETE)
-// file. Throws wsr::Error when another process keeps the WAL from being emptied.
+// Applies `rules` to every session, connection, frame and HTTP exchange, then scrubs the old
+// bytes from the files: secure_delete, WAL checkpoint(TRUNCATE), VACUUM, and a sealed
+// (journal_mode=DELETE) file. Throws wsr::Error when another process keeps the WAL from being
+// emptied.
 RedactSummary RedactCassette(const std::string& path, const RedactionRules& rules,
                              Progress* progress = nullptr);
 
@@ -44,19 +45,23 @@ struct CutSummary {
   std::string session;
   int connections = 0;
   int64_t frames = 0, carried_joins = 0;
+  int64_t exchanges = 0;  // HTTP exchanges whose request started inside the window
 };
 // Writes the slice into a new cassette at `out_path` (which must not exist). Offsets are
 // rebased so the slice starts at 0 (from_ns); frames of kept joins from before the slice
-// sit at offset 0, in their original order. Sequence numbers are renumbered from 0.
+// sit at offset 0, in their original order. Sequence numbers are renumbered from 0. HTTP
+// exchanges whose request started inside the window are kept, their offsets rebased the same
+// way (a response after --to keeps its time), whatever the topics, and their ordinals
+// renumbered from 1.
 CutSummary CutCassette(const std::string& in_path, const std::string& out_path, const CutOptions& o,
                        Progress* progress = nullptr);
 
-// Copies every session of each input into `out_path` (created if missing), in one
-// transaction. A session name that already exists in the output (or twice among the
-// inputs) is an error naming it; nothing is written then.
+// Copies every session (connections, frames, HTTP exchanges) of each input into `out_path`
+// (created if missing), in one transaction. A session name that already exists in the output
+// (or twice among the inputs) is an error naming it; nothing is written then.
 struct MergeSummary {
   std::vector<std::string> sessions;
-  int64_t frames = 0;
+  int64_t frames = 0, exchanges = 0;
 };
 MergeSummary MergeCassettes(const std::string& out_path, const std::vector<std::string>& inputs,
                             Progress* progress = nullptr);

@@ -11,7 +11,9 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "tools/control_frame.h"
+#include "tools/har_exchange.h"
 #include "tools/har_message.h"
+#include "tools/har_util.h"
 #include "tools/head_text.h"
 #include "tools/redaction.h"
 #include "tools/text_util.h"
@@ -25,19 +27,6 @@ using cassette::Frame;
 using cassette::Session;
 using nlohmann::json;
 
-ojson HarHeaders(const cassette::Headers& h) {
-  ojson a = ojson::array();
-  for (const auto& [k, v] : h) a.push_back({{"name", k}, {"value", v}});
-  return a;
-}
-
-std::string HeaderValue(const cassette::Headers& h, const std::string& name) {
-  for (const auto& [k, v] : h) {
-    if (AsciiLower(k) == name) return v;
-  }
-  return "";
-}
-
 // The URL the client asked for: the recorded upstream URL, else upstream base + path + query.
 std::string RequestUrl(const Session& s, const Connection& c) {
   if (!c.upstream_url.empty()) return c.upstream_url;
@@ -50,47 +39,6 @@ std::string RequestUrl(const Session& s, const Connection& c) {
   return base + c.path + (c.query.empty() ? "" : "?" + c.query);
 }
 
-ojson QueryString(const std::string& query) {
-  ojson a = ojson::array();
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t amp = query.find('&', start);
-    std::string part =
-        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      a.push_back({{"name", part.substr(0, eq)},
-                   {"value", eq == std::string::npos ? "" : part.substr(eq + 1)}});
-    }
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return a;
-}
-
-const char* StatusText(int status) {
-  switch (status) {
-    case 101:
-      return "Switching Protocols";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "";
-  }
-}
-
 // The headers as relayed (every one, in order, case kept) when the head was recorded (schema
 // 3), else the header list of older cassettes.
 cassette::Headers HeadHeaders(const std::string& head, const cassette::Headers& fallback) {
@@ -100,36 +48,15 @@ cassette::Headers HeadHeaders(const std::string& head, const cassette::Headers& 
 // response.content: a refused upgrade's body as text, or base64 with "encoding" when it is
 // not UTF-8 (HAR 1.2 section 4.16); empty otherwise.
 ojson ResponseContent(const Connection& conn, const cassette::Headers& response_headers) {
-  ojson content = {{"size", 0}, {"mimeType", "x-unknown"}};
-  if (!conn.response_body) return content;
-  const std::string& body = *conn.response_body;
-  content["size"] = body.size();
-  std::string type = HeaderValue(response_headers, "content-type");
-  if (!type.empty()) content["mimeType"] = type;
-  if (IsValidUtf8(body)) {
-    content["text"] = body;
-  } else {
-    content["text"] = Base64Encode(body);
-    content["encoding"] = "base64";
-  }
-  return content;
+  if (!conn.response_body) return {{"size", 0}, {"mimeType", "x-unknown"}};
+  return HarContent(*conn.response_body, response_headers);
 }
-// Epoch seconds -> ns, splitting off whole seconds first so the fraction keeps its precision,
-// rounded to the microsecond: a double near 1.7e9 s carries no more than that.
-// Out-of-range or NaN times (a hostile or broken file) are clamped to what int64 ns can hold.
-int64_t ToNs(double seconds) {
-  if (!(seconds > -9.2e9)) seconds = -9.2e9;
-  if (seconds > 9.2e9) seconds = 9.2e9;
-  double whole = std::floor(seconds);
-  return static_cast<int64_t>(whole) * 1000000000 +
-         static_cast<int64_t>(std::llround((seconds - whole) * 1e6)) * 1000;
-}
-
 }  // namespace
 
 void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_version,
                std::ostream& out, Progress* progress) {
-  ojson entries = ojson::array();
+  // Entries by start time: a WebSocket entry per connection, an HTTP entry per exchange.
+  std::vector<std::pair<int64_t, ojson>> entries;
   if (progress && progress->enabled()) {
     cassette::FrameFilter all;
     all.session_id = s.id;
@@ -172,7 +99,7 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
                     {"httpVersion", "HTTP/1.1"},
                     {"cookies", ojson::array()},
                     {"headers", HarHeaders(request_headers)},
-                    {"queryString", QueryString(query)},
+                    {"queryString", HarQueryString(query)},
                     {"headersSize", -1},
                     {"bodySize", 0}};
     ojson response = {{"status", status},
@@ -197,13 +124,20 @@ void ExportHar(cassette::Cassette& c, const Session& s, const std::string& tool_
                               {"reason", conn.close_reason},
                               {"initiator", conn.close_initiator}};
     }
-    entries.push_back(std::move(e));
+    entries.emplace_back(conn.opened_ns, std::move(e));
   }
+  for (const auto& x : c.Exchanges(s.id)) {
+    entries.emplace_back(x.request_ns, HarEntryFromExchange(s, x));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  ojson sorted = ojson::array();
+  for (auto& [at, e] : entries) sorted.push_back(std::move(e));
   ojson har;
   har["log"] = {{"version", "1.2"},
                 {"creator", {{"name", "wsreplay"}, {"version", tool_version}}},
                 {"pages", ojson::array()},
-                {"entries", std::move(entries)},
+                {"entries", std::move(sorted)},
                 {"comment", "wsreplay session '" + s.name + "'"}};
   out << har.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
   out.flush();
@@ -239,21 +173,6 @@ struct WsEntry {
   std::string close_reason, close_initiator;
   std::vector<Message> messages;
 };
-
-cassette::Headers ReadHeaders(const json& obj) {
-  cassette::Headers out;
-  if (!obj.is_object()) return out;
-  auto it = obj.find("headers");
-  if (it == obj.end() || !it->is_array()) return out;
-  for (const auto& h : *it) {
-    if (h.is_object() && h.contains("name") && h["name"].is_string()) {
-      std::string v =
-          h.contains("value") && h["value"].is_string() ? h["value"].get<std::string>() : "";
-      out.emplace_back(h["name"].get<std::string>(), v);
-    }
-  }
-  return out;
-}
 
 const Message* FirstCloseWithCode(const std::vector<Message>& messages) {
   for (const auto& m : messages) {
@@ -395,7 +314,7 @@ class HarCollector {
 
 HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassette& out,
                             const Redactor& redactor, const std::string& session_name,
-                            const std::string& tool_version);
+                            const std::string& tool_version, uint64_t max_body);
 
 }  // namespace
 
@@ -404,7 +323,8 @@ HarImport ImportHar(const std::string& text, cassette::Cassette& out, const Reda
                     const ImportLimits& limits) {
   HarCollector collector(limits, nullptr);
   json har = collector.Parse(text);
-  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version);
+  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version,
+                           limits.max_message_size);
 }
 
 HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor& redactor,
@@ -412,14 +332,42 @@ HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor
                         const ImportLimits& limits) {
   HarCollector collector(limits, file);
   json har = collector.Parse(file);
-  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version);
+  return ImportHarDocument(std::move(har), collector, out, redactor, session_name, tool_version,
+                           limits.max_message_size);
 }
 
 namespace {
 
+// Inserts the API calls of a HAR (in start order) as exchanges of session `session_id`:
+// offsets from `start_ns`, ordinals 1, 2, ..., client connections numbered by Chrome's
+// "connection" ids in order of appearance unless wsreplay wrote them; redacted. Returns the
+// latest offset they reach.
+int64_t InsertExchanges(std::vector<HarExchange>& http, int64_t start_ns, int64_t session_id,
+                        const Redactor& redactor, cassette::Cassette& out) {
+  std::map<std::string, int> connections;
+  int64_t end = 0;
+  int ordinal = 0;
+  for (auto& h : http) {
+    cassette::Exchange& e = h.exchange;
+    e.session_id = session_id;
+    e.ordinal = ++ordinal;
+    e.request_ns -= start_ns;
+    if (e.response_ns) *e.response_ns -= start_ns;
+    if (e.http_connection == 0 && !h.connection.empty()) {
+      auto [it, fresh] = connections.emplace(h.connection, 0);
+      if (fresh) it->second = static_cast<int>(connections.size());
+      e.http_connection = it->second;
+    }
+    end = std::max(end, e.response_ns.value_or(e.request_ns));
+    RedactExchangeRow(redactor, &e);
+    out.InsertExchange(e);
+  }
+  return end;
+}
+
 HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassette& out,
                             const Redactor& redactor, const std::string& session_name,
-                            const std::string& tool_version) {
+                            const std::string& tool_version, uint64_t max_body) {
   if (har.is_discarded() || !har.is_object() || !har.contains("log") || !har["log"].is_object() ||
       !har["log"].contains("entries") || !har["log"]["entries"].is_array()) {
     throw Error("not a HAR file (no log.entries array)");
@@ -427,6 +375,7 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
   HarImport result;
   result.session_name = session_name;
   std::vector<WsEntry> ws;
+  std::vector<HarExchange> http;  // API calls (not page resources)
   int skipped_http = 0;
   bool any_fragments_lost = false;
   auto& entries = har["log"]["entries"];
@@ -444,7 +393,11 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
                  (e.contains("_resourceType") && e["_resourceType"] == "websocket") ||
                  IsWsUrl(w.url);
     if (!is_ws) {
-      ++skipped_http;
+      if (IsHarApiEntry(e)) {
+        http.push_back(ExchangeFromHarEntry(e, i, max_body));
+      } else {
+        ++skipped_http;
+      }
       continue;
     }
     if (e.contains("startedDateTime") && e["startedDateTime"].is_string()) {
@@ -455,25 +408,15 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
       }
     }
     if (e.contains("time") && e["time"].is_number()) w.time_ms = e["time"].get<double>();
-    w.request_headers = ReadHeaders(req);
-    w.response_headers = ReadHeaders(resp);
+    w.request_headers = ReadHarHeaders(req);
+    w.response_headers = ReadHarHeaders(resp);
     if (resp.contains("status") && resp["status"].is_number_integer())
       w.status = resp["status"].get<int>();
     if (resp.contains("_error") && resp["_error"].is_string())
       w.error = resp["_error"].get<std::string>();
-    if (w.status != 101 && resp.contains("content") && resp["content"].is_object()) {
-      const json& content = resp["content"];
-      if (content.contains("text") && content["text"].is_string()) {
-        std::string text = content["text"].get<std::string>();
-        if (content.contains("encoding") && content["encoding"] == "base64") {
-          auto bytes = Base64Decode(text);
-          if (!bytes) {
-            throw Error("HAR entry " + std::to_string(i) + ": response.content.text is not base64");
-          }
-          text = std::move(*bytes);
-        }
-        w.response_body = std::move(text);
-      }
+    if (w.status != 101 && resp.contains("content")) {
+      w.response_body = ReadHarText(resp["content"],
+                                    "HAR entry " + std::to_string(i) + ": response.content.text");
     }
     if (e.contains("_webSocketClose") && e["_webSocketClose"].is_object()) {
       const auto& cl = e["_webSocketClose"];
@@ -491,25 +434,30 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
     }
     ws.push_back(std::move(w));
   }
-  har = nullptr;  // everything needed is in `ws` now
-  if (ws.empty()) {
+  har = nullptr;  // everything needed is in `ws` and `http` now
+  if (ws.empty() && http.empty()) {
     throw Error(
-        "the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL); "
-        "save it from a page that opened a WebSocket");
+        "the HAR has no WebSocket entries (none with _webSocketMessages or a ws:// URL) and no "
+        "API calls (only page resources); save it from a page that opened a WebSocket or called "
+        "an API");
   }
 
+  std::stable_sort(http.begin(), http.end(), [](const HarExchange& a, const HarExchange& b) {
+    return a.exchange.request_ns < b.exchange.request_ns;
+  });
   // The session starts at the earliest thing the HAR saw.
   std::optional<int64_t> start;
   auto take = [&start](int64_t ns) { start = start ? std::min(*start, ns) : ns; };
   for (const auto& w : ws) {
     if (w.started_ns) take(*w.started_ns);
-    for (const auto& m : w.messages) take(ToNs(m.time));
+    for (const auto& m : w.messages) take(EpochSecondsToNs(m.time));
   }
+  for (const auto& h : http) take(h.exchange.request_ns);
   int64_t start_ns = start.value_or(0);
   std::stable_sort(ws.begin(), ws.end(), [](const WsEntry& a, const WsEntry& b) {
     auto key = [](const WsEntry& w) {
       if (w.started_ns) return *w.started_ns;
-      return w.messages.empty() ? INT64_MAX : ToNs(w.messages.front().time);
+      return w.messages.empty() ? INT64_MAX : EpochSecondsToNs(w.messages.front().time);
     };
     return key(a) < key(b);
   });
@@ -520,7 +468,7 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
   s.source = "import-har";
   s.tool_version = tool_version;
   {
-    const std::string& url = ws.front().url;
+    const std::string& url = ws.empty() ? http.front().url : ws.front().url;
     size_t scheme = url.find("://");
     size_t end =
         scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
@@ -536,16 +484,7 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
     Connection c;
     c.session_id = session_id;
     c.ordinal = static_cast<int>(k + 1);
-    std::string target = w.url;
-    if (size_t scheme = target.find("://"); scheme != std::string::npos) {
-      size_t slash = target.find_first_of("/?", scheme + 3);
-      target = slash == std::string::npos ? "/" : target.substr(slash);
-    }
-    if (size_t hash = target.find('#'); hash != std::string::npos) target.resize(hash);
-    size_t q = target.find('?');
-    c.path = target.substr(0, q);
-    if (c.path.empty()) c.path = "/";
-    c.query = q == std::string::npos ? "" : target.substr(q + 1);
+    SplitUrlTarget(w.url, &c.path, &c.query);
     c.upstream_url = w.url;
     c.request_headers = w.request_headers;
     c.response_headers = w.response_headers;
@@ -557,13 +496,14 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
       c.http_status = w.status;
     else if (!w.messages.empty())
       c.http_status = 101;
-    c.opened_ns = w.started_ns
-                      ? *w.started_ns - start_ns
-                      : (w.messages.empty() ? 0 : ToNs(w.messages.front().time) - start_ns);
+    c.opened_ns =
+        w.started_ns
+            ? *w.started_ns - start_ns
+            : (w.messages.empty() ? 0 : EpochSecondsToNs(w.messages.front().time) - start_ns);
     int64_t last = c.opened_ns;
     for (const auto& m : w.messages) {
       // Wall-clock times may step backwards; a cassette's offsets never do.
-      last = std::max(last, ToNs(m.time) - start_ns);
+      last = std::max(last, EpochSecondsToNs(m.time) - start_ns);
     }
     // At most ~31 years: a huge or NaN `time` must not overflow.
     const double time_ms = w.time_ms > 0 ? std::min(w.time_ms, 1e12) : 0.0;
@@ -592,7 +532,8 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
       Frame f;
       f.connection_id = c.id;
       f.seq = seq++;
-      offset = std::max(offset, ToNs(m.time) - start_ns);  // as computed for `last` above
+      offset =
+          std::max(offset, EpochSecondsToNs(m.time) - start_ns);  // as computed for `last` above
       f.offset_ns = offset;
       f.direction = m.direction;
       f.opcode = m.opcode;
@@ -607,6 +548,8 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
     w.messages = {};  // inserted: free them
     ++result.connections;
   }
+  session_end = std::max(session_end, InsertExchanges(http, start_ns, session_id, redactor, out));
+  result.exchanges = static_cast<int64_t>(http.size());
   out.FinishSession(session_id, session_end);
 
   if (any_fragments_lost) {
@@ -621,7 +564,9 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
   }
   if (skipped_http > 0) {
     result.notes.push_back("skipped " + std::to_string(skipped_http) + " non-WebSocket HTTP entr" +
-                           (skipped_http == 1 ? "y" : "ies"));
+                           (skipped_http == 1 ? "y" : "ies") +
+                           " that a browser loaded for a page (document, script, image, ...: "
+                           "not an API call)");
   }
   const int skipped_other = collected.skipped();
   if (skipped_other > 0) {

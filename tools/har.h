@@ -5,9 +5,11 @@
 // recorded heads (every header, in order, case kept; the header lists of older cassettes
 // otherwise), a refused upgrade's body as response.content, data and control frames (close,
 // ping, pong) as messages, compressed/violation marks in `_wsreplay` (see har_message.h), the
-// close code in `_webSocketClose`. Import reads HARs written by Chrome, Playwright, mitmproxy
-// or wsreplay: every entry with WebSocket messages becomes a connection of one new session,
-// control frames and marks kept; what HAR cannot carry (fragment sizes, monotonic timing,
+// close code in `_webSocketClose`; and one ordinary entry per HTTP exchange (har_exchange.h),
+// all in start order. Import reads HARs written by Chrome, Playwright, mitmproxy or wsreplay:
+// every entry with WebSocket messages becomes a connection of one new session, control frames
+// and marks kept, and every API call (an HTTP entry that is not a page resource) an exchange of
+// it; what HAR cannot carry (fragment sizes, monotonic timing,
 // the heads byte for byte) is listed in the result's notes. Not thread-safe (works on a
 // Cassette).
 #pragma once
@@ -32,7 +34,7 @@ void ExportHar(cassette::Cassette& c, const cassette::Session& session,
 struct HarImport {
   std::string session_name;
   int connections = 0;
-  int64_t frames = 0;
+  int64_t frames = 0, exchanges = 0;
   std::vector<std::string> notes;  // what the HAR lacked or what was skipped, one line each
 };
 

@@ -60,6 +60,7 @@ void ImportInto(const std::string& file, uint64_t size, cassette::Cassette& scra
     summary->sessions = counts.session_names;
     summary->connections = counts.connections;
     summary->frames = counts.frames;
+    summary->exchanges = counts.exchanges;
     if (counts.sessions == 0) throw Error("'" + file + "' holds no session");
   } else {
     if (size > options.limits.max_har_bytes) {
@@ -75,6 +76,7 @@ void ImportInto(const std::string& file, uint64_t size, cassette::Cassette& scra
     summary->sessions = {r.session_name};
     summary->connections = r.connections;
     summary->frames = r.frames;
+    summary->exchanges = r.exchanges;
     summary->notes = r.notes;
   }
   scratch.Commit();

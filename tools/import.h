@@ -33,7 +33,7 @@ struct ImportSummary {
   ImportFormat format = ImportFormat::kJsonl;
   std::vector<std::string> sessions;
   int connections = 0;
-  int64_t frames = 0;
+  int64_t frames = 0, exchanges = 0;
   std::vector<std::string> notes;  // what the source lacked, for stderr
 };
 

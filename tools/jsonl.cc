@@ -174,8 +174,9 @@ nlohmann::json ParseLine(const std::string& text, int line, uint64_t max_values)
   return nlohmann::json::parse(text, count, /*allow_exceptions=*/false);
 }
 
-[[noreturn]] void TooBig(int line, uint64_t size, uint64_t max) {
-  throw Error("line " + std::to_string(line) + ": the frame's payload is " + std::to_string(size) +
+[[noreturn]] void TooBig(int line, uint64_t size, uint64_t max,
+                         const char* what = "the frame's payload") {
+  throw Error("line " + std::to_string(line) + ": " + what + " is " + std::to_string(size) +
               " bytes, more than --max-message-size (" + std::to_string(max) + " bytes)");
 }
 
@@ -246,6 +247,28 @@ ojson FrameToJson(const Frame& f, const std::string& session, int ordinal) {
   return j;
 }
 
+ojson ExchangeToJson(const cassette::Exchange& e, const std::string& session) {
+  ojson j;
+  j["type"] = "exchange";
+  j["session"] = session;
+  j["ordinal"] = e.ordinal;
+  j["http_connection"] = e.http_connection;
+  j["method"] = e.method;
+  j["path"] = e.path;
+  j["query"] = e.query;
+  j["request_headers"] = HeadersJson(e.request_headers);
+  PutBytes(j, "request_body", e.request_body);
+  j["status"] = Opt(e.status);
+  j["response_headers"] = HeadersJson(e.response_headers);
+  PutBytes(j, "response_body", e.response_body);
+  j["initiator"] = e.initiator;
+  j["error"] = e.error;
+  j["request_ns"] = e.request_ns;
+  j["response_ns"] = Opt(e.response_ns);
+  j["flags"] = e.flags;
+  return j;
+}
+
 std::string DumpLine(const ojson& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -289,6 +312,7 @@ void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& sessio
       out << DumpLine(FrameToJson(f, s.name, ordinals[f.connection_id])) << '\n';
       ProgressUpdate(progress, ++done);
     }
+    for (const auto& e : c.Exchanges(s.id)) out << DumpLine(ExchangeToJson(e, s.name)) << '\n';
   }
   out.flush();
   if (!out) throw Error("writing the export failed (disk full or closed pipe?)");
@@ -434,8 +458,38 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       RedactFrameRow(redactor, &f);
       out.InsertFrame(f);
       counts.frames++;
+    } else if (type == "exchange") {
+      std::string session = r.Str("session");
+      auto it = session_ids.find(session);
+      if (it == session_ids.end())
+        r.Bad("exchange of unknown session '" + session + "' (its session line must come first)");
+      cassette::Exchange e;
+      e.session_id = it->second;
+      e.ordinal = static_cast<int>(r.Int("ordinal"));
+      if (auto v = r.OptInt("http_connection")) e.http_connection = static_cast<int>(*v);
+      e.method = r.Str("method");
+      e.path = r.Str("path");
+      e.query = r.Str("query", false);
+      e.request_headers = r.Headers("request_headers");
+      e.request_body = r.Bytes("request_body").value_or("");
+      if (auto v = r.OptInt("status")) e.status = static_cast<int>(*v);
+      e.response_headers = r.Headers("response_headers");
+      e.response_body = r.Bytes("response_body").value_or("");
+      e.initiator = r.Str("initiator", false);
+      e.error = r.Str("error", false);
+      e.request_ns = r.Int("request_ns");
+      e.response_ns = r.OptInt("response_ns");
+      if (auto v = r.OptInt("flags")) e.flags = static_cast<int>(*v);
+      const uint64_t max = limits.max_message_size;
+      if (e.request_body.size() > max) TooBig(line, e.request_body.size(), max, "the request body");
+      if (e.response_body.size() > max) {
+        TooBig(line, e.response_body.size(), max, "the response body");
+      }
+      RedactExchangeRow(redactor, &e);
+      out.InsertExchange(e);
+      counts.exchanges++;
     } else {
-      r.Bad("unknown line type '" + type + "' (expected session, connection or frame)");
+      r.Bad("unknown line type '" + type + "' (expected session, connection, frame or exchange)");
     }
   }
   if (!saw_header) throw Error("the file is empty, not a wsreplay JSON Lines export");

@@ -1,6 +1,6 @@
 // The wsreplay JSON Lines format (see tools/README.md): a header line, then per session its
-// session line, its connection lines and its frame lines. Lossless: export -> import ->
-// export gives identical bytes.
+// session line, its connection lines, its frame lines and its HTTP exchange lines. Lossless: export
+// -> import -> export gives identical bytes.
 //
 // Export streams frames from a Cassette (not thread-safe, like the Cassette it reads).
 // The row -> JSON functions are pure and also serve `show --json`.
@@ -21,12 +21,14 @@ namespace wsr::tools {
 
 inline constexpr const char* kJsonlFormat = "wsreplay-jsonl";
 // 2: connection heads/refusal body/extensions, control frames, frame flags and note.
-inline constexpr int kJsonlVersion = 2;
+// 3: exchange lines (HTTP requests and responses).
+inline constexpr int kJsonlVersion = 3;
 
 nlohmann::ordered_json SessionToJson(const cassette::Session& s);
 nlohmann::ordered_json ConnectionToJson(const cassette::Connection& c, const std::string& session);
 nlohmann::ordered_json FrameToJson(const cassette::Frame& f, const std::string& session,
                                    int ordinal);
+nlohmann::ordered_json ExchangeToJson(const cassette::Exchange& e, const std::string& session);
 // One line of text (no newline), invalid UTF-8 in text fields replaced by U+FFFD.
 std::string DumpLine(const nlohmann::ordered_json& j);
 
@@ -37,7 +39,7 @@ void ExportJsonl(cassette::Cassette& c, const std::optional<std::string>& sessio
 
 struct ImportCounts {
   int sessions = 0, connections = 0;
-  int64_t frames = 0;
+  int64_t frames = 0, exchanges = 0;
   std::vector<std::string> session_names;
 };
 
@@ -45,7 +47,8 @@ struct ImportCounts {
 // applying `redactor`. `rename` renames the (single) session of the file.
 // Throws wsr::Error naming the line on bad input, and on input over `limits`: a line longer
 // than limits.LineCap() (read in chunks, so never held whole), a line with more than
-// limits.max_line_values JSON values, a frame payload over limits.max_message_size. Memory
+// limits.max_line_values JSON values, a frame payload or an exchange body over
+// limits.max_message_size. Memory
 // is bounded by a few times the line cap. limits.progress is told the bytes read.
 ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redactor& redactor,
                          const std::optional<std::string>& rename, const ImportLimits& limits = {});

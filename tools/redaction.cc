@@ -17,6 +17,22 @@ cassette::Headers RedactHeaderList(const Redactor& r, const cassette::Headers& i
   }
   return out;
 }
+
+// Sets *field to value and records whether that changed it.
+class FieldSetter {
+ public:
+  template <typename T>
+  void operator()(T* field, T value) {
+    if (*field != value) {
+      *field = std::move(value);
+      changed_ = true;
+    }
+  }
+  bool changed() const { return changed_; }
+
+ private:
+  bool changed_ = false;
+};
 }  // namespace
 
 bool RedactSessionRow(const Redactor& r, cassette::Session* s) {
@@ -27,13 +43,7 @@ bool RedactSessionRow(const Redactor& r, cassette::Session* s) {
 }
 
 bool RedactConnectionRow(const Redactor& r, cassette::Connection* c) {
-  bool changed = false;
-  auto set = [&changed](auto* field, auto value) {
-    if (*field != value) {
-      *field = std::move(value);
-      changed = true;
-    }
-  };
+  FieldSetter set;
   set(&c->query, r.RedactQuery(c->query));
   set(&c->upstream_url, r.RedactUrl(c->upstream_url));
   set(&c->subprotocol, r.RedactSubprotocols(c->subprotocol));
@@ -42,7 +52,7 @@ bool RedactConnectionRow(const Redactor& r, cassette::Connection* c) {
   // The heads as relayed (schema version 3), with the recorder's own placeholders.
   if (!c->request_head.empty()) set(&c->request_head, r.RedactHeadText(c->request_head));
   if (!c->response_head.empty()) set(&c->response_head, r.RedactHeadText(c->response_head));
-  return changed;
+  return set.changed();
 }
 
 bool RedactFrameRow(const Redactor& r, cassette::Frame* f) {
@@ -53,6 +63,17 @@ bool RedactFrameRow(const Redactor& r, cassette::Frame* f) {
   f->fragments.clear();  // the original fragment sizes no longer add up
   f->FillPhoenixColumns();
   return true;
+}
+
+bool RedactExchangeRow(const Redactor& r, cassette::Exchange* e) {
+  FieldSetter set;
+  set(&e->query, r.RedactQuery(e->query));
+  set(&e->request_headers, RedactHeaderList(r, e->request_headers));
+  set(&e->response_headers, RedactHeaderList(r, e->response_headers));
+  std::string body;
+  if (r.RedactJsonBody(e->request_body, &body)) set(&e->request_body, std::move(body));
+  if (r.RedactJsonBody(e->response_body, &body)) set(&e->response_body, std::move(body));
+  return set.changed();
 }
 
 }  // namespace wsr::tools

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "common/duration.h"
 #include "common/error.h"
@@ -62,6 +63,20 @@ SessionStats ComputeStats(cassette::Cassette& c, const cassette::Session& s) {
   st.gap_p90_ns = Percentile(gaps, 90);
   st.gap_p99_ns = Percentile(gaps, 99);
   st.gap_max_ns = gaps.empty() ? 0 : gaps.back();
+  std::vector<int64_t> latencies;
+  for (const auto& e : c.Exchanges(s.id)) {
+    ++st.http.exchanges;
+    st.http.methods[e.method]++;
+    st.http.status_classes[e.status ? std::to_string(*e.status / 100) + "xx" : "none"]++;
+    if (e.response_ns) latencies.push_back(*e.response_ns - e.request_ns);
+    last = std::max(last, e.response_ns.value_or(e.request_ns));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  st.http.answered = static_cast<int64_t>(latencies.size());
+  st.http.latency_p50_ns = Percentile(latencies, 50);
+  st.http.latency_p90_ns = Percentile(latencies, 90);
+  st.http.latency_p99_ns = Percentile(latencies, 99);
+  st.http.latency_max_ns = latencies.empty() ? 0 : latencies.back();
   st.duration_ns = s.duration_ns.value_or(last);
   return st;
 }
@@ -105,6 +120,24 @@ std::string FormatStats(const SessionStats& st) {
   for (const auto& [note, n] : st.violation_notes) {
     out += "  " + std::to_string(n) + " x " + note + "\n";
   }
+  if (st.http.exchanges > 0) {
+    out += "HTTP exchanges: " + std::to_string(st.http.exchanges) + " (";
+    std::string sep;
+    for (const auto& [method, n] : st.http.methods) {
+      out += sep + std::to_string(n) + " " + method;
+      sep = ", ";
+    }
+    out += "); status";
+    for (const auto& [cls, n] : st.http.status_classes) out += " " + cls + " " + std::to_string(n);
+    out += "\n";
+    std::snprintf(
+        line, sizeof line, "HTTP latency (%lld answered): p50 %s  p90 %s  p99 %s  max %s\n",
+        static_cast<long long>(st.http.answered), FormatDurationNs(st.http.latency_p50_ns).c_str(),
+        FormatDurationNs(st.http.latency_p90_ns).c_str(),
+        FormatDurationNs(st.http.latency_p99_ns).c_str(),
+        FormatDurationNs(st.http.latency_max_ns).c_str());
+    out += line;
+  }
   if (st.topics.empty()) return out;
   size_t width = 24;
   for (const auto& [topic, t] : st.topics) {
@@ -129,6 +162,52 @@ std::string FormatStats(const SessionStats& st) {
     }
   }
   return out;
+}
+
+std::string FormatStatsJson(const SessionStats& st) {
+  using nlohmann::json;
+  auto counts = [](const DirectionCounts& d) { return json{{"c2s", d.c2s}, {"s2c", d.s2c}}; };
+  json topics = json::object();
+  for (const auto& [topic, t] : st.topics) {
+    topics[topic] = {{"frames", t.frames},
+                     {"c2s", t.c2s},
+                     {"s2c", t.s2c},
+                     {"bytes", t.bytes},
+                     {"events", t.events}};
+  }
+  json j = {
+      {"session", st.session},
+      {"connections", st.connections},
+      {"frames", st.frames},
+      {"c2s", st.c2s},
+      {"s2c", st.s2c},
+      {"bytes", st.bytes},
+      {"duration_ns", st.duration_ns},
+      {"gaps",
+       {{"count", st.gaps},
+        {"p50_ns", st.gap_p50_ns},
+        {"p90_ns", st.gap_p90_ns},
+        {"p99_ns", st.gap_p99_ns},
+        {"max_ns", st.gap_max_ns}}},
+      {"pings", counts(st.pings)},
+      {"pongs", counts(st.pongs)},
+      {"closes", counts(st.closes)},
+      {"compressed", st.compressed},
+      {"violations", st.violations},
+      {"violation_notes", st.violation_notes},
+      {"topics", topics},
+      {"http",
+       {{"exchanges", st.http.exchanges},
+        {"methods", st.http.methods},
+        {"status_classes", st.http.status_classes},
+        {"latency",
+         {{"answered", st.http.answered},
+          {"p50_ns", st.http.latency_p50_ns},
+          {"p90_ns", st.http.latency_p90_ns},
+          {"p99_ns", st.http.latency_p99_ns},
+          {"max_ns", st.http.latency_max_ns}}}}},
+  };
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace wsr::tools

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/ws_client.h"
+#include "tools/text_util.h"
 
 namespace wsr::tools_test {
 
@@ -201,6 +203,25 @@ struct Replay {
     return seen;
   }
 };
+
+// The fields HAR 1.2 requires of an entry.
+inline void ExpectHar12Entry(const nlohmann::json& e) {
+  ASSERT_TRUE(tools::ParseIso8601(e.at("startedDateTime").get<std::string>()).has_value());
+  EXPECT_TRUE(e.at("time").is_number());
+  for (const char* k : {"method", "url", "httpVersion", "cookies", "headers", "queryString",
+                        "headersSize", "bodySize"}) {
+    EXPECT_TRUE(e.at("request").contains(k)) << k;
+  }
+  for (const char* k : {"status", "statusText", "httpVersion", "cookies", "headers", "content",
+                        "redirectURL", "headersSize", "bodySize"}) {
+    EXPECT_TRUE(e.at("response").contains(k)) << k;
+  }
+  EXPECT_TRUE(e.at("response").at("content").contains("mimeType"));
+  EXPECT_TRUE(e.at("cache").is_object());
+  for (const char* k : {"send", "wait", "receive"}) {
+    EXPECT_TRUE(e.at("timings").at(k).is_number()) << k;
+  }
+}
 
 inline bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
