@@ -1,5 +1,7 @@
 #include "replay/engine.h"
 
+#include <algorithm>
+
 #include "cassettes/protocol_probe.h"
 #include "replay/phoenix_replayer.h"
 #include "replay/raw_replayer.h"
@@ -8,10 +10,12 @@ namespace wsr::replay {
 
 ConnectionReplayer::ConnectionReplayer(const cassette::Connection& recorded,
                                        const ReplayOptions& options,
-                                       std::shared_ptr<const ResumeFrom> resume)
+                                       std::shared_ptr<const ResumeFrom> resume,
+                                       const CausalGate* gate)
     : recorded_(recorded),
       options_(options),
       resume_(std::move(resume)),
+      gate_(gate),
       timeline_(options.speed, options.max_gap_ns) {
   report_.recorded_ordinal = recorded.ordinal;
   report_.path = recorded.path;
@@ -33,6 +37,22 @@ void ConnectionReplayer::OnClientClose(int64_t /*now*/, int code, std::string_vi
     report_.close = "client closed " + std::to_string(code);
     if (!reason.empty()) report_.close += " (" + std::string(reason) + ")";
   }
+}
+
+void ConnectionReplayer::OnExchangeAnswered(int64_t now, int index) {
+  if (!gate_ || cause_delay_.count(index)) return;
+  const cassette::Exchange& e = gate_->exchange(index);
+  int64_t delay = 0;
+  if (e.response_ns && !timeline_.max_speed() && !timeline_.paused()) {
+    delay = std::max<int64_t>(0, timeline_.VirtualAt(now) - AnchorRel(Rel(*e.response_ns)));
+  }
+  cause_delay_[index] = delay;
+}
+
+int64_t ConnectionReplayer::CauseDelay(int cause) const {
+  if (cause < 0) return 0;
+  auto it = cause_delay_.find(cause);
+  return it == cause_delay_.end() ? 0 : it->second;
 }
 
 void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
@@ -79,11 +99,12 @@ bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& 
 std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
                                                  const cassette::Connection& recorded,
                                                  const ReplayOptions& options,
-                                                 std::shared_ptr<const ResumeFrom> resume) {
+                                                 std::shared_ptr<const ResumeFrom> resume,
+                                                 const CausalGate* gate) {
   if (options.protocol != Protocol::kRaw && DetectPhoenix(source, recorded)) {
-    return std::make_unique<PhoenixReplayer>(source, recorded, options, std::move(resume));
+    return std::make_unique<PhoenixReplayer>(source, recorded, options, std::move(resume), gate);
   }
-  return std::make_unique<RawReplayer>(source, recorded, options, std::move(resume));
+  return std::make_unique<RawReplayer>(source, recorded, options, std::move(resume), gate);
 }
 
 }  // namespace wsr::replay

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cassettes/session_source.h"
+#include "replay/causal_gate.h"
 #include "replay/options.h"
 #include "replay/report.h"
 #include "replay/timeline.h"
@@ -56,8 +58,11 @@ struct ResumeFrom {
 
 class ConnectionReplayer {
  public:
+  // `gate` (may be null: no REST half) holds recorded server frames until the HTTP requests
+  // that caused them were answered (causal_gate.h); it must outlive the replayer.
   ConnectionReplayer(const cassette::Connection& recorded, const ReplayOptions& options,
-                     std::shared_ptr<const ResumeFrom> resume = nullptr);
+                     std::shared_ptr<const ResumeFrom> resume = nullptr,
+                     const CausalGate* gate = nullptr);
   virtual ~ConnectionReplayer() = default;
 
   // The live connection is established at `now`.
@@ -65,6 +70,10 @@ class ConnectionReplayer {
   virtual void OnClientMessage(int64_t now, int opcode, std::string_view data,
                                std::vector<Action>* out) = 0;
   void OnClientClose(int64_t now, int code, std::string_view reason);
+  // The live client's HTTP request matched recorded exchange `index` of the gate and was
+  // answered at `now`: frames it caused may go, keeping their recorded delay after its
+  // response (shifted by how late, in recorded time, the answer came). Poll() afterwards.
+  void OnExchangeAnswered(int64_t now, int index);
   // Releases what is due at `now`, at most kMaxPollBatch frames per call (the server polls
   // again once the socket drained, so a fast replay never queues the whole recording).
   virtual void Poll(int64_t now, std::vector<Action>* out) = 0;
@@ -109,9 +118,23 @@ class ConnectionReplayer {
   bool AlreadyDelivered(int64_t seq) const { return resume_ && resume_->delivered.count(seq); }
   int64_t AnchorRel(int64_t rel) const { return resume_ && resume_->v > rel ? resume_->v : rel; }
 
+  // Causality with the REST half (causal_gate.h): the exchange a recorded server frame waits
+  // for (-1: none), whether it was answered, the recorded-time delay its answer adds, and
+  // what a frame held by it waits for ("request #3 POST /x").
+  int CauseOf(const cassette::Frame& f) const { return gate_ ? gate_->CauseOf(f.offset_ns) : -1; }
+  bool CauseMet(int cause) const { return cause < 0 || gate_->answered(cause); }
+  int64_t CauseDelay(int cause) const;
+  std::string CauseWait(int cause) const { return gate_->Describe(cause); }
+  // The report's reason for a frame whose cause never came.
+  std::string CauseNeverCame(int cause) const {
+    return "waited for " + CauseWait(cause) + ", which the client never made";
+  }
+
   cassette::Connection recorded_;
   ReplayOptions options_;
   std::shared_ptr<const ResumeFrom> resume_;
+  const CausalGate* gate_ = nullptr;
+  std::map<int, int64_t> cause_delay_;  // exchange index -> recorded ns its answer came late
   Timeline timeline_;
   ConnectionReport report_;
   int64_t start_ns_ = 0;
@@ -126,8 +149,10 @@ class ConnectionReplayer {
 bool DetectPhoenix(cassette::SessionSource& source, const cassette::Connection& recorded);
 
 // Builds the right replayer (Phoenix unless options.protocol is raw or detection fails).
-std::unique_ptr<ConnectionReplayer> MakeReplayer(
-    cassette::SessionSource& source, const cassette::Connection& recorded,
-    const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr);
+std::unique_ptr<ConnectionReplayer> MakeReplayer(cassette::SessionSource& source,
+                                                 const cassette::Connection& recorded,
+                                                 const ReplayOptions& options,
+                                                 std::shared_ptr<const ResumeFrom> resume = nullptr,
+                                                 const CausalGate* gate = nullptr);
 
 }  // namespace wsr::replay

@@ -93,7 +93,15 @@ int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
     feed_.Control("http " + m.request.substr(0, 200) + " -> " + std::to_string(reply.status),
                   clock_->NowNs());
     NotifySubscribers();
-    return WriteRestReply(wsi, reply);
+    int rc = WriteRestReply(wsi, reply);
+    // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
+    int64_t now = clock_->NowNs();
+    causal_.Answered(m.index, now);
+    for (auto& [live_wsi, c] : live_) {
+      if (c->engine) c->engine->OnExchangeAnswered(now, m.index);
+    }
+    PollAll();
+    return rc;
   }
   bool close = options_.replay.on_mismatch == OnMismatch::kClose;
   std::string action = close ? "closed the connection" : "answered 501";

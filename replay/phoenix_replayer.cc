@@ -30,8 +30,8 @@ Action Text(std::string payload) {
 
 PhoenixReplayer::PhoenixReplayer(cassette::SessionSource& source,
                                  const cassette::Connection& recorded, const ReplayOptions& options,
-                                 std::shared_ptr<const ResumeFrom> resume)
-    : ConnectionReplayer(recorded, options, std::move(resume)),
+                                 std::shared_ptr<const ResumeFrom> resume, const CausalGate* gate)
+    : ConnectionReplayer(recorded, options, std::move(resume), gate),
       cursor_(source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient,
                                           .phoenix = cassette::PhoenixSelect::kNoReplies})),
       window_limit_(options.order == Order::kTopic ? 4096 : 16) {
@@ -49,6 +49,7 @@ void PhoenixReplayer::Fill() {
     }
     if (index_.IsLeaveClose(p.frame.seq)) continue;  // sent with its leave's reply
     if (AlreadyDelivered(p.frame.seq)) continue;     // resumed: an earlier connection sent it
+    p.cause = CauseOf(p.frame);
     if (p.frame.topic && p.frame.event) {
       p.phoenix = true;
       p.topic = *p.frame.topic;
@@ -76,7 +77,7 @@ int64_t PhoenixReplayer::DueVirtual(const Pending& p) const {
       if (d != it->second.delay.end()) delay = d->second;
     }
   }
-  return Rel(p.frame.offset_ns) + delay;
+  return Rel(p.frame.offset_ns) + std::max(delay, CauseDelay(p.cause));
 }
 
 std::vector<size_t> PhoenixReplayer::Candidates() const {
@@ -160,6 +161,7 @@ void PhoenixReplayer::Poll(int64_t now, std::vector<Action>* out) {
     Fill();
     for (size_t i : Candidates()) {
       Pending& p = window_[i];
+      if (!CauseMet(p.cause)) continue;  // held until its request was answered, never skipped
       if (Ready(p)) {
         int64_t d = DeadlineFor(DueVirtual(p));
         if (d <= now) {
@@ -195,6 +197,7 @@ std::optional<int64_t> PhoenixReplayer::NextDeadline() {
   };
   for (size_t i : Candidates()) {
     const Pending& p = window_[i];
+    if (!CauseMet(p.cause)) continue;  // only the client's request unblocks it
     if (Ready(p)) {
       consider(DeadlineFor(DueVirtual(p)));
     } else if (p.timeout_at) {
@@ -209,7 +212,7 @@ bool PhoenixReplayer::Step(int64_t now, std::vector<Action>* out) {
   if (closing_ || client_closed_) return false;
   Fill();
   for (size_t i : Candidates()) {
-    if (!Ready(window_[i])) continue;
+    if (!CauseMet(window_[i].cause) || !Ready(window_[i])) continue;
     timeline_.JumpTo(now, DueVirtual(window_[i]));
     Release(now, i, now, out);
     return true;
@@ -361,6 +364,8 @@ nlohmann::json PhoenixReplayer::Status(int64_t now) {
     bool candidate = std::find(cands.begin(), cands.end(), i) != cands.end();
     if (!candidate) {
       waits = "earlier push seq " + std::to_string(window_[cands.empty() ? 0 : cands[0]].frame.seq);
+    } else if (!CauseMet(p.cause)) {
+      waits = CauseWait(p.cause);
     } else if (!Ready(p)) {
       waits = "join of topic '" + p.topic + "' (" + HeldReason(p) + ")";
       if (p.timeout_at)
@@ -399,7 +404,7 @@ void PhoenixReplayer::Finish(int64_t /*now*/) {
     Fill();
     if (window_.empty()) break;
     const Pending& p = window_.front();
-    std::string reason = HeldReason(p);
+    std::string reason = CauseMet(p.cause) ? HeldReason(p) : CauseNeverCame(p.cause);
     if (reason.empty()) reason = "connection ended before it was due";
     report_.AddUndelivered({p.frame.seq, Rel(p.frame.offset_ns),
                             p.phoenix ? "push " + p.topic + " " + p.event

@@ -11,6 +11,9 @@
 //   for every earlier push (--order connection) or earlier pushes of its topic (--order
 //   topic). A push held for a topic that is not joined --join-timeout after it was due is
 //   skipped and reported.
+// - A push recorded after the response to a client HTTP request waits for that request
+//   (causal_gate.h) and keeps its recorded delay after it; it is never skipped for it (it
+//   stays undelivered, and the report names the request, when the client never makes it).
 // - Client frames the cassette does not have are answered per --on-mismatch and reported.
 // Not thread-safe (service thread).
 #pragma once
@@ -26,7 +29,8 @@ namespace wsr::replay {
 class PhoenixReplayer final : public ConnectionReplayer {
  public:
   PhoenixReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
-                  const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr);
+                  const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr,
+                  const CausalGate* gate = nullptr);
 
   void OnClientMessage(int64_t now, int opcode, std::string_view data,
                        std::vector<Action>* out) override;
@@ -44,6 +48,7 @@ class PhoenixReplayer final : public ConnectionReplayer {
     int instance = 0;                   // recorded ok-joins of topic before it (0: needs no join)
     int64_t join_reply_rel = 0;         // recorded offset of that join's reply
     std::optional<int64_t> timeout_at;  // join-timeout deadline once seen held
+    int cause = -1;                     // the exchange it waits for (causal_gate.h), -1: none
   };
   struct TopicState {
     int joins = 0;  // matched ok joins so far

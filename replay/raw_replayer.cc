@@ -8,8 +8,9 @@
 namespace wsr::replay {
 
 RawReplayer::RawReplayer(cassette::SessionSource& source, const cassette::Connection& recorded,
-                         const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume)
-    : ConnectionReplayer(recorded, options, std::move(resume)),
+                         const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume,
+                         const CausalGate* gate)
+    : ConnectionReplayer(recorded, options, std::move(resume), gate),
       client_cursor_(
           source.Frames(recorded.id, {.direction = cassette::Direction::kClientToServer})),
       server_cursor_(
@@ -32,21 +33,23 @@ void RawReplayer::Fill() {
     if (!server_cursor_->Next(&f)) {
       server_done_ = true;
     } else if (!AlreadyDelivered(f.seq)) {  // resumed: an earlier connection sent it
+      pending_cause_ = CauseOf(f);
       pending_ = std::move(f);
     }
   }
 }
 
 void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* out) {
+  int64_t due = PendingDue();
   Action a;
   a.opcode = pending_->opcode;
   a.recorded_ns = Rel(pending_->offset_ns);
   a.payload = std::move(pending_->payload);
   a.fragments = std::move(pending_->fragments);
   a.seq = pending_->seq;
-  a.due_v = Rel(pending_->offset_ns) + delay_;
+  a.due_v = due;
   out->push_back(std::move(a));
-  NoteRelease(now, deadline, Rel(pending_->offset_ns) + delay_);
+  NoteRelease(now, deadline, due);
   pending_.reset();
   Fill();
 }
@@ -61,7 +64,7 @@ void RawReplayer::EmitClose(std::vector<Action>* out) {
 void RawReplayer::Poll(int64_t now, std::vector<Action>* out) {
   if (closing_ || client_closed_) return;
   while (pending_ && Eligible() && out->size() < kMaxPollBatch) {
-    int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
+    int64_t d = DeadlineFor(PendingDue());
     if (d > now) return;
     Release(now, d, out);
   }
@@ -73,7 +76,7 @@ void RawReplayer::Poll(int64_t now, std::vector<Action>* out) {
 
 std::optional<int64_t> RawReplayer::NextDeadline() {
   if (closing_ || client_closed_) return std::nullopt;
-  if (pending_ && Eligible()) return DeadlineFor(Rel(pending_->offset_ns) + delay_);
+  if (pending_ && Eligible()) return DeadlineFor(PendingDue());
   if (CloseReady()) return DeadlineFor(*RecordedCloseRel() + delay_);
   return std::nullopt;
 }
@@ -81,8 +84,7 @@ std::optional<int64_t> RawReplayer::NextDeadline() {
 bool RawReplayer::Step(int64_t now, std::vector<Action>* out) {
   if (closing_ || client_closed_) return false;
   if (pending_ && Eligible()) {
-    int64_t v = Rel(pending_->offset_ns) + delay_;
-    timeline_.JumpTo(now, v);
+    timeline_.JumpTo(now, PendingDue());
     Release(now, now, out);
     return true;
   }
@@ -148,13 +150,15 @@ nlohmann::json RawReplayer::Status(int64_t now) {
     nlohmann::json next = {{"seq", pending_->seq},
                            {"offset_ms", static_cast<double>(Rel(pending_->offset_ns)) / 1e6},
                            {"frame", Excerpt(pending_->payload, pending_->opcode == 2, 80)}};
-    if (!Eligible()) {
+    if (!CauseMet(pending_cause_)) {
+      next["waits_for"] = CauseWait(pending_cause_);
+    } else if (!Eligible()) {
       next["waits_for"] = "client frame seq " + std::to_string(expected_->seq) + ": " +
                           Excerpt(expected_->payload, expected_->opcode == 2, 80);
     } else if (timeline_.paused()) {
       next["waits_for"] = "paused";
     } else {
-      int64_t d = DeadlineFor(Rel(pending_->offset_ns) + delay_);
+      int64_t d = DeadlineFor(PendingDue());
       next["waits_for"] =
           d <= now ? "release (due now)" : "its time, in " + FormatDurationNs(d - now);
     }
@@ -170,9 +174,10 @@ void RawReplayer::Finish(int64_t /*now*/) {
   finished_ = true;
   report_.open = false;
   while (pending_) {
-    std::string reason = !Eligible() ? "waited for client frame seq " +
-                                           std::to_string(expected_->seq) + " that never came"
-                                     : "connection ended before it was due";
+    std::string reason = !CauseMet(pending_cause_) ? CauseNeverCame(pending_cause_)
+                         : !Eligible()             ? "waited for client frame seq " +
+                                             std::to_string(expected_->seq) + " that never came"
+                                       : "connection ended before it was due";
     report_.AddUndelivered({pending_->seq, Rel(pending_->offset_ns),
                             Excerpt(pending_->payload, pending_->opcode == 2, 80), reason});
     pending_.reset();

@@ -55,6 +55,7 @@ ReplayServer::Impl::Impl(std::unique_ptr<cassette::SessionSource> source, Server
       source_(std::move(source)),
       options_(std::move(options)),
       matcher_(source_->Connections()),
+      causal_(source_->Exchanges()),
       faults_(options_.replay.faults, options_.replay.breaks, options_.replay.after_fault),
       http_matcher_(source_->Exchanges(), options_.replay.match_body, options_.replay.ignore_json),
       speed_(options_.replay.speed) {
@@ -589,7 +590,7 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   pending_.erase(it);
   ReplayOptions o = options_.replay;
   o.speed = speed_;
-  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume);
+  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume, &causal_);
   c->recorded_index = p.recorded_index;
   c->resumed_from = p.resume;
   c->resumes = p.resumes;

@@ -22,6 +22,7 @@
 #include "cassettes/session_source.h"
 #include "common/clock.h"
 #include "common/ev_loop.h"
+#include "replay/causal_gate.h"
 #include "replay/connection_matcher.h"
 #include "replay/engine.h"
 #include "replay/fault_stage.h"
@@ -162,6 +163,8 @@ class ReplayServer::Impl {
   std::unique_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;
   ConnectionMatcher matcher_;
+  // Which recorded exchanges were answered, lent to every replayer (outlives live_).
+  CausalGate causal_;
   FaultPlan faults_;
   lws_context* ctx_ = nullptr;
   // The epoll loop ctx_ runs on; null when serving with lws's poll() loop (the plugin is

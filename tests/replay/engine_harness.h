@@ -22,9 +22,19 @@ struct Harness {
   std::unique_ptr<ConnectionReplayer> rep;
   std::vector<Action> out;
 
-  Harness(testing::Recording& r, ReplayOptions o) {
-    rep = MakeReplayer(r.source(), r.connection(), o);
+  // `gate` (may be null): the session's causal gate, which must outlive the harness.
+  explicit Harness(testing::Recording& r, ReplayOptions o, CausalGate* gate = nullptr)
+      : gate(gate) {
+    rep = MakeReplayer(r.source(), r.connection(), o, nullptr, gate);
     rep->Start(clock.NowNs());
+  }
+  CausalGate* gate = nullptr;
+  // The live client's HTTP request matched recorded exchange `index` and was answered now
+  // (what the server does in http_replay.cc), then the replayer is polled.
+  void Answer(int index) {
+    gate->Answered(index, clock.NowNs());
+    rep->OnExchangeAnswered(clock.NowNs(), index);
+    rep->Poll(clock.NowNs(), &out);
   }
   // The client sends a message now (opcode 1 text, 2 binary).
   void Send(const std::string& data, int opcode = 1) {

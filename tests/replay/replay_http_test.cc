@@ -2,8 +2,10 @@
 // exchanges answered in recorded order with fresh framing, JSON bodies matched ignoring the
 // volatile fields, a recorded 401 replayed with its body, an unrecorded request's 501 with the
 // explanation (in the status, the report, and --strict's exit), --on-mismatch close and
-// --match-body.
+// --match-body; causality between the halves (a push recorded after a POST waits for it).
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "tests/replay/recording.h"
@@ -16,6 +18,7 @@ namespace {
 
 using wire::HttpRequest;
 using wire::HttpResponse;
+using wire::WsClient;
 
 const char* kMessages = "/api/v1/agent/chats/c1/messages";
 
@@ -177,6 +180,67 @@ TEST(ReplayHttp, MatchBodyExactAndNone) {
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("--match-body"), std::string::npos) << bad.err;
   EXPECT_EQ(bad.out.find("listening on"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsr::testing
+
+namespace wsr::testing {
+namespace {
+
+// Causality (replay/causal_gate.h): the push recorded 299 ms after the POST's response does not
+// arrive before the live client POSTs, whatever the clock says, then arrives after its recorded
+// delay; a push whose POST never comes is reported with the request it waited for.
+TEST(ReplayHttp, PushRecordedAfterAPostWaitsForThePost) {
+  TempDir dir;
+  std::string path = dir.File("causal.db");
+  {
+    Recording r(path);
+    r.Connect();
+    r.C(5, R"(["1","1","chat_room:c1","phx_join",{}])");
+    r.S(10, R"(["1","1","chat_room:c1","phx_reply",{"status":"ok","response":{}}])");
+    r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
+    r.S(400, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
+    r.Http(500, "DELETE", "/api/v1/agent/chats/c1", "", 204, "", {});
+    r.S(520, R"(["1",null,"chat_room:c1","room_deleted",{"id":"c1"}])");
+    r.Finish();
+  }
+  Process p(ReplayArgs(path, {"--speed", "1", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  WsClient c(port, "/socket/websocket?vsn=2.0.0");
+  ASSERT_TRUE(c.ok());
+  c.Send(1, R"(["3","3","chat_room:c1","phx_join",{}])");
+  auto reply = c.ReadMessage();
+  ASSERT_TRUE(reply);
+  EXPECT_NE(reply->payload.find("phx_reply"), std::string::npos);
+  // Twice the push's recorded time passes: it waits for the POST.
+  EXPECT_FALSE(c.ReadMessage(800)) << "a push arrived before its POST";
+  auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+  EXPECT_EQ(status["connections"][0]["pending"][0]["waits_for"],
+            std::string("request #1 POST ") + kMessages)
+      << status.dump();
+
+  auto posted_at = std::chrono::steady_clock::now();
+  auto post = HttpRequest(port, "POST", kMessages, "Content-Type: application/json\r\n",
+                          R"({"message":{"content":"a different LLM answer"}})");
+  EXPECT_EQ(post.status, 201);
+  auto push = c.ReadMessage(5000);
+  auto waited = std::chrono::steady_clock::now() - posted_at;
+  ASSERT_TRUE(push) << p.stderr_text();
+  EXPECT_EQ(push->payload, R"(["3",null,"chat_room:c1","message_created",{"id":"m1"}])");
+  EXPECT_GE(waited, std::chrono::milliseconds(290));  // recorded: 299 ms after the response
+  EXPECT_LT(waited, std::chrono::milliseconds(3000));
+
+  // The DELETE is never made: its push stays undelivered, named in the report; --strict fails.
+  EXPECT_FALSE(c.ReadMessage(400));
+  c.Close();
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("waited for request #2 DELETE /api/v1/agent/chats/c1, which the "
+                                 "client never made"),
+            std::string::npos)
+      << p.stderr_text();
 }
 
 }  // namespace

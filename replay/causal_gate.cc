@@ -1,0 +1,43 @@
+#include "replay/causal_gate.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "replay/http_matcher.h"
+
+namespace wsr::replay {
+
+CausalGate::CausalGate(std::vector<cassette::Exchange> exchanges)
+    : exchanges_(std::move(exchanges)), answered_at_(exchanges_.size()) {
+  for (size_t i = 0; i < exchanges_.size(); ++i) {
+    const cassette::Exchange& e = exchanges_[i];
+    if (!e.response_ns || !e.status || SafeMethod(e.method)) continue;
+    causes_.emplace_back(*e.response_ns, static_cast<int>(i));
+  }
+  std::sort(causes_.begin(), causes_.end());
+}
+
+bool CausalGate::SafeMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
+}
+
+int CausalGate::CauseOf(int64_t offset_ns) const {
+  // The last cause whose response ended at or before offset_ns.
+  auto it =
+      std::upper_bound(causes_.begin(), causes_.end(), offset_ns,
+                       [](int64_t t, const std::pair<int64_t, int>& c) { return t < c.first; });
+  if (it == causes_.begin()) return -1;
+  return std::prev(it)->second;
+}
+
+void CausalGate::Answered(int index, int64_t now) {
+  if (index < 0 || static_cast<size_t>(index) >= answered_at_.size()) return;
+  if (!answered_at_[static_cast<size_t>(index)]) answered_at_[static_cast<size_t>(index)] = now;
+}
+
+std::string CausalGate::Describe(int index) const {
+  const cassette::Exchange& e = exchange(index);
+  return "request #" + std::to_string(e.ordinal) + " " + ExchangeLine(e);
+}
+
+}  // namespace wsr::replay
