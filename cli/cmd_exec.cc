@@ -1,6 +1,7 @@
 // `wsreplay exec --cassette FILE [replay flags] -- CMD [ARGS...]`: replay a session to a test
 // command. Starts the replay server on a free loopback port, runs CMD with
-// WSREPLAY_URL=ws://127.0.0.1:PORT in its environment, stops the server when CMD ends,
+// WSREPLAY_URL=ws://127.0.0.1:PORT (and WSREPLAY_HTTP_URL=http://127.0.0.1:PORT, the REST base
+// URL on the same listener) in its environment, stops the server when CMD ends,
 // prints the report to stderr and exits with CMD's status (128+N when a signal killed it),
 // or 3 with --strict when CMD passed but the report has mismatches or undelivered frames.
 // SIGINT/SIGTERM received by wsreplay are forwarded to CMD.
@@ -38,6 +39,9 @@ int RunChild(const std::vector<std::string>& command, const std::string& url) {
   if (pid < 0) throw Error(std::string("cannot start the command: ") + std::strerror(errno));
   if (pid == 0) {
     setenv("WSREPLAY_URL", url.c_str(), 1);
+    // The same listener answers the REST half: the base URL for an SDK's HTTP calls.
+    std::string http_url = url.rfind("ws://", 0) == 0 ? "http://" + url.substr(5) : url;
+    setenv("WSREPLAY_HTTP_URL", http_url.c_str(), 1);
     execvp(argv[0], argv.data());
     std::fprintf(stderr, "wsreplay: error: cannot run '%s': %s\n", argv[0], std::strerror(errno));
     _exit(127);

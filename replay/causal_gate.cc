@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "replay/http_matcher.h"
+#include "replay/timeline.h"
 
 namespace wsr::replay {
 
@@ -38,6 +39,17 @@ void CausalGate::Answered(int index, int64_t now) {
 std::string CausalGate::Describe(int index) const {
   const cassette::Exchange& e = exchange(index);
   return "request #" + std::to_string(e.ordinal) + " " + ExchangeLine(e);
+}
+
+int64_t ResponseDeadline(const cassette::Exchange& e, int64_t arrival, double speed, bool paused,
+                         const std::vector<int64_t>& reached) {
+  if (paused) return Timeline::kNever;
+  int64_t d = arrival;
+  if (speed > 0 && e.response_ns && *e.response_ns > e.request_ns) {
+    d += static_cast<int64_t>(static_cast<double>(*e.response_ns - e.request_ns) / speed);
+  }
+  for (int64_t r : reached) d = std::max(d, r);
+  return d;
 }
 
 }  // namespace wsr::replay

@@ -16,6 +16,11 @@
 // report names the request it waited for. Only the latest such exchange is a cause (earlier
 // ones are its causes in turn: a client makes its requests in order).
 //
+// The other way round, a recorded response is not sent before the pushes recorded before it
+// were due (ResponseDeadline): not before each live connection's replay reached the
+// response's recorded end, nor before the recorded latency after the live request. Under the
+// manual clock a response therefore waits for `advance` or `step`, like a frame.
+//
 // Exchanges are indexed as SessionSource::Exchanges() returns them (request_ns order), the
 // same indices as HttpMatcher::recorded().
 //
@@ -56,5 +61,14 @@ class CausalGate {
   // (response_ns, index) of the exchanges that can be causes, by response_ns then index.
   std::vector<std::pair<int64_t, int>> causes_;
 };
+
+// When the recorded response of exchange `e` to a live request that arrived at `arrival` may
+// be sent, on the replay clock: not before `arrival` + its recorded latency (request head
+// complete to response complete) / `speed` (at once when speed <= 0, i.e. max), and not before
+// any time in `reached`: when each live connection's replay reaches the response's recorded
+// end (ConnectionReplayer::ReachesSessionTime). Timeline::kNever while `paused` or when a
+// connection is paused.
+int64_t ResponseDeadline(const cassette::Exchange& e, int64_t arrival, double speed, bool paused,
+                         const std::vector<int64_t>& reached);
 
 }  // namespace wsr::replay

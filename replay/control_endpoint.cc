@@ -55,6 +55,15 @@ bool ReplayServer::Impl::DoStep() {
       best = c.get();
     }
   }
+  // A held HTTP response due no later than that frame goes instead (causal_gate.h).
+  auto held = NextHeldResponse();
+  auto step_response = [&] {
+    ReleaseResponse(held->second, held_[held->second], now);
+    feed_.Control("stepped", now);
+    PollAll();
+    return true;
+  };
+  if (held && (!best_d || held->first <= *best_d)) return step_response();
   std::vector<Live*> order;
   if (best) order.push_back(best);
   for (auto& [wsi, c] : live_) {
@@ -70,6 +79,7 @@ bool ReplayServer::Impl::DoStep() {
       return true;
     }
   }
+  if (held) return step_response();
   return false;
 }
 

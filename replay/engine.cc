@@ -49,6 +49,14 @@ void ConnectionReplayer::OnExchangeAnswered(int64_t now, int index) {
   cause_delay_[index] = delay;
 }
 
+std::optional<int64_t> ConnectionReplayer::ReachesSessionTime(int64_t session_ns) const {
+  if (client_closed_ || closing_ || finished_ || recorded_.opened_ns > session_ns) {
+    return std::nullopt;
+  }
+  int64_t t = recorded_.closed_ns ? std::min(session_ns, *recorded_.closed_ns) : session_ns;
+  return timeline_.PeekDeadline(AnchorRel(Rel(t)), last_mark_);
+}
+
 int64_t ConnectionReplayer::CauseDelay(int cause) const {
   if (cause < 0) return 0;
   auto it = cause_delay_.find(cause);

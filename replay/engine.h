@@ -94,6 +94,12 @@ class ConnectionReplayer {
     return v == Timeline::kNever ? last_released_v_ : v;
   }
 
+  // When this connection's replay reaches session offset `session_ns` of the recording (the
+  // frames recorded before it are due by then): an absolute clock time, Timeline::kNever
+  // while paused. nullopt when the recorded connection was not open yet at `session_ns` or
+  // the live connection has ended. For holding a recorded HTTP response (causal_gate.h).
+  std::optional<int64_t> ReachesSessionTime(int64_t session_ns) const;
+
   // JSON for GET status: pending frames and what the next one waits for.
   virtual nlohmann::json Status(int64_t now) = 0;
   // Final accounting: lists what was never delivered (reads the rest of the cursors).

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/ascii.h"
+#include "common/duration.h"
 #include "common/log.h"
 #include "common/terminal_text.h"
 #include "replay/http_reply.h"
@@ -85,23 +86,13 @@ int ReplayServer::Impl::OnRestBodyDone(lws* wsi) {
 int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
   HttpMatch m = http_matcher_.Match(req);
   if (m.matched()) {
-    ++http_answered_;
+    // Held until due (causal_gate.h); PollAll() releases it at once when it already is, and
+    // arms the timer otherwise.
     const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(m.index)];
-    HttpReply reply = RecordedAnswer(e, req.method == "HEAD");
-    log::Info("replay: " + EscapeControls(m.request.substr(0, 200)) + " -> recorded #" +
-              std::to_string(e.ordinal) + " " + std::to_string(reply.status));
-    feed_.Control("http " + m.request.substr(0, 200) + " -> " + std::to_string(reply.status),
-                  clock_->NowNs());
-    NotifySubscribers();
-    int rc = WriteRestReply(wsi, reply);
-    // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
-    int64_t now = clock_->NowNs();
-    causal_.Answered(m.index, now);
-    for (auto& [live_wsi, c] : live_) {
-      if (c->engine) c->engine->OnExchangeAnswered(now, m.index);
-    }
+    held_[wsi] = {m.index, RecordedAnswer(e, req.method == "HEAD"), clock_->NowNs(), m.request};
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // a manual clock may hold it for long
     PollAll();
-    return rc;
+    return 0;
   }
   bool close = options_.replay.on_mismatch == OnMismatch::kClose;
   std::string action = close ? "closed the connection" : "answered 501";
@@ -159,6 +150,65 @@ int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
   return 0;
 }
 
+int64_t ReplayServer::Impl::HeldDeadline(const HeldResponse& h) const {
+  const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
+  std::vector<int64_t> reached;
+  if (e.response_ns) {
+    for (const auto& [wsi, c] : live_) {
+      if (!c->engine) continue;
+      if (auto t = c->engine->ReachesSessionTime(*e.response_ns)) reached.push_back(*t);
+    }
+  }
+  return ResponseDeadline(e, h.arrival, speed_, paused_, reached);
+}
+
+std::optional<std::pair<int64_t, lws*>> ReplayServer::Impl::NextHeldResponse() const {
+  std::optional<std::pair<int64_t, lws*>> best;
+  for (const auto& [wsi, h] : held_) {
+    if (h.released) continue;
+    int64_t d = HeldDeadline(h);
+    if (!best || d < best->first) best = std::make_pair(d, wsi);
+  }
+  return best;
+}
+
+void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now) {
+  h.released = true;
+  lws_callback_on_writable(wsi);
+  ++http_answered_;
+  const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
+  std::string line = "#" + std::to_string(e.ordinal) + " " + ExchangeLine(e).substr(0, 200) +
+                     " -> " + std::to_string(h.reply.status);
+  if (http_served_.size() < ConnectionReport::kMaxListed) http_served_.push_back(line);
+  log::Info("replay: " + EscapeControls(h.request.substr(0, 200)) + " -> recorded " +
+            EscapeControls(line));
+  feed_.Control("http " + h.request.substr(0, 200) + " -> " + std::to_string(h.reply.status), now);
+  NotifySubscribers();
+  // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
+  causal_.Answered(h.index, now);
+  for (auto& [live_wsi, c] : live_) {
+    if (c->engine) c->engine->OnExchangeAnswered(now, h.index);
+  }
+}
+
+bool ReplayServer::Impl::ReleaseDueResponses(int64_t now) {
+  bool any = false;
+  for (auto& [wsi, h] : held_) {
+    if (h.released || HeldDeadline(h) > now) continue;
+    ReleaseResponse(wsi, h, now);
+    any = true;
+  }
+  return any;
+}
+
+int ReplayServer::Impl::WriteHeldResponse(lws* wsi) {
+  auto it = held_.find(wsi);
+  if (it == held_.end() || !it->second.released) return 0;
+  HttpReply reply = std::move(it->second.reply);
+  held_.erase(it);
+  return WriteRestReply(wsi, reply);
+}
+
 HttpSummary ReplayServer::Impl::HttpReport() const {
   HttpSummary s = http_mismatches_;
   s.recorded = static_cast<int64_t>(http_matcher_.recorded().size());
@@ -168,6 +218,18 @@ HttpSummary ReplayServer::Impl::HttpReport() const {
     if (s.unused_count++ >= static_cast<int64_t>(ConnectionReport::kMaxListed)) continue;
     const auto& e = http_matcher_.recorded()[i];
     s.unused.push_back("#" + std::to_string(e.ordinal) + " " + ExchangeLine(e));
+  }
+  s.served = http_served_;
+  int64_t now = clock_->NowNs();
+  for (const auto& [wsi, h] : held_) {
+    if (h.released) continue;
+    if (s.held_count++ >= static_cast<int64_t>(ConnectionReport::kMaxListed)) continue;
+    const auto& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
+    int64_t d = HeldDeadline(h);
+    s.held.push_back("#" + std::to_string(e.ordinal) + " " + ExchangeLine(e) + ": " +
+                     (d == Timeline::kNever ? std::string("paused")
+                      : d <= now            ? std::string("due now")
+                                            : "its time, in " + FormatDurationNs(d - now)));
   }
   return s;
 }

@@ -55,14 +55,15 @@ nlohmann::json HttpSummary::ToJson() const {
   }
   return {
       {"recorded", recorded}, {"answered", answered},         {"mismatch_count", mismatch_count},
-      {"mismatches", mis},    {"unused_count", unused_count}, {"unused", unused}};
+      {"mismatches", mis},    {"unused_count", unused_count}, {"unused", unused},
+      {"served", served},     {"held_count", held_count},     {"held", held}};
 }
 
 int64_t Report::TotalUndelivered() const {
   int64_t n = 0;
   for (const auto& c : connections) n += c.undelivered_count;
   for (const auto& u : unused) n += u.server_frames;
-  return n;
+  return n + http.held_count;
 }
 
 nlohmann::json FaultHit::ToJson() const {
@@ -199,7 +200,7 @@ std::string Report::ToText() const {
   }
   for (const auto& f : faults) o << "  " << f.ToText() << "\n";
   if (refused_upgrades) o << "  refused upgrades: " << refused_upgrades << "\n";
-  if (http.recorded || http.answered || http.mismatch_count) {
+  if (http.recorded || http.answered || http.mismatch_count || http.held_count) {
     o << "  http: " << http.answered << " requests answered from " << http.recorded
       << " recorded, mismatches " << http.mismatch_count << ", never asked for "
       << http.unused_count << "\n";
@@ -212,6 +213,7 @@ std::string Report::ToText() const {
         << " more mismatches\n";
     }
     for (const auto& u : http.unused) o << "    recorded request " << u << " was never asked for\n";
+    for (const auto& h : http.held) o << "    response never sent: " << h << "\n";
   }
   o << "  total: " << TotalMismatches() << " mismatches, " << TotalUndelivered()
     << " undelivered -> " << (Clean() ? "clean" : "NOT clean") << "\n";

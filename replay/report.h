@@ -107,6 +107,14 @@ struct HttpSummary {
   // ConnectionReport::kMaxListed; listed, not a failure.
   int64_t unused_count = 0;
   std::vector<std::string> unused;
+  // Recorded exchanges sent as answers, in order ("#2 POST /x -> 201"), the first
+  // ConnectionReport::kMaxListed.
+  std::vector<std::string> served;
+  // Live requests whose recorded response was still held back (causal_gate.h: its time or the
+  // pushes recorded before it had not come) when the report was made ("#2 POST /x: waits
+  // for ..."), the first ConnectionReport::kMaxListed; counted as undelivered.
+  int64_t held_count = 0;
+  std::vector<std::string> held;
 
   void AddMismatch(HttpMismatchEntry m);
   nlohmann::json ToJson() const;

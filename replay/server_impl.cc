@@ -240,6 +240,7 @@ void ReplayServer::Impl::SleepUntilDue() {
 
 void ReplayServer::Impl::PollAll() {
   int64_t now = clock_->NowNs();
+  ReleaseDueResponses(now);
   for (auto& [wsi, c] : live_) {
     if (!c->engine || c->close_queued || !c->queue.empty()) continue;  // busy: polled when drained
     PollOne(*c, now);
@@ -318,8 +319,14 @@ void ReplayServer::Impl::ArmTimer() {
   lws_sul_cancel(&sul_.sul);
   if (ev_) ev_->CancelTimer();
   next_deadline_.reset();
-  if (manual_ || due_.empty()) return;  // manual time moves only through Advance/Step
-  int64_t best = std::get<0>(*due_.begin());
+  if (manual_) return;  // manual time moves only through Advance/Step
+  std::optional<int64_t> earliest;
+  if (auto r = NextHeldResponse(); r && r->first != Timeline::kNever) earliest = r->first;
+  if (!due_.empty() && (!earliest || std::get<0>(*due_.begin()) < *earliest)) {
+    earliest = std::get<0>(*due_.begin());
+  }
+  if (!earliest) return;
+  int64_t best = *earliest;
   // lws wakes up with about 1 ms resolution: wake up early, then SleepUntilDue() sleeps the
   // rest precisely, so frames leave close to their deadline.
   int64_t wait_ns = std::max<int64_t>(0, best - clock_->NowNs() - kEarlyWakeNs);
@@ -339,6 +346,10 @@ void ReplayServer::Impl::ArmTimer() {
 
 void ReplayServer::Impl::PollDue() {
   int64_t now = clock_->NowNs();
+  if (ReleaseDueResponses(now)) {
+    PollAll();  // what the released responses caused may be due too
+    return;
+  }
   std::vector<Live*> due;
   while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
     Live* c = std::get<2>(*due_.begin());
@@ -719,6 +730,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       return OnHttp(wsi, static_cast<const char*>(in));
     case LWS_CALLBACK_HTTP_WRITEABLE: {
       if (subscribers_.count(wsi)) return WriteEvents(wsi);
+      if (held_.count(wsi)) return WriteHeldResponse(wsi);
       auto it = http_bodies_.find(wsi);
       if (it == http_bodies_.end()) return 0;
       std::string body = std::move(it->second);
@@ -740,6 +752,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
     case LWS_CALLBACK_CLOSED_HTTP:
       http_bodies_.erase(wsi);
       rest_requests_.erase(wsi);
+      held_.erase(wsi);  // the client left before its response was due
       subscribers_.erase(wsi);
       pending_.erase(wsi);
       return 0;

@@ -149,6 +149,24 @@ class ReplayServer::Impl {
   int WriteRestReply(lws* wsi, const HttpReply& reply);
   int WriteRestReply(lws* wsi, int status, const std::string& message);
   HttpSummary HttpReport() const;
+  // Held responses (causal_gate.h): a matched request's recorded response waits until
+  // ResponseDeadline (its recorded latency, and every live connection's replay reaching its
+  // recorded end); released, it is written on the connection's next writable callback.
+  struct HeldResponse {
+    int index = -1;  // into http_matcher_.recorded()
+    HttpReply reply;
+    int64_t arrival = 0;    // on clock_
+    std::string request;    // the live "POST /x"
+    bool released = false;  // due: the head goes out when writable
+  };
+  int64_t HeldDeadline(const HeldResponse& h) const;
+  // Sends h's response (on the next writable callback) and tells every replayer its exchange
+  // was answered; the caller polls the connections afterwards.
+  void ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now);
+  bool ReleaseDueResponses(int64_t now);  // true when one was released
+  int WriteHeldResponse(lws* wsi);        // HTTP writable: a released response's head
+  // The held response due first: (deadline, wsi); nullopt when none is held.
+  std::optional<std::pair<int64_t, lws*>> NextHeldResponse() const;
   void DrainCommands();
   // The live page's event stream (GET /__wsreplay/events): subscribers read feed_ from their
   // cursor when writable; NotifySubscribers() asks lws to call them back after a publish.
@@ -191,6 +209,8 @@ class ReplayServer::Impl {
   std::map<lws*, HttpRequest> rest_requests_;  // waiting for their bodies
   HttpSummary http_mismatches_;                // mismatch count and list (the report's http)
   int64_t http_answered_ = 0;
+  std::map<lws*, HeldResponse> held_;
+  std::vector<std::string> http_served_;  // the report's http.served
   static constexpr size_t kMaxRestBody = 64 * 1024 * 1024;
   LiveFeed feed_;
   struct Subscriber {

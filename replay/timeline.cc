@@ -23,6 +23,14 @@ int64_t Timeline::DeadlineFor(int64_t v, int64_t last_mark) {
   return d;
 }
 
+int64_t Timeline::PeekDeadline(int64_t v, int64_t last_mark) const {
+  if (paused_) return kNever;
+  if (max_speed()) return std::numeric_limits<int64_t>::min();
+  int64_t d = t0_ + static_cast<int64_t>(std::llround(static_cast<double>(v - v0_) / speed_));
+  if (max_gap_ns_ > 0 && d > last_mark + max_gap_ns_) d = last_mark + max_gap_ns_;
+  return d;
+}
+
 void Timeline::Reanchor(int64_t now) {
   if (!paused_ && !max_speed()) v0_ = VirtualAt(now);  // at max, v0_ tracks releases
   t0_ = now;

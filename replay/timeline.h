@@ -35,6 +35,9 @@ class Timeline {
   // is capped, and the timeline re-anchors so later frames keep their recorded gaps.
   // kNever while paused; `now`-or-earlier values mean "due".
   int64_t DeadlineFor(int64_t v, int64_t last_mark);
+  // The deadline DeadlineFor(v, last_mark) would give, without re-anchoring anything: when
+  // recorded time v will be reached (asked for time points that are not frames).
+  int64_t PeekDeadline(int64_t v, int64_t last_mark) const;
 
   void SetSpeed(int64_t now, double speed);
   void Pause(int64_t now);

@@ -201,5 +201,48 @@ TEST(CausalGate, RawFrameNeverCausedIsReportedWithItsRequest) {
             "waited for request #1 DELETE /api/thing/1, which the client never made");
 }
 
+// The other way round: a response waits for its recorded latency and for every live
+// connection's replay to reach its recorded end (the pushes recorded before it were due).
+TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
+  Recording r;
+  RecordPostThenPush(r);
+  cassette::Exchange post = r.source().Exchanges()[1];  // request 100 ms, response 101 ms
+  // No connection: its recorded latency (1 ms) after the live request, scaled by speed.
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, false, {}), 51 * kMs);
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 0.5, false, {}), 52 * kMs);
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 0, false, {}), 50 * kMs);  // max: at once
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, true, {}), Timeline::kNever);
+
+  // A live connection replaying the recording from clock 0 reaches 101 ms at 101 ms.
+  CausalGate gate(r.source().Exchanges());
+  Harness h(r, Speed(1), &gate);
+  auto reach = h.rep->ReachesSessionTime(*post.response_ns);
+  ASSERT_TRUE(reach.has_value());
+  EXPECT_EQ(*reach, 101 * kMs);
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, false, {*reach}), 101 * kMs);
+  // A request made later than recorded only waits for its latency.
+  h.At(3000);
+  EXPECT_EQ(ResponseDeadline(post, 3000 * kMs, 1, false, {*h.rep->ReachesSessionTime(101 * kMs)}),
+            3001 * kMs);
+  // At speed 10 the connection gets there sooner; paused, never.
+  Harness fast(r, Speed(10), &gate);
+  EXPECT_EQ(fast.rep->ReachesSessionTime(101 * kMs), 10100000);
+  fast.rep->Pause(0);
+  EXPECT_EQ(fast.rep->ReachesSessionTime(101 * kMs), Timeline::kNever);
+}
+
+TEST(CausalGate, ConnectionsNotOpenAtTheResponseDoNotHoldIt) {
+  Recording r;
+  r.Connect(500, "/raw", "");
+  r.S(600, "late");
+  r.Finish();
+  CausalGate gate(r.source().Exchanges());
+  Harness h(r, Speed(1), &gate);
+  EXPECT_FALSE(h.rep->ReachesSessionTime(100 * kMs).has_value());  // opened at 500 ms
+  EXPECT_EQ(h.rep->ReachesSessionTime(700 * kMs), 200 * kMs);
+  h.rep->OnClientClose(0, 1000, "");
+  EXPECT_FALSE(h.rep->ReachesSessionTime(700 * kMs).has_value());  // ended
+}
+
 }  // namespace
 }  // namespace wsr::replay

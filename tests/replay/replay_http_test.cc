@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/replay/recording.h"
 #include "tests/replay/wire_client.h"
@@ -241,6 +242,69 @@ TEST(ReplayHttp, PushRecordedAfterAPostWaitsForThePost) {
                                  "client never made"),
             std::string::npos)
       << p.stderr_text();
+}
+
+// --clock manual treats exchanges like frames: a response waits for `step` (its recorded end
+// lies after the connection's replay position), is listed as held, and the push it caused
+// then waits for its own step.
+TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
+  TempDir dir;
+  std::string path = dir.File("manual.db");
+  {
+    Recording r(path);
+    r.Connect();
+    r.C(5, R"(["1","1","chat_room:c1","phx_join",{}])");
+    r.S(10, R"(["1","1","chat_room:c1","phx_reply",{"status":"ok","response":{}}])");
+    r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
+    r.S(400, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
+    r.Finish();
+  }
+  Process p(ReplayArgs(path, {"--clock", "manual", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  WsClient c(port, "/socket/websocket?vsn=2.0.0");
+  ASSERT_TRUE(c.ok());
+  c.Send(1, R"(["3","3","chat_room:c1","phx_join",{}])");
+  ASSERT_TRUE(c.ReadMessage());  // the join reply goes at once
+
+  HttpResponse post;
+  std::thread poster([&] {
+    try {
+      post = HttpRequest(port, "POST", kMessages, "", R"({"message":{"content":"other"}})");
+    } catch (const std::exception&) {
+      post.status = -1;
+    }
+  });
+  // Wait (bounded) until the server holds the request.
+  nlohmann::json status;
+  for (int i = 0; i < 200; ++i) {
+    status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+    if (status["http"]["held_count"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(status["http"]["held_count"], 1) << status.dump();
+  EXPECT_EQ(status["http"]["held"][0],
+            std::string("#1 POST ") + kMessages + ": its time, in 101.000ms");
+  EXPECT_EQ(status["http"]["answered"], 0);
+
+  auto step = nlohmann::json::parse(HttpRequest(port, "POST", "/__wsreplay/step").body);
+  EXPECT_EQ(step["stepped"], true);
+  poster.join();
+  EXPECT_EQ(post.status, 201);
+  EXPECT_EQ(post.body, R"({"id":"m1"})");
+  EXPECT_FALSE(c.ReadMessage(300));  // the push waits for its own step
+  step = nlohmann::json::parse(HttpRequest(port, "POST", "/__wsreplay/step").body);
+  EXPECT_EQ(step["stepped"], true);
+  auto push = c.ReadMessage();
+  ASSERT_TRUE(push);
+  EXPECT_EQ(push->payload, R"(["3",null,"chat_room:c1","message_created",{"id":"m1"}])");
+
+  auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
+  EXPECT_EQ(report["clean"], true) << report.dump();
+  EXPECT_EQ(report["http"]["served"][0], std::string("#1 POST ") + kMessages + " -> 201");
+  c.Close();
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
 }
 
 }  // namespace
