@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "tests/replay/engine_harness.h"
 #include "tests/replay/recording.h"
 
@@ -32,11 +35,19 @@ void RecordPostThenPush(Recording& r) {
   r.Finish();
 }
 
-ReplayOptions Speed(double s) {
-  ReplayOptions o;
-  o.speed = s;
-  return o;
-}
+// RecordPostThenPush replayed at `speed` with its gate, the topic joined.
+struct Joined {
+  Recording r;
+  std::unique_ptr<CausalGate> gate;
+  std::unique_ptr<Harness> h;
+  explicit Joined(double speed, const std::string& join = kJoin) {
+    RecordPostThenPush(r);
+    gate = std::make_unique<CausalGate>(r.source().Exchanges());
+    h = std::make_unique<Harness>(r, ReplayOptions{.speed = speed}, gate.get());
+    h->Send(join);
+    h->Take();
+  }
+};
 
 TEST(CausalGate, AFrameWaitsForTheLatestUnsafeRequestAnsweredBeforeIt) {
   Recording r;
@@ -57,12 +68,8 @@ TEST(CausalGate, AFrameWaitsForTheLatestUnsafeRequestAnsweredBeforeIt) {
 }
 
 TEST(CausalGate, PushWaitsForThePostThenKeepsItsRecordedDelay) {
-  Recording r;
-  RecordPostThenPush(r);
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
-  h.Send(R"(["7","7","chat_room:c1","phx_join",{}])");
-  ASSERT_EQ(h.Take().size(), 1u);  // the join reply
+  Joined j(1, R"(["7","7","chat_room:c1","phx_join",{}])");
+  Harness& h = *j.h;
   // Long past the push's recorded time: nothing, and nothing to wait for but the client.
   h.At(5000);
   EXPECT_TRUE(h.out.empty());
@@ -91,24 +98,16 @@ TEST(CausalGate, PushWaitsForThePostThenKeepsItsRecordedDelay) {
 }
 
 TEST(CausalGate, DelayScalesWithSpeed) {
-  Recording r;
-  RecordPostThenPush(r);
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(2), &gate);
-  h.Send(kJoin);
-  h.Take();
+  Joined j(2);
+  Harness& h = *j.h;
   h.At(1000);  // recorded time 2000 ms
   h.Answer(1);
   EXPECT_EQ(h.rep->NextDeadline(), 1001 * kMs);  // 2 recorded ms at speed 2
 }
 
 TEST(CausalGate, AnEarlyRequestLeavesThePushAtItsRecordedTime) {
-  Recording r;
-  RecordPostThenPush(r);
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
-  h.Send(kJoin);
-  h.Take();
+  Joined j(1);
+  Harness& h = *j.h;
   h.At(20);
   h.Answer(1);  // 81 ms earlier than recorded
   auto seen = h.RunUntil(1000);
@@ -118,12 +117,8 @@ TEST(CausalGate, AnEarlyRequestLeavesThePushAtItsRecordedTime) {
 }
 
 TEST(CausalGate, AtMaxSpeedThePushGoesWithTheAnswer) {
-  Recording r;
-  RecordPostThenPush(r);
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(0), &gate);
-  h.Send(kJoin);
-  h.Take();
+  Joined j(0);
+  Harness& h = *j.h;
   h.At(1);
   EXPECT_TRUE(h.out.empty());
   h.Answer(1);
@@ -131,12 +126,8 @@ TEST(CausalGate, AtMaxSpeedThePushGoesWithTheAnswer) {
 }
 
 TEST(CausalGate, ARequestNeverMadeLeavesThePushUndeliveredNamingIt) {
-  Recording r;
-  RecordPostThenPush(r);
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
-  h.Send(kJoin);
-  h.Take();
+  Joined j(1);
+  Harness& h = *j.h;
   h.At(60000);  // far past --join-timeout: a causal hold is not a join hold
   EXPECT_TRUE(h.out.empty());
   h.rep->Finish(h.clock.NowNs());
@@ -154,7 +145,7 @@ TEST(CausalGate, WithoutExchangesNothingIsHeld) {
   r.S(103, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
   r.Finish();
   CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
+  Harness h(r, ReplayOptions{.speed = 1}, &gate);
   h.Send(kJoin);
   h.Take();
   auto seen = h.RunUntil(1000);
@@ -170,7 +161,7 @@ TEST(CausalGate, RawServerFramesWaitForTheirRequestToo) {
   r.S(150, "created");
   r.Finish();
   CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
+  Harness h(r, ReplayOptions{.speed = 1}, &gate);
   ASSERT_EQ(h.rep->report().mode, "raw");
   auto seen = h.RunUntil(5000);
   ASSERT_EQ(seen.size(), 1u);  // hello only
@@ -192,7 +183,7 @@ TEST(CausalGate, RawFrameNeverCausedIsReportedWithItsRequest) {
   r.S(150, "deleted");
   r.Finish();
   CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
+  Harness h(r, ReplayOptions{.speed = 1}, &gate);
   h.At(10000);
   EXPECT_TRUE(h.out.empty());
   h.rep->Finish(h.clock.NowNs());
@@ -204,9 +195,9 @@ TEST(CausalGate, RawFrameNeverCausedIsReportedWithItsRequest) {
 // The other way round: a response waits for its recorded latency and for every live
 // connection's replay to reach its recorded end (the pushes recorded before it were due).
 TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
-  Recording r;
-  RecordPostThenPush(r);
-  cassette::Exchange post = r.source().Exchanges()[1];  // request 100 ms, response 101 ms
+  Joined j(1);
+  Harness& h = *j.h;
+  cassette::Exchange post = j.r.source().Exchanges()[1];  // request 100 ms, response 101 ms
   // No connection: its recorded latency (1 ms) after the live request, scaled by speed.
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, false, {}), 51 * kMs);
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 0.5, false, {}), 52 * kMs);
@@ -214,8 +205,6 @@ TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, true, {}), Timeline::kNever);
 
   // A live connection replaying the recording from clock 0 reaches 101 ms at 101 ms.
-  CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
   auto reach = h.rep->ReachesSessionTime(*post.response_ns);
   ASSERT_TRUE(reach.has_value());
   EXPECT_EQ(*reach, 101 * kMs);
@@ -225,7 +214,7 @@ TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
   EXPECT_EQ(ResponseDeadline(post, 3000 * kMs, 1, false, {*h.rep->ReachesSessionTime(101 * kMs)}),
             3001 * kMs);
   // At speed 10 the connection gets there sooner; paused, never.
-  Harness fast(r, Speed(10), &gate);
+  Harness fast(j.r, ReplayOptions{.speed = 10}, j.gate.get());
   EXPECT_EQ(fast.rep->ReachesSessionTime(101 * kMs), 10100000);
   fast.rep->Pause(0);
   EXPECT_EQ(fast.rep->ReachesSessionTime(101 * kMs), Timeline::kNever);
@@ -237,7 +226,7 @@ TEST(CausalGate, ConnectionsNotOpenAtTheResponseDoNotHoldIt) {
   r.S(600, "late");
   r.Finish();
   CausalGate gate(r.source().Exchanges());
-  Harness h(r, Speed(1), &gate);
+  Harness h(r, ReplayOptions{.speed = 1}, &gate);
   EXPECT_FALSE(h.rep->ReachesSessionTime(100 * kMs).has_value());  // opened at 500 ms
   EXPECT_EQ(h.rep->ReachesSessionTime(700 * kMs), 200 * kMs);
   h.rep->OnClientClose(0, 1000, "");

@@ -189,32 +189,43 @@ TEST(ReplayHttp, MatchBodyExactAndNone) {
 namespace wsr::testing {
 namespace {
 
+// A Phoenix connection joining chat_room:c1; a POST at 100 ms (its response ends at 101 ms)
+// whose push was recorded at 400 ms; with_delete: a DELETE at 500 ms and its push at 520 ms.
+std::string PostThenPushCassette(TempDir& dir, bool with_delete) {
+  std::string path = dir.File("causal.db");
+  Recording r(path);
+  r.Connect();
+  r.C(5, R"(["1","1","chat_room:c1","phx_join",{}])");
+  r.S(10, R"(["1","1","chat_room:c1","phx_reply",{"status":"ok","response":{}}])");
+  r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
+  r.S(400, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
+  if (with_delete) {
+    r.Http(500, "DELETE", "/api/v1/agent/chats/c1", "", 204, "", {});
+    r.S(520, R"(["1",null,"chat_room:c1","room_deleted",{"id":"c1"}])");
+  }
+  r.Finish();
+  return path;
+}
+
+// Joins chat_room:c1 as join_ref "3"; true when the join's reply came.
+bool JoinRoom(WsClient& c) {
+  if (!c.ok()) return false;
+  c.Send(1, R"(["3","3","chat_room:c1","phx_join",{}])");
+  auto reply = c.ReadMessage();
+  return reply && reply->payload.find("phx_reply") != std::string::npos;
+}
+
 // Causality (replay/causal_gate.h): the push recorded 299 ms after the POST's response does not
 // arrive before the live client POSTs, whatever the clock says, then arrives after its recorded
 // delay; a push whose POST never comes is reported with the request it waited for.
 TEST(ReplayHttp, PushRecordedAfterAPostWaitsForThePost) {
   TempDir dir;
-  std::string path = dir.File("causal.db");
-  {
-    Recording r(path);
-    r.Connect();
-    r.C(5, R"(["1","1","chat_room:c1","phx_join",{}])");
-    r.S(10, R"(["1","1","chat_room:c1","phx_reply",{"status":"ok","response":{}}])");
-    r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
-    r.S(400, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
-    r.Http(500, "DELETE", "/api/v1/agent/chats/c1", "", 204, "", {});
-    r.S(520, R"(["1",null,"chat_room:c1","room_deleted",{"id":"c1"}])");
-    r.Finish();
-  }
-  Process p(ReplayArgs(path, {"--speed", "1", "--strict"}));
+  Process p(
+      ReplayArgs(PostThenPushCassette(dir, /*with_delete=*/true), {"--speed", "1", "--strict"}));
   int port = PortOf(p.WaitForListening());
   ASSERT_GT(port, 0) << p.stderr_text();
   WsClient c(port, "/socket/websocket?vsn=2.0.0");
-  ASSERT_TRUE(c.ok());
-  c.Send(1, R"(["3","3","chat_room:c1","phx_join",{}])");
-  auto reply = c.ReadMessage();
-  ASSERT_TRUE(reply);
-  EXPECT_NE(reply->payload.find("phx_reply"), std::string::npos);
+  ASSERT_TRUE(JoinRoom(c));
   // Twice the push's recorded time passes: it waits for the POST.
   EXPECT_FALSE(c.ReadMessage(800)) << "a push arrived before its POST";
   auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
@@ -249,23 +260,12 @@ TEST(ReplayHttp, PushRecordedAfterAPostWaitsForThePost) {
 // then waits for its own step.
 TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
   TempDir dir;
-  std::string path = dir.File("manual.db");
-  {
-    Recording r(path);
-    r.Connect();
-    r.C(5, R"(["1","1","chat_room:c1","phx_join",{}])");
-    r.S(10, R"(["1","1","chat_room:c1","phx_reply",{"status":"ok","response":{}}])");
-    r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
-    r.S(400, R"(["1",null,"chat_room:c1","message_created",{"id":"m1"}])");
-    r.Finish();
-  }
-  Process p(ReplayArgs(path, {"--clock", "manual", "--strict"}));
+  Process p(ReplayArgs(PostThenPushCassette(dir, /*with_delete=*/false),
+                       {"--clock", "manual", "--strict"}));
   int port = PortOf(p.WaitForListening());
   ASSERT_GT(port, 0) << p.stderr_text();
   WsClient c(port, "/socket/websocket?vsn=2.0.0");
-  ASSERT_TRUE(c.ok());
-  c.Send(1, R"(["3","3","chat_room:c1","phx_join",{}])");
-  ASSERT_TRUE(c.ReadMessage());  // the join reply goes at once
+  ASSERT_TRUE(JoinRoom(c));  // the join reply goes at once
 
   HttpResponse post;
   std::thread poster([&] {
