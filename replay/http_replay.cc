@@ -151,6 +151,7 @@ int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
 }
 
 int64_t ReplayServer::Impl::HeldDeadline(const HeldResponse& h) const {
+  if (!options_.replay.causality) return h.arrival;  // --causality off: at once
   const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
   std::vector<int64_t> reached;
   if (e.response_ns) {

@@ -33,6 +33,12 @@ BodyMatch ParseBodyMatch(const std::string& text) {
   throw Error("bad --match-body '" + text + "': use json, exact or none");
 }
 
+bool ParseCausality(const std::string& text) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  throw Error("bad --causality '" + text + "': use on or off");
+}
+
 const char* BodyMatchName(BodyMatch m) {
   switch (m) {
     case BodyMatch::kJson:

@@ -37,6 +37,10 @@ struct ReplayOptions {
   std::vector<FaultSpec> breaks = {};         // --break (ParseBreakSpec)
   AfterFault after_fault = AfterFault::kResume;
   BodyMatch match_body = BodyMatch::kJson;  // --match-body
+  // --causality on|off: pushes wait for the HTTP requests recorded before them and responses
+  // for the pushes recorded before them (causal_gate.h); off: time and joins only, responses
+  // at once.
+  bool causality = true;
 
   bool max_speed() const { return speed <= 0; }
 };
@@ -48,6 +52,7 @@ Protocol ParseProtocol(const std::string& text);
 Order ParseOrder(const std::string& text);
 AfterFault ParseAfterFault(const std::string& text);
 BodyMatch ParseBodyMatch(const std::string& text);  // "json" | "exact" | "none"
+bool ParseCausality(const std::string& text);       // "on" | "off"
 const char* BodyMatchName(BodyMatch m);
 std::string SpeedText(double speed);  // "max", "1x", "2.5x"
 

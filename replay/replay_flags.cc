@@ -41,6 +41,10 @@ void AddReplayFlags(CLI::App* cmd, ReplayFlags* f) {
                   "Plain HTTP requests: compare bodies as json (ignoring volatile fields), exact "
                   "bytes, or none")
       ->capture_default_str();
+  cmd->add_option("--causality", f->causality,
+                  "on: pushes wait for the HTTP requests recorded before them, responses for the "
+                  "pushes before them; off: time and joins only")
+      ->capture_default_str();
   cmd->add_option("--report-json", f->report_json, "Also write the report as JSON to this file");
   auto check = [](bool fault) {
     return CLI::Validator(
@@ -92,6 +96,7 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
   }
   r.ignore_json = f.ignore_json;
   r.match_body = ParseBodyMatch(f.match_body);
+  r.causality = ParseCausality(f.causality);
   for (const auto& spec : f.faults) {
     auto p = ParseFaultSpec(spec);
     if (auto* err = std::get_if<std::string>(&p)) throw Error(*err);

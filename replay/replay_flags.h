@@ -24,6 +24,7 @@ struct ReplayFlags {
   std::string order = "connection";
   std::vector<std::string> ignore_json;
   std::string match_body = "json";  // --match-body json|exact|none (HTTP request bodies)
+  std::string causality = "on";     // --causality on|off (between the REST and WebSocket halves)
   std::vector<std::string> faults;  // --fault ACTION@TRIGGER[,conn=K]
   std::vector<std::string> breaks;  // --break TRIGGER[,conn=K]
   std::string after_fault = "resume";

@@ -601,7 +601,8 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   pending_.erase(it);
   ReplayOptions o = options_.replay;
   o.speed = speed_;
-  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume, &causal_);
+  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume,
+                           options_.replay.causality ? &causal_ : nullptr);
   c->recorded_index = p.recorded_index;
   c->resumed_from = p.resume;
   c->resumes = p.resumes;

@@ -307,5 +307,28 @@ TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
   EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
 }
 
+// --causality off: time and joins only (a session of two clients replayed to one of them).
+TEST(ReplayHttp, CausalityOffDeliversWithoutTheRequest) {
+  TempDir dir;
+  std::string cassette = PostThenPushCassette(dir, /*with_delete=*/false);
+  {
+    Process bad(ReplayArgs(cassette, {"--causality", "maybe"}));
+    EXPECT_NE(bad.Wait().value_or(0), 0);
+    EXPECT_NE(bad.stderr_text().find("bad --causality 'maybe': use on or off"), std::string::npos)
+        << bad.stderr_text();
+  }
+  Process p(ReplayArgs(cassette, {"--speed", "max", "--causality", "off"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  WsClient c(port, "/socket/websocket?vsn=2.0.0");
+  ASSERT_TRUE(JoinRoom(c));
+  auto push = c.ReadMessage();
+  ASSERT_TRUE(push) << "no push without the POST under --causality off";
+  EXPECT_NE(push->payload.find("message_created"), std::string::npos);
+  c.Close();
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
+}
+
 }  // namespace
 }  // namespace wsr::testing
