@@ -69,6 +69,8 @@ struct Summary {
   std::string rss_note;
   std::optional<double> replay_p99_ms, replay_drift_ms, replay_start_ms, replay_rss_mib;
   std::optional<double> replay_fps_one, replay_fps_many;
+  // Section "rest": replayed requests/s on one keep-alive connection; p50 added to a GET.
+  std::optional<double> rest_replay_rps, rest_record_added_us, rest_nginx_added_us;
   // Section "scale": {target, figure, PASS/FAIL}, in the order measured.
   std::vector<std::vector<std::string>> scale_targets;
   std::vector<std::string> skipped;  // "section: why"
@@ -86,6 +88,7 @@ void RunRecorderSection(const Env& env, Summary* summary);
 void RunRssSection(const Env& env, Summary* summary);
 void RunReplaySection(const Env& env, Summary* summary);
 void RunScaleSection(const Env& env, Summary* summary);
+void RunRestSection(const Env& env, Summary* summary);
 void PrintSummary(const Env& env, const Summary& summary);
 
 // Peers (nginx, mitmdump): find or install, configure, start. nullptr + *why when missing.
@@ -94,6 +97,11 @@ struct Peer {
   std::string url;
 };
 std::optional<Peer> StartNginx(const Env& env, std::string* why);
+// nginx with one `location /` whose body is `location` (indented lines), and `http_extra` lines
+// in its http block; config and logs in env.Tmp(name). url: ws://127.0.0.1:PORT.
+std::optional<Peer> StartNginxProxy(const Env& env, const std::string& name,
+                                    const std::string& http_extra, const std::string& location,
+                                    std::string* why);
 std::optional<Peer> StartMitmdump(const Env& env, std::string* why);
 // apt-get install -y PACKAGE when --install-peers and the program is missing.
 std::string FindOrInstall(const Env& env, const std::string& program, const std::string& package);

@@ -36,7 +36,7 @@ int Main(int argc, char** argv) {
       "wsreplay-bench: throughput, latency, recorder and replay figures for wsreplay, "
       "next to nginx and mitmdump, on loopback"};
   Options opt;
-  std::string sections = "relay,recorder,rss,replay", peers = "nginx,mitmdump";
+  std::string sections = "relay,recorder,rss,replay,rest", peers = "nginx,mitmdump";
   int serve_echo = -1;
   app.add_flag("--quick", opt.quick,
                "Tiny sizes and short runs (smoke test; figures not meaningful)");
@@ -45,7 +45,7 @@ int Main(int argc, char** argv) {
   app.add_option("--seconds", opt.seconds, "Length of each throughput/latency measurement")
       ->check(CLI::Range(0.05, 600.0));
   app.add_option("--sections", sections,
-                 "Comma-separated: relay,recorder,rss,replay (the default), scale");
+                 "Comma-separated: relay,recorder,rss,replay,rest (the default), scale");
   app.add_option("--peers", peers,
                  "Comma-separated relays to compare with: nginx,mitmdump (or none)");
   app.add_option("--wsreplay", opt.wsreplay,
@@ -94,10 +94,11 @@ int Main(int argc, char** argv) {
   opt.sections = SplitList(scale && app.count("--sections") == 0 ? "scale" : sections);
   if (scale) opt.sections.insert("scale");
   for (auto& s : opt.sections) {
-    if (s != "relay" && s != "recorder" && s != "rss" && s != "replay" && s != "scale") {
+    if (s != "relay" && s != "recorder" && s != "rss" && s != "replay" && s != "rest" &&
+        s != "scale") {
       fprintf(stderr,
               "wsreplay-bench: error: unknown section '%s' (relay, recorder, rss, replay, "
-              "scale)\n",
+              "rest, scale)\n",
               s.c_str());
       return 2;
     }
@@ -154,6 +155,7 @@ int Main(int argc, char** argv) {
   if (opt.sections.count("recorder")) RunRecorderSection(env, &summary);
   if (opt.sections.count("rss")) RunRssSection(env, &summary);
   if (opt.sections.count("replay")) RunReplaySection(env, &summary);
+  if (opt.sections.count("rest")) RunRestSection(env, &summary);
   if (opt.sections.count("scale")) RunScaleSection(env, &summary);
   PrintSummary(env, summary);
   echo->Stop();

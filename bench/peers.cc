@@ -47,20 +47,21 @@ std::string FindOrInstall(const Env& env, const std::string& program, const std:
   return Which(program, dirs);
 }
 
-std::optional<Peer> StartNginx(const Env& env, std::string* why) {
+std::optional<Peer> StartNginxProxy(const Env& env, const std::string& name,
+                                    const std::string& http_extra, const std::string& location,
+                                    std::string* why) {
   std::string nginx = FindOrInstall(env, "nginx", "nginx-light");
   if (nginx.empty()) {
     *why = "not available (install with --install-peers)";
     return std::nullopt;
   }
-  std::string dir = env.Tmp("nginx");
+  std::string dir = env.Tmp(name);
   mkdir(dir.c_str(), 0755);
   chmod(env.tmp.c_str(), 0755);  // workers run as an unprivileged user when we are root
   int port = FreeLoopbackPort();
   std::string conf = dir + "/nginx.conf";
   std::ofstream out(conf);
-  // The usual WebSocket reverse proxy: HTTP/1.1 upstream with the Upgrade headers. One
-  // worker, as wsreplay serves from one thread; access log off, as wsreplay logs nothing
+  // One worker, as wsreplay serves from one thread; access log off, as wsreplay logs nothing
   // per message either.
   out << "worker_processes 1;\n"
       << "pid " << dir << "/nginx.pid;\n"
@@ -73,17 +74,10 @@ std::optional<Peer> StartNginx(const Env& env, std::string* why) {
       << "  fastcgi_temp_path " << dir << "/fastcgi;\n"
       << "  uwsgi_temp_path " << dir << "/uwsgi;\n"
       << "  scgi_temp_path " << dir << "/scgi;\n"
-      << "  server {\n"
+      << http_extra << "  server {\n"
       << "    listen 127.0.0.1:" << port << ";\n"
       << "    location / {\n"
-      << "      proxy_pass http://127.0.0.1:" << env.echo_port << ";\n"
-      << "      proxy_http_version 1.1;\n"
-      << "      proxy_set_header Upgrade $http_upgrade;\n"
-      << "      proxy_set_header Connection \"upgrade\";\n"
-      << "      proxy_set_header Host $host;\n"
-      << "      proxy_read_timeout 3600s;\n"
-      << "      proxy_send_timeout 3600s;\n"
-      << "    }\n"
+      << location << "    }\n"
       << "  }\n"
       << "}\n";
   out.close();
@@ -103,6 +97,20 @@ std::optional<Peer> StartNginx(const Env& env, std::string* why) {
   }
   peer.url = "ws://127.0.0.1:" + std::to_string(port);
   return peer;
+}
+
+std::optional<Peer> StartNginx(const Env& env, std::string* why) {
+  // The usual WebSocket reverse proxy: HTTP/1.1 upstream with the Upgrade headers.
+  return StartNginxProxy(env, "nginx", "",
+                         "      proxy_pass http://127.0.0.1:" + std::to_string(env.echo_port) +
+                             ";\n"
+                             "      proxy_http_version 1.1;\n"
+                             "      proxy_set_header Upgrade $http_upgrade;\n"
+                             "      proxy_set_header Connection \"upgrade\";\n"
+                             "      proxy_set_header Host $host;\n"
+                             "      proxy_read_timeout 3600s;\n"
+                             "      proxy_send_timeout 3600s;\n",
+                         why);
 }
 
 std::optional<Peer> StartMitmdump(const Env& env, std::string* why) {

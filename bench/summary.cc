@@ -99,7 +99,21 @@ void PrintSummary(const Env& env, const Summary& s) {
                s.replay_fps_one ? Thousands(*s.replay_fps_one) + " frames/s" : "-", "-"});
   targets.Add({"replay speed max, 100 clients (no target)",
                s.replay_fps_many ? Thousands(*s.replay_fps_many) + " frames/s" : "-", "-"});
-  printf("\nTargets (issues 2 and 3)%s:\n\n%s",
+  targets.Add({"REST replay >= 20,000 requests/s (1 keep-alive connection)",
+               s.rest_replay_rps ? Thousands(*s.rest_replay_rps) + " requests/s" : "-",
+               Verdict(opt(s.rest_replay_rps, [](double v) { return v >= 20000.0; }))});
+  std::optional<double> rest_margin;
+  if (s.rest_record_added_us && s.rest_nginx_added_us) {
+    rest_margin = *s.rest_record_added_us - *s.rest_nginx_added_us;
+  }
+  targets.Add({"REST: record adds <= nginx's latency (p50)",
+               s.rest_record_added_us
+                   ? "+" + Fixed(*s.rest_record_added_us, 1) + " us vs nginx " +
+                         (s.rest_nginx_added_us ? "+" + Fixed(*s.rest_nginx_added_us, 1) + " us"
+                                                : std::string("-"))
+                   : "-",
+               Verdict(opt(rest_margin, [](double v) { return v <= 0.0; }))});
+  printf("\nTargets (issues 2, 3 and 9)%s:\n\n%s",
          env.opt.quick ? " -- QUICK MODE, figures not meaningful" : "", targets.Markdown().c_str());
   if (!s.scale_targets.empty()) {
     Table scale({"scale target", "figure", "verdict"});

@@ -122,6 +122,9 @@ HttpMatcher::HttpMatcher(std::vector<cassette::Exchange> recorded, BodyMatch bod
       body_match_(body_match),
       ignore_(kVolatileRequestFields) {
   ignore_.insert(ignore_.end(), ignore_json.begin(), ignore_json.end());
+  for (size_t i = 0; i < recorded_.size(); ++i) {
+    buckets_[BucketKey(recorded_[i].method, recorded_[i].path)].indices.push_back(i);
+  }
 }
 
 size_t HttpMatcher::unused_count() const {
@@ -154,18 +157,34 @@ HttpMatch HttpMatcher::Match(const HttpRequest& live) {
   HttpMatch m;
   m.request = live.method + " " + path + (query.empty() ? "" : "?" + query);
 
+  // The answer, if any: the first unused recorded exchange of this method and path that
+  // matches in full (recording order).
+  if (auto b = buckets_.find(BucketKey(live.method, path)); b != buckets_.end()) {
+    Bucket& bucket = b->second;
+    while (bucket.first_unused < bucket.indices.size() &&
+           used_[bucket.indices[bucket.first_unused]]) {
+      ++bucket.first_unused;
+    }
+    for (size_t k = bucket.first_unused; k < bucket.indices.size(); ++k) {
+      size_t i = bucket.indices[k];
+      if (used_[i] ||
+          !Compare(recorded_[i], live.method, path, query, live.body).difference.empty()) {
+        continue;
+      }
+      used_[i] = true;
+      m.index = static_cast<int>(i);
+      return m;
+    }
+  }
+
+  // A mismatch: scan everything for the nearest recorded request, to explain it.
   int best = -1;
   Comparison best_cmp;
   size_t already_answered = 0;  // recorded requests with the same key, all used
   for (size_t i = 0; i < recorded_.size(); ++i) {
     Comparison c = Compare(recorded_[i], live.method, path, query, live.body);
     bool full = c.difference.empty();
-    if (full && !used_[i]) {
-      used_[i] = true;
-      m.index = static_cast<int>(i);
-      return m;
-    }
-    if (full) ++already_answered;
+    if (full) ++already_answered;  // (used: an unused full match was answered above)
     // Nearest: highest score; among equals an unused one, then the longest common path
     // prefix, then the earliest.
     bool better = best < 0 || c.Score() > best_cmp.Score();

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cassettes/model.h"
@@ -79,8 +80,20 @@ class HttpMatcher {
                      const std::string& path, const std::string& query,
                      const std::string& body) const;
 
+  // The recorded exchanges of one method and path (only they can match a request with that
+  // method and path), in recording order; `first_unused` skips the prefix already answered,
+  // so a run of identical requests costs O(1) each instead of a scan of the session.
+  struct Bucket {
+    std::vector<size_t> indices;
+    size_t first_unused = 0;
+  };
+  static std::string BucketKey(const std::string& method, const std::string& path) {
+    return method + ' ' + path;
+  }
+
   std::vector<cassette::Exchange> recorded_;
   std::vector<bool> used_;
+  std::unordered_map<std::string, Bucket> buckets_;
   BodyMatch body_match_;
   std::vector<std::string> ignore_;
 };

@@ -17,7 +17,8 @@ TEST(BenchSmoke, QuickRunPrintsEverySection) {
   auto r = wt::Run({WSREPLAY_BENCH_BIN, "--quick", "--peers", "nginx", "--wsreplay", WSREPLAY_BIN},
                    {}, std::chrono::seconds(120));
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  for (const char* heading : {"== Relay", "== Recorder", "== Memory", "== Replay", "== Summary"}) {
+  for (const char* heading :
+       {"== Relay", "== Recorder", "== Memory", "== Replay", "== REST", "== Summary"}) {
     EXPECT_NE(r.out.find(heading), std::string::npos) << heading << "\n" << r.out;
   }
   // The direct run must have produced figures: a row "direct  64 B  <n> ...".
@@ -26,6 +27,10 @@ TEST(BenchSmoke, QuickRunPrintsEverySection) {
   // The recorder section writes 5,000 frames and reads them all back.
   EXPECT_NE(r.out.find("5,000 (all)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| target | figure | verdict |"), std::string::npos) << r.out;
+  // The REST section replayed its recorded GETs and measured record (nothing skipped).
+  EXPECT_NE(r.out.find("1,900 recorded GETs answered in order"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GET through wsreplay record"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("rest replay:"), std::string::npos) << r.out;
 }
 
 TEST(BenchSmoke, RejectsAnUnknownSection) {
