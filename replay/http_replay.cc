@@ -8,35 +8,12 @@
 #include "common/ascii.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/lws_http.h"
 #include "common/terminal_text.h"
 #include "replay/http_reply.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
-namespace {
-
-std::string Header(lws* wsi, lws_token_indexes token) {
-  int n = lws_hdr_total_length(wsi, token);
-  if (n <= 0) return "";
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  int got = lws_hdr_copy(wsi, s.data(), n + 1, token);
-  s.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return s;
-}
-
-std::string Query(lws* wsi) {
-  std::string q;
-  char buf[2048];
-  for (int i = 0;; ++i) {
-    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n <= 0) break;
-    if (!q.empty()) q += '&';
-    q.append(buf, static_cast<size_t>(n));
-  }
-  return q;
-}
-
-}  // namespace
 
 bool ReplayServer::Impl::IsRestPath(const std::string& path) {
   return path != "/__wsreplay" && path.rfind("/__wsreplay/", 0) != 0;
@@ -46,16 +23,16 @@ int ReplayServer::Impl::OnRestRequest(lws* wsi, const std::string& path,
                                       const std::string& method) {
   HttpRequest req;
   req.method = method;
-  std::string query = Query(wsi);
+  std::string query = lwshttp::QueryOf(wsi);
   req.target = path + (query.empty() ? "" : "?" + query);
-  std::string te = Header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+  std::string te = lwshttp::HeaderCopy(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
   if (!te.empty()) {
     // lws 4.1 hands a server no chunked request body: say so rather than answer a wrong match.
     return WriteRestReply(wsi, 411,
                           "wsreplay: chunked request bodies are not supported by the replay "
                           "server; send the body with a Content-Length");
   }
-  std::string cl = Header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  std::string cl = lwshttp::HeaderCopy(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   int64_t length = cl.empty() ? 0 : std::atoll(cl.c_str());
   if (length > static_cast<int64_t>(kMaxRestBody)) {
     return WriteRestReply(wsi, 413,
