@@ -1,9 +1,11 @@
 #include "common/stop_signal.h"
 
 #include <libwebsockets.h>
+#include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 namespace wsr {
@@ -11,12 +13,10 @@ namespace {
 constexpr int kMaxContexts = 16;
 std::atomic<bool> g_stop{false};
 std::atomic<lws_context*> g_contexts[kMaxContexts];
-// How many WakeAll() calls are running (a signal handler's included). A waker that loaded a
-// context before UnregisterForStopWakeup() cleared its slot may still be writing to that
-// context's wake pipe; Unregister waits for it, so the context can be destroyed afterwards.
+// How many WakeAll() calls are running. A waker that loaded a context before
+// UnregisterForStopWakeup() cleared its slot may still be writing to that context's wake pipe;
+// Unregister waits for it, so the context can be destroyed afterwards.
 std::atomic<int> g_waking{0};
-static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
-static_assert(std::atomic<lws_context*>::is_always_lock_free, "used from a signal handler");
 
 void WakeAll() {
   g_waking.fetch_add(1);
@@ -27,19 +27,37 @@ void WakeAll() {
   g_waking.fetch_sub(1);
 }
 
-void OnSignal(int) {
-  g_stop.store(true);
-  WakeAll();
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// The only thread that receives SIGINT/SIGTERM: every other thread has them blocked, so the
+// kernel leaves them pending until sigwait() takes them here, on an ordinary thread. No
+// asynchronous handler runs anywhere (ThreadSanitizer defers those until the interrupted
+// thread next enters an intercepted call: a signal that landed on the cassette writer parked
+// in a condition wait was never handled, and `record` ignored SIGTERM).
+void WaitForStopSignals(sigset_t set) {
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    g_stop.store(true);
+    WakeAll();
+  }
 }
 }  // namespace
 
 void InstallStopSignals() {
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread(WaitForStopSignals, set).detach();
+  });
 }
 
 bool StopRequested() { return g_stop.load(); }
@@ -63,8 +81,6 @@ void UnregisterForStopWakeup(lws_context* ctx) {
     lws_context* expected = ctx;
     slot.compare_exchange_strong(expected, nullptr);
   }
-  // Never called from a signal handler, so a handler that interrupts this loop on the same
-  // thread finishes before the loop looks again.
   while (g_waking.load() != 0) std::this_thread::yield();
 }
 

@@ -1,9 +1,14 @@
-// SIGINT/SIGTERM handling for the long-running commands (record, sim, replay).
+// SIGINT/SIGTERM handling for the long-running commands (record, sim, replay, demo).
 //
-// InstallStopSignals() installs handlers that set a process-wide flag and wake every
-// registered libwebsockets context with lws_cancel_service() (which only writes to a pipe,
-// so it is safe in a signal handler). Service loops check StopRequested() after each
-// lws_service() call. Thread-safe; contexts must be unregistered before they are destroyed:
+// InstallStopSignals() blocks SIGINT and SIGTERM in the calling thread, and so in every thread
+// it creates afterwards, and starts one detached thread that takes them with sigwait(): it
+// sets a process-wide flag and wakes every registered libwebsockets context with
+// lws_cancel_service(). Call it first, before the command creates any thread (a thread created
+// earlier could still take the signal and die of it). Service loops check StopRequested() after
+// each lws_service() call. A child exec'd after it would inherit the blocked mask (none is:
+// `auto` execs `record` before, `exec` never installs them).
+//
+// Thread-safe; contexts must be unregistered before they are destroyed:
 // UnregisterForStopWakeup() returns only once no waker can still touch the context.
 #pragma once
 
@@ -11,7 +16,7 @@ struct lws_context;
 
 namespace wsr {
 
-void InstallStopSignals();
+void InstallStopSignals();  // once per process; later calls do nothing
 bool StopRequested();
 void RequestStop();  // as if a signal arrived (tests, in-process servers)
 void ResetStopRequest();
