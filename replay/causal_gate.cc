@@ -9,7 +9,9 @@
 namespace wsr::replay {
 
 CausalGate::CausalGate(std::vector<cassette::Exchange> exchanges)
-    : exchanges_(std::move(exchanges)), answered_at_(exchanges_.size()) {
+    : exchanges_(std::move(exchanges)),
+      answered_at_(exchanges_.size()),
+      requested_(exchanges_.size(), false) {
   for (size_t i = 0; i < exchanges_.size(); ++i) {
     const cassette::Exchange& e = exchanges_[i];
     if (!e.response_ns || !e.status || SafeMethod(e.method)) continue;
@@ -31,8 +33,15 @@ int CausalGate::CauseOf(int64_t offset_ns) const {
   return std::prev(it)->second;
 }
 
+void CausalGate::Requested(int index) {
+  if (index >= 0 && static_cast<size_t>(index) < requested_.size()) {
+    requested_[static_cast<size_t>(index)] = true;
+  }
+}
+
 void CausalGate::Answered(int index, int64_t now) {
   if (index < 0 || static_cast<size_t>(index) >= answered_at_.size()) return;
+  requested_[static_cast<size_t>(index)] = true;
   if (!answered_at_[static_cast<size_t>(index)]) answered_at_[static_cast<size_t>(index)] = now;
 }
 

@@ -44,6 +44,9 @@ class CausalGate {
   // The exchange (index) a server frame recorded at session offset `offset_ns` waits for;
   // -1 when nothing does.
   int CauseOf(int64_t offset_ns) const;
+  // A live request matched exchange `index` (its response may still be held).
+  void Requested(int index);
+  bool requested(int index) const { return requested_[static_cast<size_t>(index)]; }
   // The live client's request matched exchange `index` and was answered at clock time `now`.
   void Answered(int index, int64_t now);
   bool answered(int index) const { return answered_at_[static_cast<size_t>(index)].has_value(); }
@@ -58,6 +61,7 @@ class CausalGate {
  private:
   std::vector<cassette::Exchange> exchanges_;
   std::vector<std::optional<int64_t>> answered_at_;
+  std::vector<bool> requested_;
   // (response_ns, index) of the exchanges that can be causes, by response_ns then index.
   std::vector<std::pair<int64_t, int>> causes_;
 };

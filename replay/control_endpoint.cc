@@ -185,7 +185,7 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
           {"faults", faults_.Status()},
           {"unused_recorded_connections", unused},
           {"delivered", delivered},
-          {"mismatches", mismatches + http_mismatches_.mismatch_count},
+          {"mismatches", mismatches + http_summary_.mismatch_count},
           {"http", HttpReport().ToJson()}};
 }
 

@@ -133,7 +133,9 @@ class ConnectionReplayer {
   std::string CauseWait(int cause) const { return gate_->Describe(cause); }
   // The report's reason for a frame whose cause never came.
   std::string CauseNeverCame(int cause) const {
-    return "waited for " + CauseWait(cause) + ", which the client never made";
+    return "waited for " + CauseWait(cause) +
+           (gate_->requested(cause) ? ", which the client made but whose response was never sent"
+                                    : ", which the client never made");
   }
 
   cassette::Connection recorded_;

@@ -67,6 +67,7 @@ int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
     // arms the timer otherwise.
     const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(m.index)];
     held_[wsi] = {m.index, RecordedAnswer(e, req.method == "HEAD"), clock_->NowNs(), m.request};
+    causal_.Requested(m.index);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // a manual clock may hold it for long
     PollAll();
     return 0;
@@ -74,7 +75,7 @@ int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
   bool close = options_.replay.on_mismatch == OnMismatch::kClose;
   std::string action = close ? "closed the connection" : "answered 501";
   log::Warn("replay: " + EscapeControls(m.explanation.substr(0, 400)) + " -> " + action);
-  http_mismatches_.AddMismatch({clock_->NowNs(), m.request, m.explanation, action});
+  http_summary_.AddMismatch({clock_->NowNs(), m.request, m.explanation, action});
   feed_.Control("http mismatch: " + m.explanation.substr(0, 300), clock_->NowNs());
   NotifySubscribers();
   if (close) return -1;
@@ -158,8 +159,12 @@ void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now)
   std::string line = "#" + std::to_string(e.ordinal) + " " + ExchangeLine(e).substr(0, 200) +
                      " -> " + std::to_string(h.reply.status);
   if (http_served_.size() < ConnectionReport::kMaxListed) http_served_.push_back(line);
-  log::Info("replay: " + EscapeControls(h.request.substr(0, 200)) + " -> recorded " +
-            EscapeControls(line));
+  // One line per request only under --verbose: at thousands of requests a second it would be
+  // the hot path's main cost and drown the mismatches (warnings).
+  if (log::GetLevel() <= log::Level::kDebug) {
+    log::Debug("replay: " + EscapeControls(h.request.substr(0, 200)) + " -> recorded " +
+               EscapeControls(line));
+  }
   feed_.Control("http " + h.request.substr(0, 200) + " -> " + std::to_string(h.reply.status), now);
   NotifySubscribers();
   // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
@@ -187,8 +192,26 @@ int ReplayServer::Impl::WriteHeldResponse(lws* wsi) {
   return WriteRestReply(wsi, reply);
 }
 
+void ReplayServer::Impl::ForgetHeldResponse(lws* wsi) {
+  auto it = held_.find(wsi);
+  if (it == held_.end()) return;
+  if (!it->second.released && !destroying_) {  // (stopping: the final report lists it as held)
+    // Never sent: a response the recording has and the client did not get, like an
+    // undelivered frame (the report lists it, --strict fails).
+    const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(it->second.index)];
+    std::string line = "#" + std::to_string(e.ordinal) + " " + ExchangeLine(e).substr(0, 200) +
+                       ": response held, client disconnected before it was due";
+    log::Warn("replay: http " + EscapeControls(line));
+    int64_t now = clock_->NowNs();
+    feed_.Control("http " + line, now);
+    NotifySubscribers();
+    http_summary_.AddAbandoned(std::move(line));
+  }
+  held_.erase(it);
+}
+
 HttpSummary ReplayServer::Impl::HttpReport() const {
-  HttpSummary s = http_mismatches_;
+  HttpSummary s = http_summary_;
   s.recorded = static_cast<int64_t>(http_matcher_.recorded().size());
   s.answered = http_answered_;
   for (size_t i = 0; i < http_matcher_.recorded().size(); ++i) {

@@ -45,6 +45,11 @@ void HttpSummary::AddMismatch(HttpMismatchEntry m) {
   if (mismatches.size() < ConnectionReport::kMaxListed) mismatches.push_back(std::move(m));
 }
 
+void HttpSummary::AddAbandoned(std::string line) {
+  ++abandoned_count;
+  if (abandoned.size() < ConnectionReport::kMaxListed) abandoned.push_back(std::move(line));
+}
+
 nlohmann::json HttpSummary::ToJson() const {
   nlohmann::json mis = nlohmann::json::array();
   for (const auto& m : mismatches) {
@@ -53,17 +58,24 @@ nlohmann::json HttpSummary::ToJson() const {
                    {"explanation", m.explanation},
                    {"action", m.action}});
   }
-  return {
-      {"recorded", recorded}, {"answered", answered},         {"mismatch_count", mismatch_count},
-      {"mismatches", mis},    {"unused_count", unused_count}, {"unused", unused},
-      {"served", served},     {"held_count", held_count},     {"held", held}};
+  return {{"recorded", recorded},
+          {"answered", answered},
+          {"mismatch_count", mismatch_count},
+          {"mismatches", mis},
+          {"unused_count", unused_count},
+          {"unused", unused},
+          {"served", served},
+          {"held_count", held_count},
+          {"held", held},
+          {"abandoned_count", abandoned_count},
+          {"abandoned", abandoned}};
 }
 
 int64_t Report::TotalUndelivered() const {
   int64_t n = 0;
   for (const auto& c : connections) n += c.undelivered_count;
   for (const auto& u : unused) n += u.server_frames;
-  return n + http.held_count;
+  return n + http.held_count + http.abandoned_count;
 }
 
 nlohmann::json FaultHit::ToJson() const {
@@ -200,7 +212,8 @@ std::string Report::ToText() const {
   }
   for (const auto& f : faults) o << "  " << f.ToText() << "\n";
   if (refused_upgrades) o << "  refused upgrades: " << refused_upgrades << "\n";
-  if (http.recorded || http.answered || http.mismatch_count || http.held_count) {
+  if (http.recorded || http.answered || http.mismatch_count || http.held_count ||
+      http.abandoned_count) {
     o << "  http: " << http.answered << " requests answered from " << http.recorded
       << " recorded, mismatches " << http.mismatch_count << ", never asked for "
       << http.unused_count << "\n";
@@ -214,6 +227,11 @@ std::string Report::ToText() const {
     }
     for (const auto& u : http.unused) o << "    recorded request " << u << " was never asked for\n";
     for (const auto& h : http.held) o << "    response never sent: " << h << "\n";
+    for (const auto& a : http.abandoned) o << "    http " << a << "\n";
+    if (http.abandoned_count > static_cast<int64_t>(http.abandoned.size())) {
+      o << "    ... and " << (http.abandoned_count - static_cast<int64_t>(http.abandoned.size()))
+        << " more responses held when their client disconnected\n";
+    }
   }
   o << "  total: " << TotalMismatches() << " mismatches, " << TotalUndelivered()
     << " undelivered -> " << (Clean() ? "clean" : "NOT clean") << "\n";

@@ -115,8 +115,14 @@ struct HttpSummary {
   // for ..."), the first ConnectionReport::kMaxListed; counted as undelivered.
   int64_t held_count = 0;
   std::vector<std::string> held;
+  // Held responses whose client disconnected before they were due, so they were never sent
+  // ("#2 POST /x: response held, client disconnected before it was due"), the first
+  // ConnectionReport::kMaxListed; counted as undelivered.
+  int64_t abandoned_count = 0;
+  std::vector<std::string> abandoned;
 
   void AddMismatch(HttpMismatchEntry m);
+  void AddAbandoned(std::string line);
   nlohmann::json ToJson() const;
 };
 

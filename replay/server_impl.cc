@@ -753,7 +753,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
     case LWS_CALLBACK_CLOSED_HTTP:
       http_bodies_.erase(wsi);
       rest_requests_.erase(wsi);
-      held_.erase(wsi);  // the client left before its response was due
+      ForgetHeldResponse(wsi);  // the client may have left before its response was due
       subscribers_.erase(wsi);
       pending_.erase(wsi);
       return 0;

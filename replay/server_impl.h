@@ -165,6 +165,8 @@ class ReplayServer::Impl {
   void ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now);
   bool ReleaseDueResponses(int64_t now);  // true when one was released
   int WriteHeldResponse(lws* wsi);        // HTTP writable: a released response's head
+  // The HTTP connection wsi closed: a response still held on it is reported as abandoned.
+  void ForgetHeldResponse(lws* wsi);
   // The held response due first: (deadline, wsi); nullopt when none is held.
   std::optional<std::pair<int64_t, lws*>> NextHeldResponse() const;
   void DrainCommands();
@@ -207,7 +209,8 @@ class ReplayServer::Impl {
   std::map<lws*, std::string> http_bodies_;
   HttpMatcher http_matcher_;
   std::map<lws*, HttpRequest> rest_requests_;  // waiting for their bodies
-  HttpSummary http_mismatches_;                // mismatch count and list (the report's http)
+  // What HttpReport() starts from: the mismatches and the abandoned held responses.
+  HttpSummary http_summary_;
   int64_t http_answered_ = 0;
   std::map<lws*, HeldResponse> held_;
   std::vector<std::string> http_served_;  // the report's http.served

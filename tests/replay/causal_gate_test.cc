@@ -137,6 +137,22 @@ TEST(CausalGate, ARequestNeverMadeLeavesThePushUndeliveredNamingIt) {
             std::string("waited for request #2 POST ") + kPost + ", which the client never made");
 }
 
+// The client made the request but its response was never sent (it disconnected while the
+// response was held): the report says so rather than "never made".
+TEST(CausalGate, ARequestNeverAnsweredLeavesThePushUndeliveredSayingSo) {
+  Joined j(1);
+  Harness& h = *j.h;
+  j.gate->Requested(1);
+  h.At(60000);
+  EXPECT_TRUE(h.out.empty());
+  h.rep->Finish(h.clock.NowNs());
+  const auto& rep = h.rep->report();
+  ASSERT_EQ(rep.undelivered_count, 2);
+  EXPECT_EQ(rep.undelivered[0].reason, std::string("waited for request #2 POST ") + kPost +
+                                           ", which the client made but whose response was "
+                                           "never sent");
+}
+
 TEST(CausalGate, WithoutExchangesNothingIsHeld) {
   Recording r;
   r.Connect();

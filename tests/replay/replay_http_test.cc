@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
 #include "tests/replay/recording.h"
 #include "tests/replay/wire_client.h"
 #include "tests/support/process.h"
@@ -63,6 +65,18 @@ std::string HeaderValue(const HttpResponse& r, const std::string& name) {
   return r.head.substr(start, r.head.find("\r\n", start) - start);
 }
 
+// GET /__wsreplay/status until `done` holds (bounded: 2 s); returns the last status.
+template <typename Pred>
+nlohmann::json WaitForStatus(int port, Pred done) {
+  nlohmann::json status;
+  for (int i = 0; i < 200; ++i) {
+    status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+    if (done(status)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status;
+}
+
 TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
   TempDir dir;
   Process p(ReplayArgs(RestCassette(dir), {"--speed", "max", "--strict"}));
@@ -103,6 +117,24 @@ TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
   EXPECT_NE(p.stderr_text().find("http: 5 requests answered from 5 recorded, mismatches 0"),
+            std::string::npos)
+      << p.stderr_text();
+  // One log line per request only under --verbose (ReplayHttp.VerboseLogsEveryRequest).
+  EXPECT_EQ(p.stderr_text().find("-> recorded"), std::string::npos) << p.stderr_text();
+}
+
+TEST(ReplayHttp, VerboseLogsEveryRequest) {
+  TempDir dir;
+  std::vector<std::string> args = ReplayArgs(RestCassette(dir), {"--speed", "max"});
+  args.insert(args.begin() + 1, "-v");
+  Process p(args);
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  EXPECT_EQ(HttpRequest(port, "GET", "/api/v1/agent/me").status, 401);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("debug: replay: GET /api/v1/agent/me -> recorded #1 GET "
+                                 "/api/v1/agent/me -> 401"),
             std::string::npos)
       << p.stderr_text();
 }
@@ -276,12 +308,8 @@ TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
     }
   });
   // Wait (bounded) until the server holds the request.
-  nlohmann::json status;
-  for (int i = 0; i < 200; ++i) {
-    status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
-    if (status["http"]["held_count"] == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto status =
+      WaitForStatus(port, [](const nlohmann::json& s) { return s["http"]["held_count"] == 1; });
   ASSERT_EQ(status["http"]["held_count"], 1) << status.dump();
   EXPECT_EQ(status["http"]["held"][0],
             std::string("#1 POST ") + kMessages + ": its time, in 101.000ms");
@@ -305,6 +333,45 @@ TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
   c.Close();
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
+}
+
+// A held response whose client disconnects before it is due is never sent: the report lists
+// it like an undelivered frame, and --strict fails.
+TEST(ReplayHttp, HeldResponseWhoseClientLeftIsReportedAndFailsStrict) {
+  TempDir dir;
+  std::string cassette = dir.File("held.db");
+  {
+    Recording r(cassette);
+    r.Http(100, "POST", kMessages, R"({"message":{"content":"hi"}})", 201, R"({"id":"m1"})");
+    r.Finish();
+  }
+  Process p(ReplayArgs(cassette, {"--clock", "manual", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  std::string body = R"({"message":{"content":"hi"}})";
+  int fd = wire::ConnectLoopback(port);
+  wire::WriteAll(fd, std::string("POST ") + kMessages +
+                         " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  // The manual clock holds its response (its recorded latency never passes).
+  auto status =
+      WaitForStatus(port, [](const nlohmann::json& s) { return s["http"]["held_count"] == 1; });
+  ASSERT_EQ(status["http"]["held_count"], 1) << status.dump();
+  close(fd);
+  status = WaitForStatus(port,
+                         [](const nlohmann::json& s) { return s["http"]["abandoned_count"] == 1; });
+  const std::string line = std::string("#1 POST ") + kMessages +
+                           ": response held, client disconnected before it was due";
+  ASSERT_EQ(status["http"]["abandoned_count"], 1) << status.dump();
+  EXPECT_EQ(status["http"]["abandoned"][0], line);
+  EXPECT_EQ(status["http"]["held_count"], 0);
+  EXPECT_EQ(status["http"]["answered"], 0);
+  auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
+  EXPECT_EQ(report["clean"], false) << report.dump();
+  EXPECT_EQ(report["undelivered"], 1) << report.dump();
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("    http " + line), std::string::npos) << p.stderr_text();
 }
 
 // --causality off: time and joins only (a session of two clients replayed to one of them).

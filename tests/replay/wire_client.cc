@@ -11,7 +11,6 @@
 #include <stdexcept>
 
 namespace wsr::testing::wire {
-namespace {
 
 int ConnectLoopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -34,6 +33,8 @@ void WriteAll(int fd, const std::string& s) {
     off += static_cast<size_t>(n);
   }
 }
+
+namespace {
 
 // Reads into buf until pred(buf) or timeout/EOF. Returns pred's final value.
 template <typename Pred>

@@ -16,6 +16,11 @@ struct HttpResponse {
   std::string body;
 };
 
+// A connected TCP socket to 127.0.0.1:port (the caller closes it); throws std::runtime_error.
+int ConnectLoopback(int port);
+// Writes all of s to fd; throws std::runtime_error.
+void WriteAll(int fd, const std::string& s);
+
 // Reads from fd into *buf until `want` appears in it; false on timeout or EOF without it.
 bool ReadUntilContains(int fd, std::string* buf, const std::string& want, int timeout_ms);
 
