@@ -51,13 +51,18 @@ std::string CausalGate::Describe(int index) const {
 }
 
 int64_t ResponseDeadline(const cassette::Exchange& e, int64_t arrival, double speed, bool paused,
-                         const std::vector<int64_t>& reached) {
+                         const std::vector<int64_t>& reached, int* decided_by) {
+  if (decided_by) *decided_by = -1;
   if (paused) return Timeline::kNever;
   int64_t d = arrival;
   if (speed > 0 && e.response_ns && *e.response_ns > e.request_ns) {
     d += static_cast<int64_t>(static_cast<double>(*e.response_ns - e.request_ns) / speed);
   }
-  for (int64_t r : reached) d = std::max(d, r);
+  for (size_t i = 0; i < reached.size(); ++i) {
+    if (reached[i] <= d) continue;
+    d = reached[i];
+    if (decided_by) *decided_by = static_cast<int>(i);
+  }
   return d;
 }
 

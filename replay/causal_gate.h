@@ -71,8 +71,9 @@ class CausalGate {
 // complete to response complete) / `speed` (at once when speed <= 0, i.e. max), and not before
 // any time in `reached`: when each live connection's replay reaches the response's recorded
 // end (ConnectionReplayer::ReachesSessionTime). Timeline::kNever while `paused` or when a
-// connection is paused.
+// connection is paused. `decided_by`, when given, gets the index in `reached` of the time that
+// set the deadline (what the response waits for), or -1 when its latency did.
 int64_t ResponseDeadline(const cassette::Exchange& e, int64_t arrival, double speed, bool paused,
-                         const std::vector<int64_t>& reached);
+                         const std::vector<int64_t>& reached, int* decided_by = nullptr);
 
 }  // namespace wsr::replay

@@ -186,7 +186,7 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
           {"unused_recorded_connections", unused},
           {"delivered", delivered},
           {"mismatches", mismatches + http_summary_.mismatch_count},
-          {"http", HttpReport().ToJson()}};
+          {"http", HttpStatus()}};
 }
 
 wsr::replay::Report ReplayServer::Impl::DoReport() {

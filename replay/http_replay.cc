@@ -2,6 +2,7 @@
 // WebSocket upgrades nor /__wsreplay/ control routes are answered from the session's recorded
 // exchanges. The lws callbacks only collect the request (method, target, body) and write what
 // the sans-I/O HttpMatcher chose (http_matcher.h, http_reply.h).
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -128,17 +129,32 @@ int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
   return 0;
 }
 
-int64_t ReplayServer::Impl::HeldDeadline(const HeldResponse& h) const {
-  if (!options_.replay.causality) return h.arrival;  // --causality off: at once
+ReplayServer::Impl::HeldWait ReplayServer::Impl::HeldWaitOf(const HeldResponse& h) const {
+  if (!options_.replay.causality) return {h.arrival, 0};  // --causality off: at once
   const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
   std::vector<int64_t> reached;
+  std::vector<int> who;  // live index of each entry of `reached`
   if (e.response_ns) {
     for (const auto& [wsi, c] : live_) {
       if (!c->engine) continue;
-      if (auto t = c->engine->ReachesSessionTime(*e.response_ns)) reached.push_back(*t);
+      if (auto t = c->engine->ReachesSessionTime(*e.response_ns)) {
+        reached.push_back(*t);
+        who.push_back(c->index);
+      }
     }
   }
-  return ResponseDeadline(e, h.arrival, speed_, paused_, reached);
+  int decided_by = -1;
+  int64_t d = ResponseDeadline(e, h.arrival, speed_, paused_, reached, &decided_by);
+  return {d, decided_by < 0 ? 0 : who[static_cast<size_t>(decided_by)]};
+}
+
+std::string ReplayServer::Impl::HeldWaitText(const HeldWait& w, int64_t now) {
+  if (w.deadline == Timeline::kNever) return "paused";
+  if (w.deadline <= now) return "due now";
+  std::string what =
+      w.connection ? "connection " + std::to_string(w.connection) + "'s pushes recorded before it"
+                   : std::string("its time");
+  return what + ", in " + FormatDurationNs(w.deadline - now);
 }
 
 std::optional<std::pair<int64_t, lws*>> ReplayServer::Impl::NextHeldResponse() const {
@@ -154,19 +170,22 @@ std::optional<std::pair<int64_t, lws*>> ReplayServer::Impl::NextHeldResponse() c
 void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now) {
   h.released = true;
   lws_callback_on_writable(wsi);
+  Served served{h.index, h.reply.status};
+  if (http_served_.size() < ConnectionReport::kMaxListed) http_served_.push_back(served);
+  http_recent_[static_cast<size_t>(http_answered_) % kRecentServed] = served;
   ++http_answered_;
-  const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
-  std::string line = "#" + std::to_string(e.ordinal) + " " + ExchangeLine(e).substr(0, 200) +
-                     " -> " + std::to_string(h.reply.status);
-  if (http_served_.size() < ConnectionReport::kMaxListed) http_served_.push_back(line);
-  // One line per request only under --verbose: at thousands of requests a second it would be
-  // the hot path's main cost and drown the mismatches (warnings).
+  // Nothing per request is formatted unless someone reads it: one log line under --verbose
+  // only (at thousands of requests a second it was the hot path's main cost and drowned the
+  // mismatches), a feed event only while a live page is open (it refreshes its status then).
   if (log::GetLevel() <= log::Level::kDebug) {
     log::Debug("replay: " + EscapeControls(h.request.substr(0, 200)) + " -> recorded " +
-               EscapeControls(line));
+               EscapeControls(ServedLine(served)));
   }
-  feed_.Control("http " + h.request.substr(0, 200) + " -> " + std::to_string(h.reply.status), now);
-  NotifySubscribers();
+  if (!subscribers_.empty()) {
+    feed_.Control("http " + h.request.substr(0, 200) + " -> " + std::to_string(h.reply.status),
+                  now);
+    NotifySubscribers();
+  }
   // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
   causal_.Answered(h.index, now);
   for (auto& [live_wsi, c] : live_) {
@@ -220,19 +239,61 @@ HttpSummary ReplayServer::Impl::HttpReport() const {
     const auto& e = http_matcher_.recorded()[i];
     s.unused.push_back("#" + std::to_string(e.ordinal) + " " + ExchangeLine(e));
   }
-  s.served = http_served_;
+  for (const Served& served : http_served_) s.served.push_back(ServedLine(served));
   int64_t now = clock_->NowNs();
   for (const auto& [wsi, h] : held_) {
     if (h.released) continue;
     if (s.held_count++ >= static_cast<int64_t>(ConnectionReport::kMaxListed)) continue;
     const auto& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
-    int64_t d = HeldDeadline(h);
     s.held.push_back("#" + std::to_string(e.ordinal) + " " + ExchangeLine(e) + ": " +
-                     (d == Timeline::kNever ? std::string("paused")
-                      : d <= now            ? std::string("due now")
-                                            : "its time, in " + FormatDurationNs(d - now)));
+                     HeldWaitText(HeldWaitOf(h), now));
   }
   return s;
+}
+
+std::string ReplayServer::Impl::ServedLine(const Served& s) const {
+  const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(s.index)];
+  return "#" + std::to_string(e.ordinal) + " " + ExchangeLine(e).substr(0, 200) + " -> " +
+         std::to_string(s.status);
+}
+
+nlohmann::json ReplayServer::Impl::HttpStatus() const {
+  nlohmann::json j = HttpReport().ToJson();
+  // Held responses, the one due first first (the first 10, as the pending frames).
+  int64_t now = clock_->NowNs();
+  std::vector<std::pair<HeldWait, const HeldResponse*>> held;
+  for (const auto& [wsi, h] : held_) {
+    if (!h.released) held.emplace_back(HeldWaitOf(h), &h);
+  }
+  std::sort(held.begin(), held.end(),
+            [](const auto& a, const auto& b) { return a.first.deadline < b.first.deadline; });
+  nlohmann::json pending = nlohmann::json::array();
+  for (size_t i = 0; i < held.size() && i < 10; ++i) {
+    const HeldWait& w = held[i].first;
+    const HeldResponse& h = *held[i].second;
+    const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(h.index)];
+    pending.push_back(
+        {{"exchange", e.ordinal},
+         {"request", h.request},
+         {"recorded", ExchangeLine(e)},
+         {"offset_ms", static_cast<double>(e.request_ns) / 1e6},
+         {"status", h.reply.status},
+         {"waits_for", HeldWaitText(w, now)},
+         {"connection", w.connection ? nlohmann::json(w.connection) : nlohmann::json(nullptr)},
+         {"due_in_ms",
+          w.deadline == Timeline::kNever
+              ? nlohmann::json(nullptr)
+              : nlohmann::json(static_cast<double>(std::max<int64_t>(0, w.deadline - now)) /
+                               1e6)}});
+  }
+  j["pending"] = pending;
+  nlohmann::json recent = nlohmann::json::array();
+  for (int64_t k = http_answered_ - 1;
+       k >= 0 && k >= http_answered_ - static_cast<int64_t>(kRecentServed); --k) {
+    recent.push_back(ServedLine(http_recent_[static_cast<size_t>(k) % kRecentServed]));
+  }
+  j["recent"] = recent;
+  return j;
 }
 
 }  // namespace wsr::replay

@@ -33,6 +33,8 @@ h1{font-size:15px;margin:0 0 6px 0}h2{font-size:13px;margin:10px 0 4px 0}
  padding:4px;max-height:40vh;overflow:auto}
 #pending li,#mismatches li,#faults li,#breaks li,#hits li{margin-bottom:4px;font-size:12px}
 #mismatches li{color:#b00000;cursor:pointer}
+#http-held li,#http-served li,#http-abandoned li,#http-mismatches li{margin-bottom:4px;font-size:12px}
+#http-held li,#pending li.http-held{color:#b35900}#http-abandoned li,#http-mismatches li{color:#b00000}
 .frame{stroke-width:5px;cursor:pointer}.frame:hover,.frame.sel{stroke-width:9px}
 .frame.pending{stroke-dasharray:2,2;stroke-opacity:0.55}
 .frame.mismatch{stroke:#e00000 !important;stroke-width:7px}
@@ -275,12 +277,38 @@ constexpr const char* kJs = R"JS(
         }
       });
     });
+    var http = status.http || {};
+    (Array.isArray(http.pending) ? http.pending : []).slice(0, 3).forEach(function (p) {
+      var li = document.createElement('li');
+      li.className = 'http-held';
+      li.textContent = 'HTTP response #' + p.exchange + ' to ' + p.request + ' \u2014 waits for ' + p.waits_for;
+      list.appendChild(li);
+      any = true;
+    });
     if (!any) {
       var li = document.createElement('li');
       li.textContent = status.connections && status.connections.length ? 'nothing pending' : 'no client connected yet';
       list.appendChild(li);
     }
+    drawHttp(http);
     hooks.drawDebugMarkers(status, overlayLayer);
+  }
+
+  // The REST half (status.http): held responses with what each waits for, the last exchanges
+  // served (newest first), responses whose client left while they were held, and requests
+  // the cassette has no answer for.
+  function drawHttp(h) {
+    $('http-summary').textContent = (h.recorded || 0) + ' recorded, ' + (h.answered || 0) + ' answered, ' +
+        (h.held_count || 0) + ' held, ' + (h.abandoned_count || 0) + ' abandoned by their client, ' +
+        (h.mismatch_count || 0) + ' not in the cassette';
+    fillList('http-held', h.pending, function (p) {
+      return 'held #' + p.exchange + ' ' + p.request + ' \u2014 waits for ' + p.waits_for;
+    });
+    fillList('http-served', h.recent, function (line) { return 'served ' + line; });
+    fillList('http-abandoned', h.abandoned, function (line) { return line; });
+    fillList('http-mismatches', h.mismatches, function (m) {
+      return m.request + ' \u2014 ' + m.explanation + ' (' + m.action + ')';
+    });
   }
 
   // ---- FAULTS AND BREAKPOINTS ----
@@ -518,6 +546,8 @@ std::string LivePageHtml(const std::string& session_name) {
 <aside id="side">
 <h2>Frame</h2><b id="detail-head">Click a frame to see its payload.</b><pre id="detail-body"></pre>
 <h2>Next pending</h2><ol id="pending"></ol>
+<h2>HTTP exchanges</h2><p id="http-summary" class="hint">no HTTP request yet</p>
+<ol id="http-held"></ol><ol id="http-served"></ol><ol id="http-abandoned"></ol><ol id="http-mismatches"></ol>
 <h2>Client frames not in the cassette</h2><p id="mismatch-none" class="hint">none so far</p><ol id="mismatches"></ol>
 <!-- FAULTS AND BREAKPOINTS: these forms call POST /__wsreplay/fault?spec=SPEC and
      POST /__wsreplay/break?spec=SPEC; the lists are filled by window.wsreplayLive.drawDebugMarkers

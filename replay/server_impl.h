@@ -5,6 +5,7 @@
 
 #include <libwebsockets.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -159,7 +160,19 @@ class ReplayServer::Impl {
     std::string request;    // the live "POST /x"
     bool released = false;  // due: the head goes out when writable
   };
-  int64_t HeldDeadline(const HeldResponse& h) const;
+  // When h may be sent, and what decides it: a live connection whose replay must first reach
+  // the response's recorded end (its live index), or 0 for the response's own recorded time.
+  struct HeldWait {
+    int64_t deadline = 0;
+    int connection = 0;
+  };
+  HeldWait HeldWaitOf(const HeldResponse& h) const;
+  int64_t HeldDeadline(const HeldResponse& h) const { return HeldWaitOf(h).deadline; }
+  // "its time, in 1.000ms", "connection 1's pushes recorded before it, in 101.000ms", "paused".
+  static std::string HeldWaitText(const HeldWait& w, int64_t now);
+  // The status's "http": the report's section plus `pending` (held responses, what each waits
+  // for) and `recent` (the last exchanges served, newest first).
+  nlohmann::json HttpStatus() const;
   // Sends h's response (on the next writable callback) and tells every replayer its exchange
   // was answered; the caller polls the connections afterwards.
   void ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now);
@@ -213,7 +226,16 @@ class ReplayServer::Impl {
   HttpSummary http_summary_;
   int64_t http_answered_ = 0;
   std::map<lws*, HeldResponse> held_;
-  std::vector<std::string> http_served_;  // the report's http.served
+  // Exchanges answered: the first ConnectionReport::kMaxListed (the report's http.served) and
+  // the last kRecentServed (a ring indexed by http_answered_), turned into text on demand.
+  struct Served {
+    int index = -1;  // into http_matcher_.recorded()
+    int status = 0;
+  };
+  std::string ServedLine(const Served& s) const;  // "#2 POST /x -> 201"
+  std::vector<Served> http_served_;
+  static constexpr size_t kRecentServed = 10;
+  std::array<Served, kRecentServed> http_recent_{};
   static constexpr size_t kMaxRestBody = 64 * 1024 * 1024;
   LiveFeed feed_;
   struct Subscriber {

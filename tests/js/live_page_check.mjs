@@ -9,6 +9,10 @@
 //    "lit": marks lit as sent (data-dir s2c, event != phx_reply), "lit_events": [...],
 //    "detail": payload panel text after clicking the lit push, "msg": the page's message line,
 //    "fault_error": the message line after submitting a bad fault spec,
+//    "http_held_get": the page's HTTP list while `GET /api/v1/agent/me` is held (the manual
+//    clock holds every response), "rest_status": its status once Step released it,
+//    "http_served": the served list then, "http_held": the held list while a
+//    `POST /api/v1/agent/chats/A/messages` waits, "pending_http": its "Next pending" line,
 //    "errors": [console errors, page errors, failed requests],
 //    "foreign_requests": [URLs the page asked for outside HTTP_BASE]}
 // Exit 0 when the page could be inspected, 3 otherwise.
@@ -100,6 +104,24 @@ try {
                    (e) => e.dispatchEvent(new MouseEvent("click", { bubbles: true })));
   out.detail = await page.$eval("#detail-body", (e) => e.textContent);
   out.msg = await page.$eval("#msg", (e) => e.textContent);
+  // The REST half: a held response is listed with what it waits for; Step releases it, and
+  // the page lists it as served.
+  const texts = (sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent));
+  const heldGet = fetch(base + "/api/v1/agent/me");
+  await waitFor(async () => (await texts("#http-held li")).length > 0, 5000, "the held GET");
+  out.http_held_get = await texts("#http-held li");
+  await page.click("#step");
+  out.rest_status = (await heldGet).status;
+  await waitFor(async () => (await texts("#http-served li")).length > 0, 5000, "the served GET");
+  out.http_served = await texts("#http-served li");
+  fetch(base + "/api/v1/agent/chats/A/messages", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ message: { content: "hi" } }),
+  }).catch(() => { /* cut when this script ends */ });
+  await waitFor(async () => (await texts("#http-held li")).some((t) => t.includes("POST")), 5000,
+                "the held POST");
+  out.http_held = await texts("#http-held li");
+  out.pending_http = await texts("#pending li.http-held");
   // A bad fault spec: the server's 400 text is shown on the page (Chromium logs that 400 as a
   // console error, which is expected here and only here).
   const errorsBefore = out.errors.length;

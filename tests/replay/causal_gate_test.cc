@@ -224,7 +224,11 @@ TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
   auto reach = h.rep->ReachesSessionTime(*post.response_ns);
   ASSERT_TRUE(reach.has_value());
   EXPECT_EQ(*reach, 101 * kMs);
-  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, false, {*reach}), 101 * kMs);
+  int decided_by = -2;
+  EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, false, {*reach}, &decided_by), 101 * kMs);
+  EXPECT_EQ(decided_by, 0);  // the connection, not the latency (51 ms)
+  EXPECT_EQ(ResponseDeadline(post, 100 * kMs, 1, false, {*reach}, &decided_by), 101 * kMs);
+  EXPECT_EQ(decided_by, -1);  // equal: its latency is enough
   // A request made later than recorded only waits for its latency.
   h.At(3000);
   EXPECT_EQ(ResponseDeadline(post, 3000 * kMs, 1, false, {*h.rep->ReachesSessionTime(101 * kMs)}),

@@ -112,6 +112,11 @@ TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
 
   auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
   EXPECT_EQ(status["http"]["answered"], 5);
+  // The status shows the last exchanges served, newest first (the live page lists them).
+  ASSERT_EQ(status["http"]["recent"].size(), 5u) << status.dump();
+  EXPECT_EQ(status["http"]["recent"][0], std::string("#5 POST ") + kMessages + " -> 201");
+  EXPECT_EQ(status["http"]["recent"][4], "#1 GET /api/v1/agent/me -> 401");
+  EXPECT_EQ(status["http"]["pending"].size(), 0u);
   EXPECT_EQ(status["http"]["mismatch_count"], 0);
   EXPECT_EQ(status["http"]["unused_count"], 0);
   p.Signal(SIGTERM);
@@ -311,9 +316,20 @@ TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
   auto status =
       WaitForStatus(port, [](const nlohmann::json& s) { return s["http"]["held_count"] == 1; });
   ASSERT_EQ(status["http"]["held_count"], 1) << status.dump();
-  EXPECT_EQ(status["http"]["held"][0],
-            std::string("#1 POST ") + kMessages + ": its time, in 101.000ms");
+  // Its recorded end (101 ms) lies after connection 1's replay position (0 ms, manual clock):
+  // the pushes recorded before it come first.
+  const std::string waits = "connection 1's pushes recorded before it, in 101.000ms";
+  EXPECT_EQ(status["http"]["held"][0], std::string("#1 POST ") + kMessages + ": " + waits);
+  ASSERT_EQ(status["http"]["pending"].size(), 1u) << status.dump();
+  const auto& pending = status["http"]["pending"][0];
+  EXPECT_EQ(pending["exchange"], 1);
+  EXPECT_EQ(pending["request"], std::string("POST ") + kMessages);
+  EXPECT_EQ(pending["status"], 201);
+  EXPECT_EQ(pending["waits_for"], waits);
+  EXPECT_EQ(pending["connection"], 1);
+  EXPECT_EQ(pending["due_in_ms"], 101.0);
   EXPECT_EQ(status["http"]["answered"], 0);
+  EXPECT_EQ(status["http"]["recent"].size(), 0u);
 
   auto step = nlohmann::json::parse(HttpRequest(port, "POST", "/__wsreplay/step").body);
   EXPECT_EQ(step["stepped"], true);
@@ -327,6 +343,9 @@ TEST(ReplayHttp, ManualClockStepsTheResponseThenItsPush) {
   ASSERT_TRUE(push);
   EXPECT_EQ(push->payload, R"(["3",null,"chat_room:c1","message_created",{"id":"m1"}])");
 
+  status = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/status").body);
+  EXPECT_EQ(status["http"]["pending"].size(), 0u) << status.dump();
+  EXPECT_EQ(status["http"]["recent"][0], std::string("#1 POST ") + kMessages + " -> 201");
   auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
   EXPECT_EQ(report["clean"], true) << report.dump();
   EXPECT_EQ(report["http"]["served"][0], std::string("#1 POST ") + kMessages + " -> 201");
@@ -357,6 +376,8 @@ TEST(ReplayHttp, HeldResponseWhoseClientLeftIsReportedAndFailsStrict) {
   auto status =
       WaitForStatus(port, [](const nlohmann::json& s) { return s["http"]["held_count"] == 1; });
   ASSERT_EQ(status["http"]["held_count"], 1) << status.dump();
+  EXPECT_EQ(status["http"]["pending"][0]["waits_for"], "its time, in 1.000ms") << status.dump();
+  EXPECT_EQ(status["http"]["pending"][0]["connection"], nullptr);
   close(fd);
   status = WaitForStatus(port,
                          [](const nlohmann::json& s) { return s["http"]["abandoned_count"] == 1; });
