@@ -65,6 +65,14 @@ std::string HeaderValue(const HttpResponse& r, const std::string& name) {
   return r.head.substr(start, r.head.find("\r\n", start) - start);
 }
 
+// Stops the replay (SIGTERM) and expects its exit status and, in its stderr (the report and
+// the log), `text`.
+void ExpectStopsWith(Process& p, int exit_status, const std::string& text) {
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), exit_status) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find(text), std::string::npos) << p.stderr_text();
+}
+
 // GET /__wsreplay/status until `done` holds (bounded: 2 s); returns the last status.
 template <typename Pred>
 nlohmann::json WaitForStatus(int port, Pred done) {
@@ -119,11 +127,7 @@ TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
   EXPECT_EQ(status["http"]["pending"].size(), 0u);
   EXPECT_EQ(status["http"]["mismatch_count"], 0);
   EXPECT_EQ(status["http"]["unused_count"], 0);
-  p.Signal(SIGTERM);
-  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
-  EXPECT_NE(p.stderr_text().find("http: 5 requests answered from 5 recorded, mismatches 0"),
-            std::string::npos)
-      << p.stderr_text();
+  ExpectStopsWith(p, 0, "http: 5 requests answered from 5 recorded, mismatches 0");
   // One log line per request only under --verbose (ReplayHttp.VerboseLogsEveryRequest).
   EXPECT_EQ(p.stderr_text().find("-> recorded"), std::string::npos) << p.stderr_text();
 }
@@ -136,12 +140,9 @@ TEST(ReplayHttp, VerboseLogsEveryRequest) {
   int port = PortOf(p.WaitForListening());
   ASSERT_GT(port, 0) << p.stderr_text();
   EXPECT_EQ(HttpRequest(port, "GET", "/api/v1/agent/me").status, 401);
-  p.Signal(SIGTERM);
-  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
-  EXPECT_NE(p.stderr_text().find("debug: replay: GET /api/v1/agent/me -> recorded #1 GET "
-                                 "/api/v1/agent/me -> 401"),
-            std::string::npos)
-      << p.stderr_text();
+  ExpectStopsWith(p, 0,
+                  "debug: replay: GET /api/v1/agent/me -> recorded #1 GET "
+                  "/api/v1/agent/me -> 401");
 }
 
 TEST(ReplayHttp, UnrecordedRequestGets501AndFailsStrict) {
@@ -168,12 +169,9 @@ TEST(ReplayHttp, UnrecordedRequestGets501AndFailsStrict) {
   EXPECT_EQ(report["http"]["mismatches"][0]["action"], "answered 501");
   EXPECT_EQ(report["http"]["unused"].size(), 5u);
 
-  p.Signal(SIGTERM);
-  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
-  EXPECT_NE(p.stderr_text().find("nearest recorded request #5 POST " + std::string(kMessages) +
-                                 ": body differs: /message/mentions/0/id"),
-            std::string::npos)
-      << p.stderr_text();
+  ExpectStopsWith(p, 3,
+                  "nearest recorded request #5 POST " + std::string(kMessages) +
+                      ": body differs: /message/mentions/0/id");
 }
 
 TEST(ReplayHttp, OnMismatchCloseClosesTheConnection) {
@@ -284,12 +282,9 @@ TEST(ReplayHttp, PushRecordedAfterAPostWaitsForThePost) {
   // The DELETE is never made: its push stays undelivered, named in the report; --strict fails.
   EXPECT_FALSE(c.ReadMessage(400));
   c.Close();
-  p.Signal(SIGTERM);
-  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
-  EXPECT_NE(p.stderr_text().find("waited for request #2 DELETE /api/v1/agent/chats/c1, which the "
-                                 "client never made"),
-            std::string::npos)
-      << p.stderr_text();
+  ExpectStopsWith(p, 3,
+                  "waited for request #2 DELETE /api/v1/agent/chats/c1, which the "
+                  "client never made");
 }
 
 // --clock manual treats exchanges like frames: a response waits for `step` (its recorded end
@@ -390,9 +385,7 @@ TEST(ReplayHttp, HeldResponseWhoseClientLeftIsReportedAndFailsStrict) {
   auto report = nlohmann::json::parse(HttpRequest(port, "GET", "/__wsreplay/report").body);
   EXPECT_EQ(report["clean"], false) << report.dump();
   EXPECT_EQ(report["undelivered"], 1) << report.dump();
-  p.Signal(SIGTERM);
-  EXPECT_EQ(p.Wait(), 3) << p.stderr_text();
-  EXPECT_NE(p.stderr_text().find("    http " + line), std::string::npos) << p.stderr_text();
+  ExpectStopsWith(p, 3, "    http " + line);
 }
 
 // --causality off: time and joins only (a session of two clients replayed to one of them).
