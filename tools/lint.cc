@@ -7,6 +7,7 @@
 
 #include "cassettes/cassette_session.h"
 #include "cassettes/protocol_probe.h"
+#include "tools/lint_rest.h"
 
 namespace wsr::tools {
 
@@ -17,8 +18,10 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
   std::map<int64_t, std::pair<int, std::string>> conn_of;  // id -> (ordinal, query)
   std::map<int64_t, size_t> raw_of;                        // id -> index in r.raw
   cassette::CassetteSession source(cassette, s);
+  LintWebSocketCollector ws;  // what the REST checks look for
   for (const auto& c : source.Connections()) {
     conn_of[c.id] = {c.ordinal, c.query};
+    ws.AddConnection(c.ordinal, c.query, c.closed_ns);
     if (!cassette::ProbeProtocol(source, c).AnyPhoenix()) {
       raw_of[c.id] = r.raw.size();
       r.raw.push_back({.conn = c.ordinal, .path = c.path, .frames = 0});
@@ -35,9 +38,14 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
     const auto& [ordinal, query] = conn_of[f.connection_id];
     checker.Check(ordinal, query, f);
     ++r.frames;
+    ws.AddFrame(ordinal, f);
   }
   checker.Finish();
   r.findings = checker.findings();
+  auto rest = LintExchanges(cassette.Exchanges(s.id), ws.Finish());
+  r.exchanges = rest.checked;
+  r.exchanges_skipped = rest.skipped;
+  r.findings.insert(r.findings.end(), rest.findings.begin(), rest.findings.end());
   std::stable_sort(
       r.findings.begin(), r.findings.end(), [](const LintFinding& a, const LintFinding& b) {
         return std::tie(a.offset_ns, a.conn, a.seq) < std::tie(b.offset_ns, b.conn, b.seq);
@@ -49,6 +57,10 @@ LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::st
 std::string FormatFinding(const LintFinding& f) {
   char at[48];
   std::snprintf(at, sizeof at, "+%.6fs", static_cast<double>(f.offset_ns) / 1e9);
+  if (f.http) {
+    return std::string(f.error ? "error" : "warning") + ": http #" + std::to_string(f.seq) + " " +
+           at + " " + f.event + ": " + (f.path.empty() ? "" : f.path + ": ") + f.message;
+  }
   std::string out = std::string(f.error ? "error" : "warning") + ": conn " +
                     std::to_string(f.conn) + " seq " + std::to_string(f.seq) + " " + at + " " +
                     cassette::DirectionName(f.direction);
@@ -66,9 +78,11 @@ std::string FormatSkipped(const LintSkipped& s) {
 }
 
 std::string LintSummary(const LintReport& r) {
-  std::string out = "lint: " + std::to_string(r.errors) + " error(s), " +
-                    std::to_string(r.warnings) + " warning(s) in " + std::to_string(r.frames) +
-                    " frames of session '" + r.session + "'";
+  std::string out =
+      "lint: " + std::to_string(r.errors) + " error(s), " + std::to_string(r.warnings) +
+      " warning(s) in " + std::to_string(r.frames) + " frames" +
+      (r.exchanges ? " and " + std::to_string(r.exchanges) + " HTTP exchanges" : std::string()) +
+      " of session '" + r.session + "'";
   if (!r.raw.empty()) {
     out += " (" + std::to_string(r.raw.size()) + " raw connection(s) not checked)";
   }

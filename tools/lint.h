@@ -1,6 +1,8 @@
 // `wsreplay lint`: checks every frame of a cassette session against the Thenvoi spec (the
 // table in thenvoi/spec.h plus the Phoenix framing rules of spec section 2; see
-// lint_rules.h for the checks) and reports findings with their frame. See tools/VIZ.md.
+// lint_rules.h for the checks), and its HTTP exchanges against the REST table
+// (thenvoi/rest_spec.h; see lint_rest.h), and reports findings with their frame or exchange.
+// See tools/VIZ.md.
 // Not thread-safe (reads a Cassette).
 #pragma once
 
@@ -24,6 +26,8 @@ struct LintSkipped {
 struct LintReport {
   std::string session;
   size_t frames = 0;             // frames checked (those of Phoenix connections)
+  size_t exchanges = 0;          // HTTP exchanges checked (those under /api/v1)
+  size_t exchanges_skipped = 0;  // other HTTP exchanges
   std::vector<LintSkipped> raw;  // raw connections, in ordinal order
   size_t errors = 0;
   size_t warnings = 0;
@@ -32,13 +36,15 @@ struct LintReport {
 
 LintReport LintSession(cassette::Cassette& cassette, const std::optional<std::string>& session);
 
-// "error: conn 1 seq 5 +0.012345s s2c chat_room:... message_created /sender_id: ..."
+// "error: conn 1 seq 5 +0.012345s s2c chat_room:... message_created /sender_id: ...", or for an
+// exchange "warning: http #2 +1.500000s POST /api/v1/agent/chats/r1/messages -> 201: ...".
 std::string FormatFinding(const LintFinding& f);
 
 // "conn 2 /echo: raw, not checked (14 frames)".
 std::string FormatSkipped(const LintSkipped& s);
 
-// The last line: "lint: N error(s), M warning(s) in K frames of session 'S'", plus
+// The last line: "lint: N error(s), M warning(s) in K frames [and E HTTP exchanges] of session
+// 'S'", plus
 // " (R raw connection(s) not checked)" when there are some.
 std::string LintSummary(const LintReport& r);
 

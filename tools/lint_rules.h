@@ -28,6 +28,9 @@ struct LintFinding {
   std::string event;
   std::string path;  // JSON pointer into the payload, "" when about the frame
   std::string message;
+  // About an HTTP exchange (lint_rest.h): seq is its ordinal, offset_ns its request start,
+  // event "METHOD /path -> status"; conn, direction and topic are unused.
+  bool http = false;
 };
 
 class LintChecker {

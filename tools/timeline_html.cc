@@ -22,7 +22,8 @@ nlohmann::json ModelJson(const TimelineModel& m) {
     lanes.push_back({{"conn", l.conn_ordinal},
                      {"topic", l.topic},
                      {"label", l.label},
-                     {"is_connection", l.is_connection}});
+                     {"is_connection", l.is_connection},
+                     {"is_http", l.is_http}});
   }
   json conns = json::array();
   for (const auto& c : m.connections) {
@@ -45,6 +46,23 @@ nlohmann::json ModelJson(const TimelineModel& m) {
                                   static_cast<int>(mk.kind), mk.topic, mk.event, mk.payload,
                                   mk.truncated ? 1 : 0, mk.size, mk.flags, mk.note}));
   }
+  json exchanges = json::array();
+  for (const auto& x : m.exchanges) {
+    exchanges.push_back({{"lane", x.lane},
+                         {"ordinal", x.ordinal},
+                         {"http_connection", x.http_connection},
+                         {"method", x.method},
+                         {"target", x.target},
+                         {"status", x.status ? json(*x.status) : json()},
+                         {"color", StatusClassColor(StatusClass(x.status))},
+                         {"request_ns", x.request_ns},
+                         {"response_ns", x.response_ns ? json(*x.response_ns) : json()},
+                         {"label", x.label},
+                         {"request_body", x.request_body},
+                         {"response_body", x.response_body},
+                         {"truncated", x.truncated},
+                         {"error", x.error}});
+  }
   return {{"session",
            {{"name", RepairUtf8(m.session.name)},
             {"started_at_ns", m.session.started_at_ns},
@@ -53,7 +71,8 @@ nlohmann::json ModelJson(const TimelineModel& m) {
           {"kinds", kinds},
           {"lanes", lanes},
           {"connections", conns},
-          {"frames", frames}};
+          {"frames", frames},
+          {"exchanges", exchanges}};
 }
 
 constexpr const char* kCss = R"CSS(
@@ -77,6 +96,9 @@ header h1{font-size:14px;margin:0 0 4px 0}
 .frame.ctl.violation{stroke:#e00000;stroke-width:2px}
 .conn-status{fill:#e00000;font-weight:bold}
 .lane-label{fill:#222}.conn-label{font-weight:bold}.tick{stroke:#e2e2e2}
+.xchg{stroke:#000;stroke-width:0.5px;vector-effect:non-scaling-stroke;cursor:pointer}
+.xchg:hover,.xchg.sel{stroke-width:2px}.xchg-start{cursor:pointer}
+.xchg-label{fill:#333;cursor:pointer}
 )CSS";
 
 constexpr const char* kJs = R"JS(
@@ -130,6 +152,7 @@ constexpr const char* kJs = R"JS(
   var plotG = el('g', {'clip-path': 'url(#plotclip)'}, svg);
   var connG = el('g', {'class': 'connections'}, plotG);
   var framesG = el('g', {'class': 'frames'}, plotG);
+  var xchgG = el('g', {'class': 'exchanges'}, plotG);
   var labelsG = el('g', {'class': 'labels'}, svg);
   data.lanes.forEach(function (l, i) {
     var y = laneY(i);
@@ -150,7 +173,30 @@ constexpr const char* kJs = R"JS(
   framesG.parentNode.removeChild(framesG);
   zoomG.appendChild(connG);
   zoomG.appendChild(framesG);
+  xchgG.parentNode.removeChild(xchgG);
+  zoomG.appendChild(xchgG);
   var closeG = el('g', {'class': 'closes'}, plotG);
+  var xchgLabelG = el('g', {'class': 'exchange-labels'}, plotG);
+
+  // HTTP exchanges: a span from request start to response end, coloured by status class, with
+  // a 3 px bar at the start that keeps a short exchange visible, and its label right of it. The
+  // bar and the label take hover and click too (a 1 ms span is far below a pixel in a long
+  // session); layout() hides a label that would cover the one before it on its lane.
+  var xchgRects = [];
+  var xchgLabels = (data.exchanges || []).map(function (x, i) {
+    var y = laneY(x.lane);
+    var x0 = baseX(x.request_ns), x1 = baseX(x.response_ns !== null ? x.response_ns : x.request_ns);
+    var r = el('rect', {'class': 'xchg', x: x0, width: Math.max(x1 - x0, 0.001), y: y - 6, height: 12,
+                        fill: x.color, 'data-x': i, 'data-ordinal': x.ordinal, 'data-method': x.method,
+                        'data-status': x.status !== null ? x.status : ''}, xchgG);
+    xchgRects.push(r);
+    var bar = el('rect', {'class': 'xchg-start', x: -1.5, y: -6, width: 3, height: 12, fill: x.color,
+                          'data-x': i}, xchgLabelG);
+    var t = el('text', {'class': 'xchg-label', x: 0, y: 4, 'data-x': i}, xchgLabelG);
+    t.textContent = x.label.length > 60 ? x.label.slice(0, 57) + '...' : x.label;
+    return {bar: bar, el: t, t0: x.request_ns, t: x.response_ns !== null ? x.response_ns : x.request_ns,
+            y: y, lane: x.lane, w: null};
+  });
 
   var connEls = data.connections.map(function (c) {
     var x0 = baseX(c.opened_ns), x1 = baseX(c.closed_ns !== null ? c.closed_ns : endNs);
@@ -249,6 +295,17 @@ constexpr const char* kJs = R"JS(
     ctlMarks.forEach(function (m) {
       m.el.setAttribute('transform', 'translate(' + xOf(m.t).toFixed(2) + ',' + m.y + ')');
     });
+    var laneRight = {};  // lane -> right end of its last shown exchange label
+    xchgLabels.forEach(function (m) {
+      m.bar.setAttribute('transform', 'translate(' + xOf(m.t0).toFixed(2) + ',' + m.y + ')');
+      var lx = xOf(m.t) + 6;
+      m.el.setAttribute('transform', 'translate(' + lx.toFixed(2) + ',' + m.y + ')');
+      var show = !(m.lane in laneRight) || lx >= laneRight[m.lane];
+      m.el.style.display = show ? '' : 'none';
+      if (!show) return;
+      if (m.w === null) m.w = m.el.getComputedTextLength();
+      laneRight[m.lane] = lx + m.w + 8;
+    });
   }
 
   function setView(t0, t1) {
@@ -292,9 +349,32 @@ constexpr const char* kJs = R"JS(
   function pretty(text) {
     try { return JSON.stringify(JSON.parse(text), null, 2); } catch (err) { return text; }
   }
+  function xchgHeader(x) {
+    return 'HTTP #' + x.ordinal + ' (connection ' + x.http_connection + ') +' + fmt(x.request_ns) + ' ' +
+        x.method + ' ' + x.target + ' -> ' + (x.status !== null ? x.status : 'no response') +
+        (x.response_ns !== null ? ' in ' + fmt(x.response_ns - x.request_ns) : '') +
+        (x.error ? '\nerror: ' + x.error : '');
+  }
+  function xchgBodies(x) {
+    return (x.request_body ? 'request body:\n' + pretty(x.request_body) + '\n\n' : '') +
+        (x.response_body ? 'response body:\n' + pretty(x.response_body) : '');
+  }
+  // The exchange index of a span or its label, -1 for anything else.
+  function xchgIndex(t) {
+    var c = t.classList;
+    return c && (c.contains('xchg') || c.contains('xchg-start') || c.contains('xchg-label'))
+        ? +t.getAttribute('data-x') : -1;
+  }
   var selected = null;
   svg.addEventListener('mouseover', function (e) {
     var t = e.target;
+    if (xchgIndex(t) >= 0) {
+      var x = data.exchanges[xchgIndex(t)];
+      var b = xchgBodies(x);
+      tip.textContent = xchgHeader(x) + '\n' + (b.length > 400 ? b.slice(0, 400) + '...' : b);
+      tip.style.display = 'block';
+      return;
+    }
     if (!t.classList || !t.classList.contains('frame')) return;
     var f = data.frames[+t.getAttribute('data-i')];
     tip.textContent = header(f) + '\n' + (f[8].length > 400 ? f[8].slice(0, 400) + '...' : f[8]);
@@ -305,10 +385,20 @@ constexpr const char* kJs = R"JS(
     tip.style.top = (e.clientY + 14) + 'px';
   });
   svg.addEventListener('mouseout', function (e) {
-    if (e.target.classList && e.target.classList.contains('frame')) tip.style.display = 'none';
+    var c = e.target.classList;
+    if (c && (c.contains('frame') || xchgIndex(e.target) >= 0)) tip.style.display = 'none';
   });
   svg.addEventListener('click', function (e) {
     var t = e.target;
+    if (xchgIndex(t) >= 0) {  // body on click
+      var x = data.exchanges[xchgIndex(t)];
+      if (selected) selected.classList.remove('sel');
+      selected = xchgRects[xchgIndex(t)];
+      selected.classList.add('sel');
+      document.getElementById('detail-head').textContent = xchgHeader(x) + (x.truncated ? ' [body truncated]' : '');
+      detail.textContent = xchgBodies(x);
+      return;
+    }
     if (!t.classList || !t.classList.contains('frame')) return;
     if (selected) selected.classList.remove('sel');
     selected = t;
@@ -329,8 +419,9 @@ constexpr const char* kJs = R"JS(
     legend.appendChild(s);
   });
   document.getElementById('summary').textContent = 'session ' + data.session.name + ': ' +
-      data.frames.length + ' frames, ' + data.connections.length + ' connections, ' + fmt(endNs) +
-      '. Wheel to zoom, drag to pan, hover or click a mark for its payload.';
+      data.frames.length + ' frames, ' + data.connections.length + ' connections, ' +
+      (data.exchanges || []).length + ' HTTP exchanges, ' + fmt(endNs) +
+      '. Wheel to zoom, drag to pan, hover or click a mark for its payload (an HTTP exchange for its bodies).';
   layout();
   document.documentElement.setAttribute('data-wsr-ready', String(marks.length));
 })();
@@ -356,6 +447,8 @@ void RenderTimelineHtml(const TimelineModel& m, std::ostream& out) {
          "outline: broke RFC 6455 (note in the tooltip)</span>"
       << "<span><i style=\"background:#f2b8b8;width:16px;height:8px\"></i>refused/failed "
          "connection (status)</span>"
+      << "<span><i style=\"background:#3a9d5d;width:16px;height:8px\"></i>HTTP exchange, "
+         "request to response (4xx orange, 5xx/none red)</span>"
       << "</div><div class=\"controls\"><button id=\"zin\">zoom in</button>"
          "<button id=\"zout\">zoom out</button><button id=\"zfit\">fit</button></div></header>\n"
       << "<div id=\"wrap\"><div id=\"plotbox\"><svg id=\"plot\" "

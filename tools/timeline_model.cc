@@ -1,6 +1,7 @@
 #include "tools/timeline_model.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -112,6 +113,18 @@ bool IsControlKind(MarkKind k) {
   return k == MarkKind::kWsClose || k == MarkKind::kWsPing || k == MarkKind::kWsPong;
 }
 
+std::string StatusClass(const std::optional<int>& status) {
+  if (!status) return "none";
+  return std::to_string(*status / 100) + "xx";
+}
+
+const char* StatusClassColor(const std::string& status_class) {
+  if (status_class == "2xx") return "#3a9d5d";
+  if (status_class == "3xx") return "#5b8cc9";
+  if (status_class == "4xx") return "#e08a00";
+  return "#d62728";  // 5xx, no response, anything else
+}
+
 bool TopicSelected(const std::string& topic, const std::vector<std::string>& filters) {
   if (filters.empty()) return true;
   for (const auto& f : filters) {
@@ -157,6 +170,20 @@ std::string ControlPreview(const cassette::Frame& f, size_t max_bytes, bool* tru
     return "close " + std::to_string(*p.code) + (reason.empty() ? "" : " \"" + reason + "\"");
   }
   return PayloadPreview(f.payload, IsValidUtf8(f.payload), max_bytes, truncated);
+}
+
+// "POST /api/v1/... 201 12.3 ms" from the valid UTF-8 `method` and `path`.
+std::string ExchangeLabel(const cassette::Exchange& e, const std::string& method,
+                          const std::string& path) {
+  std::string label = method + " " + path + " " +
+                      (e.status ? std::to_string(*e.status) : std::string("(no response)"));
+  if (e.response_ns) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, " %.1f ms",
+                  static_cast<double>(*e.response_ns - e.request_ns) / 1e6);
+    label += ms;
+  }
+  return label;
 }
 
 std::string StatusLabel(const cassette::Connection& c) {
@@ -246,6 +273,38 @@ TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions&
     mk.note = RepairUtf8(f.note);
     m.end_ns = std::max(m.end_ns, f.offset_ns);
     m.marks.push_back(std::move(mk));
+  }
+  std::map<int, int> http_lane_of;  // HTTP connection -> lane
+  for (const auto& e : cassette.Exchanges(m.session.id)) {
+    auto [it, fresh] =
+        http_lane_of.try_emplace(e.http_connection, static_cast<int>(m.lanes.size()));
+    if (fresh) {
+      TimelineLane lane;
+      lane.conn_ordinal = e.http_connection;
+      lane.is_http = true;
+      lane.label = "HTTP connection " + std::to_string(e.http_connection);
+      m.lanes.push_back(lane);
+    }
+    TimelineExchange x;
+    x.lane = it->second;
+    x.ordinal = e.ordinal;
+    x.http_connection = e.http_connection;
+    x.method = RepairUtf8(e.method);
+    x.target = RepairUtf8(e.path + (e.query.empty() ? "" : "?" + e.query));
+    x.status = e.status;
+    x.request_ns = e.request_ns;
+    x.response_ns = e.response_ns;
+    x.label = ExchangeLabel(e, x.method, RepairUtf8(e.path));
+    bool cut = false;
+    x.request_body = PayloadPreview(e.request_body, IsValidUtf8(e.request_body),
+                                    options.max_payload_bytes, &cut);
+    x.truncated = cut;
+    x.response_body = PayloadPreview(e.response_body, IsValidUtf8(e.response_body),
+                                     options.max_payload_bytes, &cut);
+    x.truncated = x.truncated || cut;
+    x.error = RepairUtf8(e.error);
+    m.end_ns = std::max(m.end_ns, e.response_ns.value_or(e.request_ns));
+    m.exchanges.push_back(std::move(x));
   }
   if (m.session.duration_ns) m.end_ns = std::max(m.end_ns, *m.session.duration_ns);
   if (m.end_ns <= 0) m.end_ns = 1'000'000;  // 1 ms: an empty session still draws an axis

@@ -7,7 +7,10 @@
 // close, ping, pong) sit on the connection lane. Marks: one per frame, classified into a Kind
 // (join, reply ok/error, leave, close, error, heartbeat, push, ..., ws close/ping/pong), with
 // the frame's compressed/violation flags and violation note. A refused or failed connection
-// carries a status label ("refused: HTTP 403").
+// carries a status label ("refused: HTTP 403"). HTTP exchanges (the REST half) get one lane
+// per client HTTP connection ("HTTP connection N"), after the WebSocket lanes: a span from the
+// request's start to the response's end, labelled "METHOD path status duration", its bodies
+// kept as previews for the tooltip and the detail pane.
 // Value types; BuildTimeline reads the cassette (not thread-safe, like Cassette).
 #pragma once
 
@@ -52,7 +55,26 @@ struct TimelineLane {
   std::string topic;  // "" for the connection lane
   bool is_connection = false;
   std::string label;
+  bool is_http = false;  // an HTTP lane (conn_ordinal = the HTTP connection number)
 };
+
+// One HTTP exchange on an HTTP lane.
+struct TimelineExchange {
+  int lane = 0;
+  int ordinal = 0;
+  int http_connection = 0;
+  std::string method, target;  // target: path and query, valid UTF-8
+  std::optional<int> status;   // nullopt: no response
+  int64_t request_ns = 0;
+  std::optional<int64_t> response_ns;
+  std::string label;                        // "POST /api/v1/... 201 12.3 ms"
+  std::string request_body, response_body;  // previews (see PayloadPreview), valid UTF-8
+  bool truncated = false;                   // a body preview was cut
+  std::string error;
+};
+// "2xx", "4xx", ... or "none"; and the colour an exchange of that class is drawn in.
+std::string StatusClass(const std::optional<int>& status);
+const char* StatusClassColor(const std::string& status_class);
 
 struct TimelineMark {
   int lane = 0;
@@ -99,8 +121,9 @@ struct TimelineModel {
   cassette::Session session;
   std::vector<TimelineLane> lanes;
   std::vector<TimelineConnection> connections;
-  std::vector<TimelineMark> marks;  // in (offset, ordinal, seq) order
-  int64_t end_ns = 0;               // right edge of the time axis
+  std::vector<TimelineMark> marks;          // in (offset, ordinal, seq) order
+  std::vector<TimelineExchange> exchanges;  // by ordinal
+  int64_t end_ns = 0;                       // right edge of the time axis
 };
 
 TimelineModel BuildTimeline(cassette::Cassette& cassette, const TimelineOptions& options);

@@ -39,6 +39,13 @@ std::string FormatOffset(int64_t ns) {
 
 namespace {
 
+// The first `max_bytes` of valid UTF-8 `text`, cut at a character boundary, "..." when cut.
+std::string Head(const std::string& text, size_t max_bytes) {
+  bool cut = false;
+  std::string head = PayloadPreview(text, /*is_text=*/true, max_bytes, &cut);
+  return cut ? head + "..." : head;
+}
+
 constexpr int kLabelW = 300;
 constexpr int kPlotW = 1400;
 constexpr int kRightPad = 40;
@@ -127,8 +134,12 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
          "(note in the tooltip)</text>\n"
       << "<rect x=\"910\" y=\"27\" width=\"16\" height=\"8\" fill=\"#f2b8b8\"/><text "
          "x=\"930\" y=\"35\">refused/failed connection (status)</text>\n"
-      << "<text x=\"1150\" y=\"35\">session " << XmlEscape(m.session.name) << ", " << m.marks.size()
-      << " frames, " << FormatOffset(m.end_ns) << "</text>\n</g>\n";
+      << "<rect x=\"1150\" y=\"27\" width=\"16\" height=\"8\" fill=\"" << StatusClassColor("2xx")
+      << "\"/><text x=\"1170\" y=\"35\">HTTP exchange (request to response; 4xx orange, "
+         "5xx/none red)</text>\n"
+      << "<text x=\"1450\" y=\"35\">session " << XmlEscape(m.session.name) << ", " << m.marks.size()
+      << " frames, " << m.exchanges.size() << " HTTP exchanges, " << FormatOffset(m.end_ns)
+      << "</text>\n</g>\n";
 
   // Axis and grid.
   int64_t step = NiceTickStep(m.end_ns, 12);
@@ -193,6 +204,32 @@ void RenderTimelineSvg(const TimelineModel& m, std::ostream& out) {
           << "</text>"
           << "<title>" << XmlEscape(what) << "</title></g>\n";
     }
+  }
+  out << "</g>\n";
+
+  // HTTP exchanges: a span from request start to response end (at least 3 px), coloured by
+  // status class, with the label right of it and the details in the tooltip.
+  out << "<g class=\"exchanges\">\n";
+  for (const auto& x : m.exchanges) {
+    double y = lane_y(x.lane);
+    double x0 = x_of(x.request_ns), x1 = x_of(x.response_ns.value_or(x.request_ns));
+    std::string cls = StatusClass(x.status);
+    std::string tip = "HTTP #" + std::to_string(x.ordinal) + " " + Seconds(x.request_ns) + " " +
+                      x.method + " " + x.target + " -> " +
+                      (x.status ? std::to_string(*x.status) : std::string("no response")) +
+                      (x.error.empty() ? "" : " (" + x.error + ")");
+    std::string bodies =
+        (x.request_body.empty() ? "" : "request: " + Head(x.request_body, 300) + "\n") +
+        (x.response_body.empty() ? "" : "response: " + Head(x.response_body, 300));
+    out << "<g class=\"exchange s-" << cls << "\" data-ordinal=\"" << x.ordinal
+        << "\" data-method=\"" << XmlEscape(x.method) << "\" data-status=\""
+        << (x.status ? std::to_string(*x.status) : std::string()) << "\"><rect x=\"" << Num(x0)
+        << "\" y=\"" << Num(y - 6) << "\" width=\"" << Num(std::max(x1 - x0, 3.0))
+        << "\" height=\"12\" fill=\"" << StatusClassColor(cls) << "\"/><text x=\""
+        << Num(std::max(x1, x0 + 3) + 4) << "\" y=\"" << Num(y + 4) << "\">"
+        << XmlEscape(x.label.size() > 60 ? Head(x.label, 57) : x.label) << "</text><title>"
+        << XmlEscape(tip) << '\n'
+        << XmlEscape(bodies) << "</title></g>\n";
   }
   out << "</g>\n";
 

@@ -95,6 +95,12 @@ TEST(RestWithPhoenixJs, AgentAndUserRecordedThenReplayedWithBothHalves) {
   ASSERT_EQ(recorded.events["agent"].size(), 1u) << "the user's post, pushed to the agent";
   ASSERT_EQ(recorded.events["user"].size(), 2u) << "the user's own post, then the reply";
 
+  // lint sees both halves consistent: each post's message_created reached the user's socket
+  // (the agent's own reply is not expected on the agent's socket: same key as its REST calls).
+  auto lint = testing::Run({WsreplayBin(), "lint", cassette}, {}, std::chrono::seconds(60));
+  EXPECT_EQ(lint.status, 0) << lint.out << lint.err;
+  EXPECT_NE(lint.out.find("lint: 0 error(s), 0 warning(s) in "), std::string::npos) << lint.out;
+
   // The file holds no key: not the socket's api_key, not X-API-Key, not the wrong one.
   std::string bytes = ReadFile(cassette);
   for (const char* secret : {"sim-agent-weather", "sim-user-alice", "wrong-key"}) {

@@ -4,7 +4,12 @@
 // payload panel after clicking the first mark (HTML only), "zoomed": marks still present
 // after a wheel zoom, "violations": marks outlined as RFC 6455 violations, "controls": marks of
 // control frames (k-ws-*), "statuses": refused/failed connection labels, "violation_tip":
-// the tooltip of the first violation (HTML only)}.
+// the tooltip of the first violation (HTML only), "exchanges": HTTP exchange spans (.xchg in
+// HTML, g.exchange in SVG), "exchanges_seen": those a user can point at (the span, its start
+// bar or its label has a box of at least half a pixel, scrolled into view, and is what the page hit-tests at
+// that point: drawn, on the page, not covered), "exchange_tip"/"exchange_detail": the tooltip
+// and the detail panel after hovering the first exchange's label and clicking the second's
+// (HTML only)}.
 // Usage: node browser_check.js CHROMIUM FILE. Exit 0 when the page could be inspected, 3 otherwise.
 'use strict';
 const { spawn } = require('child_process');
@@ -16,7 +21,10 @@ const WebSocket = require('ws');
 const [chromiumPath, file] = process.argv.slice(2);
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsr-chromium-'));
 const chrome = spawn(chromiumPath, [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  // A laptop-sized window: below about 830 px the HTML plot keeps its 200 px minimum width
+  // and its right end (the session's last marks) falls outside the page.
+  '--headless', '--window-size=1280,800', '--no-sandbox', '--disable-gpu',
+  '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
   '--remote-debugging-port=0', '--user-data-dir=' + userDir, 'about:blank',
 ], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -124,7 +132,45 @@ async function run(url) {
     controls: await evaluate('document.querySelectorAll(".frame[class*=k-ws-]").length'),
     statuses: await evaluate('document.querySelectorAll(".conn-status").length'),
     violation_tip: null,
+    exchanges: await evaluate('document.querySelectorAll(".xchg, g.exchange").length'),
+    exchanges_seen: await evaluate(`(() => {
+      let n = 0;
+      document.querySelectorAll('.xchg, g.exchange').forEach((x) => {
+        const group = x.matches('g.exchange') ? x : null;
+        const targets = group ? [group.querySelector('rect'), group.querySelector('text')]
+            : [x].concat(Array.from(document.querySelectorAll(
+                  '.xchg-start[data-x="' + x.getAttribute('data-x') + '"], ' +
+                  '.xchg-label[data-x="' + x.getAttribute('data-x') + '"]')));
+        const seen = targets.some((el) => {
+          if (!el) return false;
+          el.scrollIntoView({block: 'center', inline: 'center'});
+          const r = el.getBoundingClientRect();
+          if (!(r.width > 0.5 && r.height > 0.5)) return false;  // also display: none
+          const at = document.elementFromPoint(r.left + Math.min(r.width / 2, 5), r.top + r.height / 2);
+          return at === el || (group !== null && group.contains(at));
+        });
+        if (seen) ++n;
+      });
+      window.scrollTo(0, 0);
+      return n;
+    })()`),
+    exchange_tip: null,
+    exchange_detail: null,
   };
+  if (isHtml && out.exchanges > 0) {
+    out.exchange_tip = await evaluate(`(() => {
+      const x = document.querySelector('.xchg-label');
+      x.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+      return document.getElementById('tip').textContent;
+    })()`);
+    out.exchange_detail = await evaluate(`(() => {
+      const x = document.querySelectorAll('.xchg')[1] || document.querySelector('.xchg');
+      document.getElementById('detail-head').textContent = '';
+      x.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+      return document.getElementById('detail-head').textContent + '\\n' +
+          document.getElementById('detail-body').textContent;
+    })()`);
+  }
   if (isHtml && out.frames > 0) {
     out.detail = await evaluate(`(() => {
       const f = document.querySelector('.frame');

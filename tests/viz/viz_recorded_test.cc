@@ -28,7 +28,9 @@ TEST(Recorded, SimulatorRecordingsLintCleanAndDiffEquivalent) {
   }
   auto lint = Exec({WsreplayBin(), "lint", c, "--session", "one"});
   EXPECT_EQ(lint.status, 0) << lint.out << lint.err;
-  EXPECT_NE(lint.out.find("lint: 0 error(s)"), std::string::npos) << lint.out;
+  // Clean on both halves: the agent's REST calls are checked too, and nothing is warned about.
+  EXPECT_NE(lint.out.find("lint: 0 error(s), 0 warning(s) in "), std::string::npos) << lint.out;
+  EXPECT_NE(lint.out.find(" HTTP exchanges of session 'one'"), std::string::npos) << lint.out;
 
   auto diff = Exec({WsreplayBin(), "diff", c, c, "--session", "one", "--session-b", "two"});
   EXPECT_EQ(diff.status, 0) << diff.out << diff.err;
@@ -38,6 +40,7 @@ TEST(Recorded, SimulatorRecordingsLintCleanAndDiffEquivalent) {
   EXPECT_EQ(tl.status, 0) << tl.err;
   std::string svg = wsr::testing::ReadFile(dir.File("t.svg"));
   EXPECT_NE(svg.find("<path class=\"frame k-join\""), std::string::npos);
+  EXPECT_NE(svg.find("<g class=\"exchange s-2xx\""), std::string::npos);
 }
 
 }  // namespace

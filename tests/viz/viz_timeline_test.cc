@@ -46,6 +46,15 @@ nlohmann::json Browse(const std::string& file) {
   return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
+// Starts session `name` with one connection that joins chat_room:kRoom (ok at 2 ms).
+int StartJoinedSession(CassetteBuilder& b, const std::string& name) {
+  b.StartSession(name);
+  int c = b.Connect();
+  b.C2S(c, Join("1", std::string("chat_room:") + kRoom), 1);
+  b.S2C(c, ReplyOk("1", "1", std::string("chat_room:") + kRoom), 2);
+  return c;
+}
+
 #define REQUIRE_CHROMIUM()                                                        \
   do {                                                                            \
     if (FindChromium().empty())                                                   \
@@ -87,16 +96,105 @@ TEST_F(Timeline, HtmlLoadsInChromiumWithOneMarkPerFrame) {
   EXPECT_EQ(j.value("zoomed", -1), static_cast<int>(frames_));
 }
 
+// The REST half: one lane per HTTP connection, a span per exchange with its label, the bodies
+// in the tooltip and, in HTML, the detail panel on click.
+TEST(TimelineExchanges, RestLaneInSvgAndHtml) {
+  TempDir dir;
+  std::string path = dir.File("rest.cassette");
+  {
+    CassetteBuilder b(path);
+    int c = StartJoinedSession(b, "rest");
+    b.S2C(c, MessageCreated("1", "hello"), 40);
+  }
+  {
+    auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kReadWrite);
+    auto s = c->ResolveSession(std::string("rest"));
+    auto call = [&](int ordinal, int conn, std::string method, std::string target, int status,
+                    std::string response_body, int64_t request_ms, int64_t response_us) {
+      cassette::Exchange e;
+      e.session_id = s.id;
+      e.ordinal = ordinal;
+      e.http_connection = conn;
+      e.method = std::move(method);
+      e.path = std::move(target);
+      e.status = status;
+      e.response_body = std::move(response_body);
+      e.request_ns = request_ms * 1'000'000;
+      e.response_ns = e.request_ns + response_us * 1'000;
+      return e;
+    };
+    auto me = call(1, 1, "GET", "/api/v1/agent/me", 200, R"({"data":{"id":"a1","name":"Bot"}})", 5,
+                   4'000);
+    auto post = call(2, 2, "POST", "/api/v1/agent/chats/r1/messages", 201,
+                     R"({"data":{"id":"m1","content":"hello"}})", 20, 12'000);
+    post.request_body = R"({"message":{"content":"hello </script>"}})";
+    // Everything from the cassette is escaped: a path and bodies that try to break out.
+    auto evil = call(3, 1, "GET", "/api/v1/agent/chats/\"><script>window.__pwned=1</script>", 500,
+                     "</script><script>window.__pwned=3</script><!--\xff", 34, 1'000);
+    evil.query = "q=<img src=x onerror=\"window.__pwned=2\">";
+    // A 300 us call at 10 s: the session is long, the other spans are a pixel or less wide,
+    // and the evil GET's label starts 4 px after me's on their lane.
+    auto late = call(4, 1, "GET", "/api/v1/agent/me", 200, me.response_body, 10'000, 300);
+    c->Begin();
+    c->InsertExchange(me);
+    c->InsertExchange(post);
+    c->InsertExchange(evil);
+    c->InsertExchange(late);
+    c->Commit();
+    c->Seal();
+  }
+  std::string svg_path = dir.File("rest.svg");
+  auto r = Exec({WsreplayBin(), "timeline", path, "-o", svg_path});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string svg = ReadFile(svg_path);
+  EXPECT_EQ(Count(svg, "<g class=\"exchange s-2xx\""), 3u) << svg;
+  EXPECT_EQ(Count(svg, "<g class=\"exchange s-5xx\""), 1u) << svg;
+  EXPECT_EQ(svg.find("<script"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("<img"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">HTTP connection 1<"), std::string::npos);
+  EXPECT_NE(svg.find(">HTTP connection 2<"), std::string::npos);
+  EXPECT_NE(svg.find(">POST /api/v1/agent/chats/r1/messages 201 12.0 ms<"), std::string::npos)
+      << svg;
+  EXPECT_NE(svg.find("request: {&quot;message&quot;:{&quot;content&quot;:&quot;hello "
+                     "&lt;/script&gt;&quot;}}"),
+            std::string::npos)
+      << svg;
+
+  REQUIRE_CHROMIUM();
+  auto js = Browse(svg_path);
+  EXPECT_TRUE(js["errors"].empty()) << js.dump(2);
+  EXPECT_EQ(js.value("parsererrors", -1), 0) << js.dump(2);
+  EXPECT_FALSE(js.value("pwned", true));
+  EXPECT_EQ(js.value("exchanges", -1), 4) << js.dump(2);
+  EXPECT_EQ(js.value("exchanges_seen", -1), 4) << js.dump(2);
+
+  std::string html_path = dir.File("rest.html");
+  r = Exec({WsreplayBin(), "timeline", path, "-o", html_path});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = Browse(html_path);
+  EXPECT_TRUE(j["errors"].empty()) << j.dump(2);
+  EXPECT_FALSE(j.value("pwned", true));
+  EXPECT_EQ(j.value("frames", -1), 3);
+  EXPECT_EQ(j.value("exchanges", -1), 4) << j.dump(2);
+  EXPECT_EQ(j.value("exchanges_seen", -1), 4) << j.dump(2);
+  EXPECT_NE(j.value("exchange_tip", std::string()).find("GET /api/v1/agent/me -> 200"),
+            std::string::npos)
+      << j.dump(2);
+  // Clicking the POST shows both bodies, pretty-printed.
+  std::string detail = j.value("exchange_detail", std::string());
+  EXPECT_NE(detail.find("POST /api/v1/agent/chats/r1/messages -> 201 in 12 ms"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("\"content\": \"hello </script>\""), std::string::npos) << detail;
+  EXPECT_NE(detail.find("response body:"), std::string::npos) << detail;
+}
+
 TEST_F(Timeline, ScriptTagsInPayloadsDoNotBreakThePage) {
   REQUIRE_CHROMIUM();
   std::string path = dir_.File("evil.cassette");
   size_t n = 0;
   {
     CassetteBuilder b(path);
-    b.StartSession("evil");
-    int c = b.Connect();
-    b.C2S(c, Join("1", std::string("chat_room:") + kRoom), 1);
-    b.S2C(c, ReplyOk("1", "1", std::string("chat_room:") + kRoom), 2);
+    int c = StartJoinedSession(b, "evil");
     b.S2C(c, MessageCreated("1", "</script><script>window.__pwned=1</script><!--"), 3);
     b.S2C(c, MessageCreated("1", "\\u2028 & <b>bold</b> ]]> \\\" '"), 4);
     b.S2C(c, "not json </script>", 5);
