@@ -64,12 +64,19 @@ int ReplayServer::Impl::OnRestBodyDone(lws* wsi) {
 int ReplayServer::Impl::AnswerRest(lws* wsi, const HttpRequest& req) {
   HttpMatch m = http_matcher_.Match(req);
   if (m.matched()) {
-    // Held until due (causal_gate.h); PollAll() releases it at once when it already is, and
-    // arms the timer otherwise.
     const cassette::Exchange& e = http_matcher_.recorded()[static_cast<size_t>(m.index)];
-    held_[wsi] = {m.index, RecordedAnswer(e, req.method == "HEAD"), clock_->NowNs(), m.request};
     causal_.Requested(m.index);
+    HeldResponse h{m.index, RecordedAnswer(e, req.method == "HEAD"), clock_->NowNs(), m.request};
+    if (HeldDeadline(h) <= h.arrival) {
+      // Due at once (--speed max, a request later than recorded, --causality off): answered
+      // from this callback, head and body in one write, without a turn of the loop.
+      ReleaseResponse(wsi, h, h.arrival, /*wake=*/false);
+      PollAll();  // the pushes it caused
+      return WriteRestReply(wsi, h.reply);
+    }
+    // Held until due (causal_gate.h): the timer, `advance` or `step` releases it.
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // a manual clock may hold it for long
+    held_[wsi] = std::move(h);
     PollAll();
     return 0;
   }
@@ -94,16 +101,18 @@ int ReplayServer::Impl::WriteRestReply(lws* wsi, int status, const std::string& 
 }
 
 int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
-  size_t size = LWS_PRE + 512;
+  // Status line, headers and body in one buffer (reused), sent with one write; then the
+  // connection is ready for the next request (keep-alive).
+  size_t size = LWS_PRE + 512 + reply.body.size();
   for (const auto& [n, v] : reply.headers) size += n.size() + v.size() + 4;
-  std::vector<unsigned char> buf(size);
-  unsigned char* start = buf.data() + LWS_PRE;
+  if (rest_out_.size() < size) rest_out_.resize(size);
+  unsigned char* start = rest_out_.data() + LWS_PRE;
   unsigned char* p = start;
-  unsigned char* end = buf.data() + buf.size() - 1;
+  unsigned char* end = rest_out_.data() + size - 1 - reply.body.size();
   if (lws_add_http_header_status(wsi, static_cast<unsigned int>(reply.status), &p, end)) return -1;
   bool has_length = false;
   for (const auto& [name, value] : reply.headers) {
-    if (AsciiLower(name) == "content-length") {
+    if (name.size() == sizeof("content-length") - 1 && AsciiLower(name) == "content-length") {
       // Through lws, so that it knows where the response ends (keep-alive).
       has_length = true;
       if (lws_add_http_header_content_length(
@@ -123,10 +132,16 @@ int ReplayServer::Impl::WriteRestReply(lws* wsi, const HttpReply& reply) {
   if (!has_length && reply.status != 204 && reply.status != 304 && reply.status >= 200) {
     if (lws_add_http_header_content_length(wsi, 0, &p, end)) return -1;
   }
-  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
-  http_bodies_[wsi] = reply.body;
-  lws_callback_on_writable(wsi);
-  return 0;
+  if (lws_finalize_http_header(wsi, &p, end)) return -1;
+  if (!reply.body.empty()) {
+    std::memcpy(p, reply.body.data(), reply.body.size());
+    p += reply.body.size();
+  }
+  // HTTP/1.1: lws writes the bytes as they are (no framing of its own), buffering what the
+  // socket does not take at once.
+  int len = static_cast<int>(p - start);
+  if (lws_write(wsi, start, static_cast<size_t>(len), LWS_WRITE_HTTP_FINAL) < len) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 ReplayServer::Impl::HeldWait ReplayServer::Impl::HeldWaitOf(const HeldResponse& h) const {
@@ -167,9 +182,9 @@ std::optional<std::pair<int64_t, lws*>> ReplayServer::Impl::NextHeldResponse() c
   return best;
 }
 
-void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now) {
+void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now, bool wake) {
   h.released = true;
-  lws_callback_on_writable(wsi);
+  if (wake) lws_callback_on_writable(wsi);
   Served served{h.index, h.reply.status};
   if (http_served_.size() < ConnectionReport::kMaxListed) http_served_.push_back(served);
   http_recent_[static_cast<size_t>(http_answered_) % kRecentServed] = served;

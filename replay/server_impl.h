@@ -173,9 +173,10 @@ class ReplayServer::Impl {
   // The status's "http": the report's section plus `pending` (held responses, what each waits
   // for) and `recent` (the last exchanges served, newest first).
   nlohmann::json HttpStatus() const;
-  // Sends h's response (on the next writable callback) and tells every replayer its exchange
-  // was answered; the caller polls the connections afterwards.
-  void ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now);
+  // Marks h's response sent (asking for wsi's writable callback, which writes it, unless
+  // `wake` is false: the caller writes it at once) and tells every replayer its exchange was
+  // answered; the caller polls the connections afterwards.
+  void ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now, bool wake = true);
   bool ReleaseDueResponses(int64_t now);  // true when one was released
   int WriteHeldResponse(lws* wsi);        // HTTP writable: a released response's head
   // The HTTP connection wsi closed: a response still held on it is reported as abandoned.
@@ -237,6 +238,7 @@ class ReplayServer::Impl {
   static constexpr size_t kRecentServed = 10;
   std::array<Served, kRecentServed> http_recent_{};
   static constexpr size_t kMaxRestBody = 64 * 1024 * 1024;
+  std::vector<unsigned char> rest_out_;  // WriteRestReply's buffer, reused
   LiveFeed feed_;
   struct Subscriber {
     uint64_t cursor = 0;
