@@ -132,6 +132,37 @@ TEST(ReplayHttp, RecordedExchangesAnsweredInRecordedOrder) {
   EXPECT_EQ(p.stderr_text().find("-> recorded"), std::string::npos) << p.stderr_text();
 }
 
+// One keep-alive connection: two GETs sent at once (pipelined), then a POST with a body on
+// the same connection: each gets its recorded answer, in order, complete (a response due at
+// once is written from the request's own callback, head and body in one write).
+// (Not tested: a request *with a body* pipelined behind another one. libwebsockets 4.1 hands
+// the server the wrong bytes as its body, so it is answered 501; see replay/README.md.)
+TEST(ReplayHttp, KeepAliveAndPipelinedRequestsAnsweredInOrder) {
+  TempDir dir;
+  Process p(ReplayArgs(RestCassette(dir), {"--speed", "max", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  std::string host = "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  std::string next = "GET " + std::string(kMessages) + "/next HTTP/1.1\r\n" + host + "\r\n";
+  int fd = wire::ConnectLoopback(port);
+  wire::WriteAll(fd, next + next);
+  std::string got;
+  EXPECT_TRUE(wire::ReadUntilContains(fd, &got, "HTTP/1.1 204", 5000)) << got;
+  std::string body = R"({"message":{"content":"x","mentions":[{"id":"u1"}]}})";
+  wire::WriteAll(fd, "POST " + std::string(kMessages) + " HTTP/1.1\r\n" + host +
+                         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  bool all = wire::ReadUntilContains(fd, &got, R"({"id":"m2","success":true})", 5000);
+  close(fd);
+  ASSERT_TRUE(all) << got << p.stderr_text();
+  auto first = got.find("HTTP/1.1 200");
+  auto second = got.find("HTTP/1.1 204");
+  auto third = got.find("HTTP/1.1 201");
+  ASSERT_NE(first, std::string::npos) << got;
+  EXPECT_LT(first, second) << got;
+  EXPECT_LT(second, third) << got;
+  EXPECT_NE(got.find(R"({"data":{"id":"m1","content":"@Agent hi"}})"), std::string::npos) << got;
+}
+
 TEST(ReplayHttp, VerboseLogsEveryRequest) {
   TempDir dir;
   std::vector<std::string> args = ReplayArgs(RestCassette(dir), {"--speed", "max"});
