@@ -6,6 +6,7 @@
 
 #include "common/url.h"
 #include "recorder/redactor.h"
+#include "replay/common_prefix.h"
 #include "replay/connection_matcher.h"
 #include "replay/json_compare.h"
 
@@ -100,12 +101,6 @@ std::string Ordinal(size_t n) {
   return std::to_string(n) + suffix;
 }
 
-size_t CommonPrefix(const std::string& a, const std::string& b) {
-  size_t i = 0;
-  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-  return i;
-}
-
 }  // namespace
 
 const std::vector<std::string> kVolatileRequestFields = {
@@ -193,7 +188,8 @@ HttpMatch HttpMatcher::Match(const HttpRequest& live) {
       if (used_[best] && !used_[i]) {
         better = true;
       } else if (used_[best] == used_[i] && !c.path &&
-                 CommonPrefix(recorded_[i].path, path) > CommonPrefix(recorded_[best].path, path)) {
+                 CommonPrefixLength(recorded_[i].path, path) >
+                     CommonPrefixLength(recorded_[best].path, path)) {
         better = true;
       }
     }

@@ -6,18 +6,13 @@
 #include "common/duration.h"
 #include "common/log.h"
 #include "phoenix/frame.h"
+#include "replay/common_prefix.h"
 #include "replay/json_compare.h"
 
 namespace wsr::replay {
 namespace {
 
 constexpr std::string_view kOkEmpty = R"({"status":"ok","response":{}})";
-
-size_t CommonPrefix(const std::string& a, const std::string& b) {
-  size_t i = 0;
-  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-  return i;
-}
 
 Action Text(std::string payload) {
   Action a;
@@ -251,7 +246,7 @@ std::string PhoenixReplayer::Explain(const std::string& topic, const std::string
   if (!same_event_topics.empty()) {
     std::string nearest = *std::max_element(
         same_event_topics.begin(), same_event_topics.end(), [&](const auto& a, const auto& b) {
-          return CommonPrefix(a, topic) < CommonPrefix(b, topic);
+          return CommonPrefixLength(a, topic) < CommonPrefixLength(b, topic);
         });
     return "topic '" + topic + "' is not in the cassette; nearest recorded '" + event +
            "' topic: '" + nearest + "' (all: " + join(same_event_topics) + ")";
