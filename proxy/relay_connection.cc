@@ -121,6 +121,9 @@ const std::vector<RelayCommand>& RelayConnection::OnClientData(const uint8_t* da
     case State::kHttpExchange:
       HandleHttpClientData(data, len);
       break;
+    case State::kLingering:
+      Linger(Side::kClient, data, len);
+      break;
     case State::kRefusalBody:
     case State::kEnding:
       break;  // nothing more is relayed
@@ -144,6 +147,9 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamData(const uint8_t* 
       break;
     case State::kHttpExchange:
       HandleHttpResponse(data, len);
+      break;
+    case State::kLingering:
+      Linger(Side::kUpstream, data, len);
       break;
     default:
       break;  // e.g. bytes between two HTTP exchanges: no request asked for them
@@ -227,6 +233,8 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const 
     recorder_.TcpEnded("upstream");
     Close(Side::kClient);
     state_ = State::kEnding;
+  } else if (state_ == State::kLingering) {
+    StopLingering();
   }
   if (finished() && !http_) recorder_.Finish();
   return out_;
@@ -344,7 +352,8 @@ void RelayConnection::Pump(Side from, const uint8_t* data, size_t len, bool copy
 }
 
 void RelayConnection::CheckBackpressure() {
-  if (!recorder_.backpressure() || paused_for_sink_ || state_ != State::kOpen) return;
+  if (!recorder_.backpressure() || paused_for_sink_) return;
+  if (state_ != State::kOpen && state_ != State::kLingering) return;
   paused_for_sink_ = true;
   Command(RelayCommand::Kind::kPauseReading, Side::kClient, 0);
   Command(RelayCommand::Kind::kPauseReading, Side::kUpstream, 0);
@@ -458,7 +467,14 @@ const std::vector<RelayCommand>& RelayConnection::OnClosed(Side side, int64_t no
     case State::kOpen:
       recorder_.TcpEnded(SideName(side));
       state_ = State::kEnding;
-      Close(OtherSide(side));
+      if (!StartLingering(OtherSide(side))) Close(OtherSide(side));
+      break;
+    case State::kLingering:
+      if (side == lingering_) {
+        StopLingering();
+      } else {
+        Close(OtherSide(side));  // cannot happen: the other side was gone already
+      }
       break;
     case State::kEnding:
       Close(OtherSide(side));
@@ -466,6 +482,44 @@ const std::vector<RelayCommand>& RelayConnection::OnClosed(Side side, int64_t no
   }
   if (finished() && !http_) recorder_.Finish();
   return out_;
+}
+
+bool RelayConnection::StartLingering(Side side) {
+  const int i = Index(side);
+  if (closed_[i] || close_sent_[i] || (side == Side::kUpstream && !upstream_requested_)) {
+    return false;
+  }
+  const Direction from_side =
+      side == Side::kClient ? Direction::kClientToServer : Direction::kServerToClient;
+  const Direction from_gone =
+      side == Side::kClient ? Direction::kServerToClient : Direction::kClientToServer;
+  // Only an unanswered close frame is waited for: after a bare TCP end (1006) the side still
+  // open would not stop by itself, and an answered one leaves nothing to wait for.
+  if (!recorder_.close_seen(from_gone) || recorder_.close_seen(from_side)) return false;
+  state_ = State::kLingering;
+  lingering_ = side;
+  Command(RelayCommand::Kind::kSetTimer, side, now_ns_ + config_.close_linger_ns);
+  return true;
+}
+
+void RelayConnection::Linger(Side from, const uint8_t* data, size_t len) {
+  if (from != lingering_) return;
+  const Direction d =
+      from == Side::kClient ? Direction::kClientToServer : Direction::kServerToClient;
+  wire::FrameParser& parser = from == Side::kClient ? from_client_ : from_upstream_;
+  parser.Feed(data, len, recorder_.sink(d));
+  if (recorder_.close_seen(d) || recorder_.too_big_at(d)) {
+    StopLingering();
+    return;
+  }
+  CheckBackpressure();
+}
+
+void RelayConnection::StopLingering() {
+  if (state_ != State::kLingering) return;
+  state_ = State::kEnding;
+  Command(RelayCommand::Kind::kCancelTimer, lingering_, 0);
+  Close(lingering_);
 }
 
 const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
@@ -480,6 +534,12 @@ const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
                  "upstream " + config_.upstream_base + " did not answer the upgrade within " +
                      std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
                  true);
+  } else if (state_ == State::kLingering) {
+    Log(RelayCommand::Kind::kLogInfo,
+        std::string(SideName(lingering_)) + " did not answer the " +
+            SideName(OtherSide(lingering_)) + "'s close frame within " +
+            std::to_string(config_.close_linger_ns / 1'000'000) + " ms: closing it");
+    StopLingering();
   }
   return out_;
 }
@@ -508,6 +568,9 @@ const std::vector<RelayCommand>& RelayConnection::OnShutdown(int64_t now_ns) {
       break;
     case State::kOpen:
       EndOpen(1001, "wsreplay record is shutting down");
+      break;
+    case State::kLingering:  // already in its closing handshake: no 1001 frame
+      StopLingering();
       break;
     case State::kEnding:
       Close(Side::kClient);

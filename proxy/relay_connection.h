@@ -20,7 +20,12 @@
 //  - A message over the size cap: what came before its frame is relayed, then both sides get
 //    a close frame 1009 (when their stream is at a frame boundary) and the connection ends.
 //  - TCP ends are mirrored: when one side's connection ends, the other is closed once what
-//    was sent to it is written. Shutdown closes with 1001.
+//    was sent to it is written. Except the closing handshake: when a side's TCP ends right
+//    after its close frame and the other side has not answered it with its own yet, the
+//    other side is still read and recorded (nothing is relayed: its peer is gone) until its
+//    close frame, its TCP end or RelayConfig::close_linger_ns, whichever comes first; then it
+//    is closed. So a client that sends a close frame and drops TCP at once still gets the
+//    upstream's close recorded, and the other way round. Shutdown closes with 1001.
 //  - When the recorder's sink is over its high mark, both sides stop being read until
 //    OnSinkDrained.
 //  - A request that is not a WebSocket upgrade is relayed as plain HTTP/1.1 (the REST half):
@@ -55,12 +60,17 @@
 
 namespace wsr::proxy {
 
+// How long the side still open is read, after the other side's TCP ended right after its
+// close frame, for its own close frame (see "Except the closing handshake" above).
+inline constexpr int64_t kCloseLingerNs = 1'000'000'000;
+
 struct RelayConfig {
   std::string upstream_base;         // "ws://host:port/prefix" (for logs)
   std::string upstream_origin;       // "ws://host:port": + the upstream target = URL recorded
   std::string upstream_path_prefix;  // "/prefix" or ""
   std::string upstream_host_header;  // Host value sent upstream
   int64_t upstream_timeout_ns = 10'000'000'000;
+  int64_t close_linger_ns = kCloseLingerNs;
   wire::HttpLimits head_limits;
   size_t held_client_bytes = 1u << 20;  // client bytes held while the upstream answers
   size_t refusal_body_keep = 1u << 20;  // bytes of a refusal body kept in the cassette
@@ -100,6 +110,7 @@ class RelayConnection {
     kRefusalBody,
     kOpen,
     kHttpExchange,  // a plain HTTP request is being relayed and its response awaited/relayed
+    kLingering,     // one side's TCP ended after its close frame; the other's answer is awaited
     kEnding
   };
 
@@ -121,6 +132,12 @@ class RelayConnection {
   // Ends an open connection: close frames (where the stream allows) and TCP closes.
   void EndOpen(int code, const std::string& reason);
   void CheckBackpressure();
+  // `side` is still open and the other side's TCP just ended: lingers on `side` when the
+  // closing handshake calls for it (true), else does nothing (false).
+  bool StartLingering(Side side);
+  // Bytes read from the lingering side: recorded, not relayed.
+  void Linger(Side from, const uint8_t* data, size_t len);
+  void StopLingering();
   // The REST half: a plain HTTP request's head is complete (rest = bytes after it).
   void StartHttp(const uint8_t* rest, size_t n);
   void HandleHttpClientData(const uint8_t* data, size_t len);
@@ -153,6 +170,7 @@ class RelayConnection {
                               false};  // the stream towards that side was cut at a frame start
   bool paused_for_sink_ = false;
   bool client_paused_for_hold_ = false;
+  Side lingering_ = Side::kUpstream;  // kLingering: the side still read
 
   // The REST half (set once the connection's first request is not an upgrade).
   bool http_ = false;

@@ -412,6 +412,15 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       leg.gone = true;
       leg.wsi = nullptr;
       lws_set_opaque_user_data(wsi, nullptr);
+      {
+        // What this socket still held is dropped: the other side may be read again (the
+        // state machine may still read it, e.g. for its answer to a close frame).
+        const Side other = side == Side::kClient ? Side::kUpstream : Side::kClient;
+        if (link->leg(other).pause_peer) {
+          link->leg(other).pause_peer = false;
+          UpdateRx(link, other);
+        }
+      }
       if (side == Side::kUpstream && !link->upstream_reported) {
         // Destroyed from inside lws_client_connect_via_info: socket() failed; errno says why.
         int connect_errno = connecting_ == link ? errno : 0;

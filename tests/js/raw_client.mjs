@@ -12,6 +12,10 @@
 //   unmasked  a text frame "unmasked hello" sent WITHOUT a mask (RFC 6455 5.1: the server
 //             must fail the connection)
 //   close1    a masked close frame with a 1-byte payload (RFC 6455 5.5.1: invalid)
+//   closedrop a masked close frame 1000 "bye", then the TCP connection dropped at once
+//             (exits 0 when the socket is closed, without waiting for the server)
+//   unmasked_answer  as unmasked, and a close frame from the server is answered with the
+//             same payload (masked) after 100 ms
 // Exits 0 when the server closed the connection, 1 on its timeout (5 s).
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -36,6 +40,8 @@ function frame(opcode, payload, masked) {
 const frames = {
   unmasked: () => frame(0x1, Buffer.from('unmasked hello'), false),
   close1: () => frame(0x8, Buffer.from([0x03]), true),
+  closedrop: () => frame(0x8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]), true),
+  unmasked_answer: () => frame(0x1, Buffer.from('unmasked hello'), false),
 };
 if (!frames[scenario]) {
   process.stderr.write(`unknown scenario ${scenario}\n`);
@@ -85,6 +91,9 @@ function parseFrames() {
     }
     emit(out);
     buf = buf.subarray(at + len);
+    if (opcode === 0x8 && scenario === 'unmasked_answer') {
+      setTimeout(() => sock.write(frame(0x8, payload, true)), 100);
+    }
   }
 }
 
@@ -103,7 +112,11 @@ sock.on('data', (d) => {
     buf = buf.subarray(end + 4);
     headDone = true;
     upgraded = / 101 /.test(lines[0] + ' ');
-    if (upgraded) sock.write(frames[scenario]());
+    if (upgraded && scenario === 'closedrop') {
+      sock.write(frames[scenario](), () => sock.destroy());
+    } else if (upgraded) {
+      sock.write(frames[scenario]());
+    }
   }
   if (upgraded) {
     parseFrames();

@@ -22,6 +22,11 @@
 //   ping        ping the client with options.payload; after its pong, close with 1000 "done"
 //   deflate     echo with permessage-deflate (threshold 0)
 //   silent      a plain TCP server that reads and never answers
+//   slowclose   a hand-made WebSocket server on a plain TCP socket: accepts the upgrade,
+//               answers the client's close frame with the same code and reason only after
+//               options.delayMs (100), then ends the TCP connection. Prints {"ev":"upgrade","url":U}, {"ev":"client_close",
+//               "code":N,"reason":S}, {"ev":"sent_close"} and, when the TCP connection ended,
+//               {"ev":"close","code":N}
 // Common options: tls: {cert, key} serves wss (https) with that PEM certificate and key.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -58,6 +63,52 @@ if (scenario === 'silent') {
     emit({ ev: 'tcp' });
     sock.on('data', (d) => emit({ ev: 'data', len: d.length }));
     sock.on('error', () => {});
+  });
+  listen(server);
+} else if (scenario === 'slowclose') {
+  const serverFrame = (opcode, payload) => {
+    if (payload.length >= 126) throw new Error('short frames only');
+    return Buffer.concat([Buffer.from([0x80 | opcode, payload.length]), payload]);
+  };
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    let code = 1006;
+    sock.on('error', () => {});
+    sock.on('close', () => emit({ ev: 'close', code }));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        const key = (/^sec-websocket-key:[ \t]*(\S+)/im.exec(head) || [])[1] || '';
+        const accept = crypto.createHash('sha1')
+            .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
+                   `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        emit({ ev: 'upgrade', url: head.split(' ')[1] });
+        buf = buf.subarray(end + 4);
+        upgraded = true;
+      }
+      // Client frames: masked, short (< 126 bytes); only the close frame matters here.
+      while (buf.length >= 6) {
+        const opcode = buf[0] & 0x0f;
+        const len = buf[1] & 0x7f;
+        if (buf.length < 6 + len) return;
+        const mask = buf.subarray(2, 6);
+        const payload = Buffer.from(buf.subarray(6, 6 + len).map((b, i) => b ^ mask[i % 4]));
+        buf = buf.subarray(6 + len);
+        if (opcode !== 0x8) continue;
+        code = len >= 2 ? payload.readUInt16BE(0) : 1005;
+        emit({ ev: 'client_close', code, reason: payload.subarray(2).toString('utf8') });
+        setTimeout(() => {
+          if (sock.destroyed) return;
+          sock.end(serverFrame(0x8, payload));
+          emit({ ev: 'sent_close' });
+        }, options.delayMs || 100);
+      }
+    });
   });
   listen(server);
 } else {

@@ -54,6 +54,12 @@ std::string CloseFramePayload(int code, const std::string& reason) {
   return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)} + reason;
 }
 
+// How a recorded connection closed: {"code", "reason", "by"} (code 0 when none).
+json CloseOf(const cassette::Connection& c) {
+  return {
+      {"code", c.close_code.value_or(0)}, {"reason", c.close_reason}, {"by", c.close_initiator}};
+}
+
 bool OneLine(const std::string& body) {
   std::string b = body;
   if (!b.empty() && b.back() == '\n') b.pop_back();
@@ -293,6 +299,45 @@ TEST_F(Transparent, AOneByteCloseFrameIsFailedByTheUpstreamAsItWouldBeDirectly) 
 }
 
 // Row 10 (through the proxy only) -----------------------------------------------------------
+
+// A client that sends its close frame and drops TCP at once (phoenix.js leaving, a process
+// exiting): the upstream answers 100 ms later, and that answer is in the cassette although
+// nobody was left to relay it to; the connection's close is still the client's.
+TEST_F(Transparent, AClientDroppingTcpAfterItsCloseStillGetsTheUpstreamsAnswerRecorded) {
+  Scenario s;
+  s.upstream = "slowclose";
+  s.upstream_options = {{"delayMs", 100}};
+  s.raw = "closedrop";
+  Observed o = RunProxied(s);
+  EXPECT_EQ(o.Upstream("client_close"),
+            (json{{"ev", "client_close"}, {"code", 1000}, {"reason", "bye"}}))
+      << o.Dump();
+  EXPECT_EQ(o.UpstreamAll("sent_close").size(), 1u) << "the proxy kept the upstream open for it\n"
+                                                    << o.Dump();
+  RecordedSession r = Read();
+  ASSERT_EQ(r.connections.size(), 1u);
+  auto answers = FramesOf(r.frames[0], Direction::kServerToClient, 8);
+  ASSERT_EQ(answers.size(), 1u) << "the upstream's close frame is recorded";
+  EXPECT_EQ(answers[0].payload, CloseFramePayload(1000, "bye"));
+  EXPECT_EQ(FramesOf(r.frames[0], Direction::kClientToServer, 8).size(), 1u);
+  EXPECT_EQ(CloseOf(r.connections[0]), (json{{"code", 1000}, {"reason", "bye"}, {"by", "client"}}));
+  EXPECT_TRUE(r.connections[0].closed_ns.has_value());
+}
+
+// The other way round: `ws` fails the connection (1002) and drops TCP at once; the client
+// answers the close frame 100 ms later, and that answer is recorded too.
+TEST_F(Transparent, AnUpstreamDroppingTcpAfterItsCloseStillGetsTheClientsAnswerRecorded) {
+  Scenario s;
+  s.raw = "unmasked_answer";
+  Observed o = RunProxied(s);
+  EXPECT_EQ(o.Client("frame").value("code", 0), 1002) << o.Dump();
+  RecordedSession r = Read();
+  ASSERT_EQ(r.connections.size(), 1u);
+  auto answers = FramesOf(r.frames[0], Direction::kClientToServer, 8);
+  ASSERT_EQ(answers.size(), 1u) << "the client's close frame is recorded";
+  EXPECT_EQ(answers[0].payload, CloseFramePayload(1002, ""));
+  EXPECT_EQ(CloseOf(r.connections[0]), (json{{"code", 1002}, {"reason", ""}, {"by", "upstream"}}));
+}
 
 TEST_F(Transparent, AnUpstreamThatNeverAnswersTheUpgradeGivesTheClient504) {
   Scenario s;

@@ -42,6 +42,7 @@ struct Out {
   std::string to_client, to_upstream;
   bool connect = false, close_client = false, close_upstream = false, set_timer = false,
        cancel_timer = false;
+  int64_t timer_deadline = 0;
   int pause = 0, resume = 0;
 };
 
@@ -60,6 +61,7 @@ Out Gather(const std::vector<RelayCommand>& cmds) {
         break;
       case RelayCommand::Kind::kSetTimer:
         o.set_timer = true;
+        o.timer_deadline = c.deadline_ns;
         break;
       case RelayCommand::Kind::kCancelTimer:
         o.cancel_timer = true;
@@ -236,8 +238,105 @@ TEST_F(RelayConnectionTest, ClientCloseFirstWithAPrivateCode) {
   EXPECT_EQ(Client(close).to_upstream, close);
   EXPECT_EQ(sink_.conn.close_code, 4001);
   EXPECT_EQ(sink_.conn.close_initiator, "client");
+}
+
+// The client sends its close frame and drops TCP at once (phoenix.js, `ws` on exit): the
+// upstream's answer comes later and is still recorded, though nobody is left to relay it to.
+TEST_F(RelayConnectionTest, ClientCloseThenTcpEndStillRecordsTheUpstreamsAnswer) {
+  Open();
+  std::string close = Close(1000, "bye", true);
+  EXPECT_EQ(Client(close).to_upstream, close);
+  Out o = Gather(conn_->OnClosed(Side::kClient, Tick()));
+  EXPECT_FALSE(o.close_upstream);
+  EXPECT_TRUE(o.set_timer);
+  EXPECT_EQ(o.timer_deadline, now_ + kCloseLingerNs);
+  EXPECT_FALSE(conn_->finished());
+  // A push already in flight, then the answer, split across reads.
+  std::string push = ServerFrame(1, "late push");
+  std::string echo = Close(1000, "bye", false);
+  Out a = Upstream(push + echo.substr(0, 3));
+  EXPECT_TRUE(a.to_client.empty());
+  EXPECT_FALSE(a.close_upstream);
+  Out b = Upstream(echo.substr(3));
+  EXPECT_TRUE(b.to_client.empty());
+  EXPECT_TRUE(b.close_upstream);  // its close frame came: nothing more to wait for
+  EXPECT_TRUE(b.cancel_timer);
+  conn_->OnClosed(Side::kUpstream, Tick());
+  EXPECT_TRUE(conn_->finished());
+  ASSERT_EQ(sink_.frames.size(), 3u);
+  EXPECT_EQ(sink_.frames[1].payload, "late push");
+  EXPECT_EQ(sink_.frames[2].opcode, 8);
+  EXPECT_EQ(sink_.frames[2].direction, Direction::kServerToClient);
+  EXPECT_EQ(sink_.frames[2].payload, wire::EncodeClosePayload(1000, "bye"));
+  EXPECT_EQ(sink_.conn.close_code, 1000);  // the connection's close is still the client's
+  EXPECT_EQ(sink_.conn.close_reason, "bye");
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
+  EXPECT_TRUE(sink_.conn.closed_ns.has_value());
+}
+
+TEST_F(RelayConnectionTest, AnUpstreamThatDoesNotAnswerTheCloseIsClosedAfterTheLinger) {
+  Open();
+  Client(Close(4001, "client done", true));
+  conn_->OnClosed(Side::kClient, Tick());
+  EXPECT_FALSE(Upstream(ServerFrame(1, "still talking")).close_upstream);
+  Out t = Gather(conn_->OnTimer(Tick()));
+  EXPECT_TRUE(t.close_upstream);
+  EXPECT_TRUE(Upstream(ServerFrame(1, "after the close")).to_client.empty());
+  conn_->OnClosed(Side::kUpstream, Tick());
+  EXPECT_TRUE(conn_->finished());
+  ASSERT_EQ(sink_.frames.size(), 2u);  // the client's close and "still talking"
+  EXPECT_EQ(sink_.conn.close_code, 4001);
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
+}
+
+TEST_F(RelayConnectionTest, ALingeringUpstreamEndingItsTcpOrAShutdownEndsTheLinger) {
+  Open();
+  Client(Close(1000, "", true));
+  conn_->OnClosed(Side::kClient, Tick());
+  Out e = Gather(conn_->OnClosed(Side::kUpstream, Tick()));  // no close frame: TCP end
+  EXPECT_TRUE(e.cancel_timer);
+  EXPECT_TRUE(conn_->finished());
+  EXPECT_EQ(sink_.conn.close_code, 1000);
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
+
+  conn_ = std::make_unique<RelayConnection>(config_, ctx_, 2, now_);
+  Open();
+  Client(Close(1000, "", true));
+  conn_->OnClosed(Side::kClient, Tick());
+  Out s = Gather(conn_->OnShutdown(Tick()));
+  EXPECT_TRUE(s.close_upstream);
+  EXPECT_TRUE(s.to_upstream.empty());  // already in its closing handshake: no 1001 frame
+  EXPECT_EQ(sink_.conn.close_code, 1000);
+}
+
+TEST_F(RelayConnectionTest, AClientTcpEndWithoutACloseFrameClosesTheUpstreamAtOnce) {
+  Open();
   Out o = Gather(conn_->OnClosed(Side::kClient, Tick()));
   EXPECT_TRUE(o.close_upstream);
+  EXPECT_FALSE(o.set_timer);
+  EXPECT_EQ(sink_.conn.close_code, 1006);
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
+}
+
+// The symmetric case: the upstream sends its close frame and drops TCP at once (`ws` failing
+// a connection); the client's answer is recorded too, and its TCP closed after it.
+TEST_F(RelayConnectionTest, UpstreamCloseThenTcpEndStillRecordsTheClientsAnswer) {
+  Open();
+  std::string close = Close(1002, "", false);
+  EXPECT_EQ(Upstream(close).to_client, close);
+  Out o = Gather(conn_->OnClosed(Side::kUpstream, Tick()));
+  EXPECT_FALSE(o.close_client);
+  EXPECT_TRUE(o.set_timer);
+  Out a = Client(Close(1002, "", true));
+  EXPECT_TRUE(a.to_upstream.empty());
+  EXPECT_TRUE(a.close_client);
+  conn_->OnClosed(Side::kClient, Tick());
+  EXPECT_TRUE(conn_->finished());
+  ASSERT_EQ(sink_.frames.size(), 2u);
+  EXPECT_EQ(sink_.frames[1].opcode, 8);
+  EXPECT_EQ(sink_.frames[1].direction, Direction::kClientToServer);
+  EXPECT_EQ(sink_.conn.close_code, 1002);
+  EXPECT_EQ(sink_.conn.close_initiator, "upstream");
 }
 
 TEST_F(RelayConnectionTest, BothClosesCrossingKeepTheFirstOneSeen) {
