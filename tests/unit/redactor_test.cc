@@ -81,6 +81,23 @@ TEST(Redactor, JsonRulesReplaceOnlyTheValueBytes) {
   EXPECT_FALSE(r.RedactFrame(out, &again));
 }
 
+TEST(Redactor, JsonBodyApiKeysAtAnyDepthEvenWithEscapedNames) {
+  Redactor r;
+  std::string out;
+  // A registration response returns the new agent's key.
+  ASSERT_TRUE(r.RedactJsonBody(R"({"data":{"id":"a1","api_key":"sk_NEW_SECRET"}})", &out));
+  EXPECT_EQ(out.find("sk_NEW_SECRET"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("id":"a1","api_key":"redacted:)"), std::string::npos) << out;
+  // The same member with its name spelled with a \u escape.
+  std::string escaped;
+  ASSERT_TRUE(r.RedactJsonBody(R"([{"api\u005fkey":"sk_ESCAPED"}])", &escaped));
+  EXPECT_EQ(escaped.find("sk_ESCAPED"), std::string::npos) << escaped;
+  // No secret and no rules: left alone.
+  std::string untouched;
+  EXPECT_FALSE(r.RedactJsonBody(R"({"data":{"id":"a1","name":"Weather"}})", &untouched));
+  EXPECT_TRUE(untouched.empty());
+}
+
 TEST(Redactor, BadPointerIsAClearError) {
   RedactionRules rules;
   EXPECT_THROW(rules.AddJsonPointer("token"), std::exception);
