@@ -348,6 +348,12 @@ void RelayConnection::Pump(Side from, const uint8_t* data, size_t len, bool copy
                       " bytes (--max-message-size)");
     return;
   }
+  if (closing_on_shutdown_ && recorder_.close_seen(Direction::kClientToServer) &&
+      recorder_.close_seen(Direction::kServerToClient)) {
+    Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+    EndOpen(1001, "wsreplay record is shutting down");
+    return;
+  }
   CheckBackpressure();
 }
 
@@ -534,6 +540,8 @@ const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
                  "upstream " + config_.upstream_base + " did not answer the upgrade within " +
                      std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
                  true);
+  } else if (state_ == State::kOpen && closing_on_shutdown_) {
+    EndOpen(1001, "wsreplay record is shutting down");
   } else if (state_ == State::kLingering) {
     Log(RelayCommand::Kind::kLogInfo,
         std::string(SideName(lingering_)) + " did not answer the " +
@@ -567,10 +575,19 @@ const std::vector<RelayCommand>& RelayConnection::OnShutdown(int64_t now_ns) {
       FinishRefusal();
       break;
     case State::kOpen:
+      if (recorder_.close_seen(Direction::kClientToServer) !=
+          recorder_.close_seen(Direction::kServerToClient)) {
+        // A closing handshake is under way: its answer is awaited (and relayed), bounded by
+        // the linger timer; then both sides are closed.
+        closing_on_shutdown_ = true;
+        Command(RelayCommand::Kind::kSetTimer, Side::kUpstream, now_ns_ + config_.close_linger_ns);
+        break;
+      }
       EndOpen(1001, "wsreplay record is shutting down");
       break;
-    case State::kLingering:  // already in its closing handshake: no 1001 frame
-      StopLingering();
+    case State::kLingering:
+      // Already in its closing handshake: no 1001 frame, and the answer is still awaited
+      // (bounded by the linger timer, well within the shutdown's grace period).
       break;
     case State::kEnding:
       Close(Side::kClient);

@@ -171,6 +171,7 @@ class RelayConnection {
   bool paused_for_sink_ = false;
   bool client_paused_for_hold_ = false;
   Side lingering_ = Side::kUpstream;  // kLingering: the side still read
+  bool closing_on_shutdown_ = false;  // shutdown came mid closing handshake: its end awaited
 
   // The REST half (set once the connection's first request is not an upgrade).
   bool http_ = false;

@@ -289,7 +289,7 @@ TEST_F(RelayConnectionTest, AnUpstreamThatDoesNotAnswerTheCloseIsClosedAfterTheL
   EXPECT_EQ(sink_.conn.close_initiator, "client");
 }
 
-TEST_F(RelayConnectionTest, ALingeringUpstreamEndingItsTcpOrAShutdownEndsTheLinger) {
+TEST_F(RelayConnectionTest, ALingeringUpstreamEndingItsTcpEndsTheLingerAndAShutdownWaitsForIt) {
   Open();
   Client(Close(1000, "", true));
   conn_->OnClosed(Side::kClient, Tick());
@@ -304,9 +304,29 @@ TEST_F(RelayConnectionTest, ALingeringUpstreamEndingItsTcpOrAShutdownEndsTheLing
   Client(Close(1000, "", true));
   conn_->OnClosed(Side::kClient, Tick());
   Out s = Gather(conn_->OnShutdown(Tick()));
-  EXPECT_TRUE(s.close_upstream);
+  EXPECT_FALSE(s.close_upstream);      // its answer is still awaited, bounded by the linger
   EXPECT_TRUE(s.to_upstream.empty());  // already in its closing handshake: no 1001 frame
+  EXPECT_TRUE(Gather(conn_->OnTimer(Tick())).close_upstream);
   EXPECT_EQ(sink_.conn.close_code, 1000);
+}
+
+// A stop right after the client's close frame (before its TCP end was read): the upstream's
+// answer is still relayed and recorded, then both sides are closed without a 1001 frame.
+TEST_F(RelayConnectionTest, AShutdownMidClosingHandshakeWaitsForTheAnswer) {
+  Open();
+  Client(Close(1000, "done", true));
+  Out s = Gather(conn_->OnShutdown(Tick()));
+  EXPECT_FALSE(s.close_upstream);
+  EXPECT_FALSE(s.close_client);
+  EXPECT_TRUE(s.set_timer);
+  std::string echo = Close(1000, "done", false);
+  Out a = Upstream(echo);
+  EXPECT_EQ(a.to_client, echo);  // relayed as read, no 1001 frame after it
+  EXPECT_TRUE(a.close_client);
+  EXPECT_TRUE(a.close_upstream);
+  EXPECT_EQ(sink_.frames.back().direction, Direction::kServerToClient);
+  EXPECT_EQ(sink_.conn.close_code, 1000);
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
 }
 
 TEST_F(RelayConnectionTest, AClientTcpEndWithoutACloseFrameClosesTheUpstreamAtOnce) {
