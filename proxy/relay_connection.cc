@@ -731,12 +731,13 @@ void RelayConnection::HandleHttpResponse(const uint8_t* data, size_t len) {
         return;
       }
       const wire::HttpHead& head = response_parser_.head();
-      SendOwned(Side::kClient, head.raw);
       if (head.status >= 100 && head.status < 200 && head.status != 101) {
+        SendOwned(Side::kClient, head.raw);
         response_parser_.Reset();  // interim (100 Continue, 103): the final response follows
         continue;
       }
       Command(RelayCommand::Kind::kCancelTimer, Side::kUpstream, 0);
+      SendOwned(Side::kClient, head.raw);  // the body's bytes follow it in the same write
       response_head_done_ = true;
       exchange_.ResponseHead(head);
       uint64_t length = 0;
@@ -757,7 +758,8 @@ void RelayConnection::HandleHttpResponse(const uint8_t* data, size_t len) {
       continue;
     }
     auto status = response_body_->Feed(bytes, &used);
-    if (used) SendOwned(Side::kClient, std::string(bytes.substr(0, used)));
+    // A view: the upstream's read buffer outlives the commands (as for frames in Pump).
+    if (used) Send(Side::kClient, bytes.substr(0, used));
     bytes.remove_prefix(used);
     if (status == wire::HttpBodyReader::Status::kError) {
       FailHttpExchange("upstream", "bad response body: " + response_body_->error());

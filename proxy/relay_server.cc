@@ -541,14 +541,30 @@ void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
   bool connect = false;
   // lws can call back into us (and into link->conn) from inside the calls below only through
   // the upstream connect, which therefore runs after the loop.
-  for (const RelayCommand& c : commands) {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const RelayCommand& c = commands[i];
     switch (c.kind) {
       case RelayCommand::Kind::kConnectUpstream:
         connect = true;
         break;
-      case RelayCommand::Kind::kSend:
-        Write(link, c.side, c.bytes());
+      case RelayCommand::Kind::kSend: {
+        // Sends in a row to one side (an HTTP head and its body) go out in one write: one
+        // system call and one TCP segment, not one per piece.
+        size_t end = i + 1;
+        while (end < commands.size() && commands[end].kind == RelayCommand::Kind::kSend &&
+               commands[end].side == c.side) {
+          ++end;
+        }
+        if (end == i + 1) {
+          Write(link, c.side, c.bytes());
+          break;
+        }
+        joined_.clear();
+        for (size_t k = i; k < end; ++k) joined_.append(commands[k].bytes());
+        Write(link, c.side, joined_);
+        i = end - 1;
         break;
+      }
       case RelayCommand::Kind::kPauseReading:
       case RelayCommand::Kind::kResumeReading:
         link->leg(c.side).pause_sink = c.kind == RelayCommand::Kind::kPauseReading;

@@ -110,6 +110,7 @@ class RelayServer {
   };
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
   std::string tls_plain_, tls_cipher_;  // scratch buffers, reused
+  std::string joined_;                  // scratch: sends in a row joined into one write
   struct Tick {
     lws_sorted_usec_list_t sul;  // first member: the callback casts back
     RelayServer* self;

@@ -64,6 +64,7 @@ void ExchangeRecorder::Begin(int http_connection, const wire::HttpHead& request,
                              std::string_view path, std::string_view query, int64_t now_ns) {
   active_ = true;
   row_ = cassette::Exchange{};
+  response_head_seen_ = false;
   row_.ordinal = ++ctx_.exchanges_begun;
   row_.http_connection = http_connection;
   row_.method = request.method;
@@ -102,15 +103,17 @@ void ExchangeRecorder::RequestBody(std::string_view body, bool truncated) {
 void ExchangeRecorder::ResponseHead(const wire::HttpHead& response) {
   if (!active_) return;
   row_.status = response.status;
-  cassette::Headers raw = HeadersOf(response);
-  row_.response_headers = ctx_.redactor ? ctx_.redactor->RedactHeaders(raw) : raw;
+  raw_response_headers_ = HeadersOf(response);
+  row_.response_headers =
+      ctx_.redactor ? ctx_.redactor->RedactHeaders(raw_response_headers_) : raw_response_headers_;
+  response_head_seen_ = true;
 }
 
 bool ExchangeRecorder::Responded(const wire::HttpHead& response, std::string_view body,
                                  bool truncated, int64_t now_ns) {
   if (!active_) return true;
-  ResponseHead(response);
-  row_.response_body = Body(HeadersOf(response), body, cassette::kResponseBodyDecoded);
+  if (!response_head_seen_) ResponseHead(response);  // the relay passes the head first
+  row_.response_body = Body(raw_response_headers_, body, cassette::kResponseBodyDecoded);
   row_.initiator = "upstream";
   if (truncated) {
     row_.error = "response body longer than " + std::to_string(ctx_.max_message_size) +

@@ -64,6 +64,10 @@ class ExchangeRecorder {
   const RecordingContext& ctx_;
   bool active_ = false;
   cassette::Headers raw_request_headers_;
+  // The response head's headers as received (for its body's Content-Encoding), set by
+  // ResponseHead; `response_head_seen_` until the next Begin.
+  cassette::Headers raw_response_headers_;
+  bool response_head_seen_ = false;
   cassette::Exchange row_;
 };
 

@@ -560,6 +560,30 @@ TEST_F(RelayConnectionTest, APlainHttpRequestIsRelayedAndRecordedAsAnExchange) {
   EXPECT_EQ(ctx_.exchanges_begun, 1);
 }
 
+// The transport joins sends in a row to one side into one write (RelayServer::Apply): a
+// response read in one go must come out as one run of sends, head and body, with no other
+// command between them, so that it leaves in one system call and one TCP segment.
+TEST_F(RelayConnectionTest, AResponseReadInOneGoIsOneRunOfSendsToTheClient) {
+  Client(kGet);
+  conn_->OnUpstreamConnected(Tick());
+  const std::string response = kGetResponse;
+  const auto& cmds = conn_->OnUpstreamData(reinterpret_cast<const uint8_t*>(response.data()),
+                                           response.size(), Tick());
+  size_t first = cmds.size(), last = 0;
+  std::string sent;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    if (cmds[i].kind != RelayCommand::Kind::kSend || cmds[i].side != Side::kClient) continue;
+    first = std::min(first, i);
+    last = i;
+    sent += std::string(cmds[i].bytes());
+  }
+  ASSERT_LT(first, cmds.size());
+  EXPECT_EQ(sent, response);
+  for (size_t i = first; i <= last; ++i) {
+    EXPECT_EQ(cmds[i].kind, RelayCommand::Kind::kSend) << "command " << i << " splits the write";
+  }
+}
+
 TEST_F(RelayConnectionTest, KeepAliveCarriesTheNextRequestsOnTheSameUpstreamConnection) {
   Client(kGet);
   conn_->OnUpstreamConnected(Tick());
