@@ -83,9 +83,13 @@ std::string LintSummary(const LintReport& r) {
       " warning(s) in " + std::to_string(r.frames) + " frames" +
       (r.exchanges ? " and " + std::to_string(r.exchanges) + " HTTP exchanges" : std::string()) +
       " of session '" + r.session + "'";
-  if (!r.raw.empty()) {
-    out += " (" + std::to_string(r.raw.size()) + " raw connection(s) not checked)";
+  std::string unchecked;
+  if (!r.raw.empty()) unchecked = std::to_string(r.raw.size()) + " raw connection(s)";
+  if (r.exchanges_skipped) {
+    if (!unchecked.empty()) unchecked += " and ";
+    unchecked += std::to_string(r.exchanges_skipped) + " HTTP exchange(s) outside /api/v1";
   }
+  if (!unchecked.empty()) out += " (" + unchecked + " not checked)";
   return out;
 }
 

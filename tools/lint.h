@@ -45,7 +45,8 @@ std::string FormatSkipped(const LintSkipped& s);
 
 // The last line: "lint: N error(s), M warning(s) in K frames [and E HTTP exchanges] of session
 // 'S'", plus
-// " (R raw connection(s) not checked)" when there are some.
+// " (R raw connection(s) [and X HTTP exchange(s) outside /api/v1] not checked)" when there are
+// some.
 std::string LintSummary(const LintReport& r);
 
 }  // namespace wsr::tools
