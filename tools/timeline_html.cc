@@ -84,8 +84,8 @@ header h1{font-size:14px;margin:0 0 4px 0}
 .legend svg{vertical-align:middle}
 .controls button{margin-right:4px}
 #wrap{display:flex;height:calc(100vh - 92px)}
-#plotbox{flex:1;overflow-y:auto;overflow-x:hidden;position:relative}
-#plot{display:block;width:100%;cursor:grab;user-select:none}
+#plotbox{flex:1;overflow:auto;position:relative}
+#plot{display:block;width:100%;min-width:530px;cursor:grab;user-select:none}
 #detail{width:34%;min-width:260px;border-left:1px solid #ddd;overflow:auto;padding:6px 10px}
 #detail pre{white-space:pre-wrap;word-break:break-all;font:11px monospace}
 #tip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #bbb;padding:4px 6px;

@@ -21,9 +21,9 @@ const WebSocket = require('ws');
 const [chromiumPath, file] = process.argv.slice(2);
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsr-chromium-'));
 const chrome = spawn(chromiumPath, [
-  // A laptop-sized window: below about 830 px the HTML plot keeps its 200 px minimum width
-  // and its right end (the session's last marks) falls outside the page.
-  '--headless', '--window-size=1280,800', '--no-sandbox', '--disable-gpu',
+  // A narrow window (a laptop with a terminal beside it, 700 px): the plot, at least 530 px wide
+  // (labels + 200 px of time axis), scrolls sideways rather than losing its right end.
+  '--headless', '--window-size=700,700', '--no-sandbox', '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
   '--remote-debugging-port=0', '--user-data-dir=' + userDir, 'about:blank',
