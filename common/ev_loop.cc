@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace wsr {
 
@@ -56,6 +57,90 @@ void EvLoop::ArmTimer(int64_t delay_ns, std::function<void()> fn) {
 }
 
 void EvLoop::CancelTimer() { ev_timer_stop(impl_->loop, &impl_->timer); }
+
+struct EvLoop::Timer::Impl {
+  struct ev_loop* loop;
+  ev_timer timer;
+  void (*fn)(void*);
+  void* arg;
+
+  static void OnTimer(struct ev_loop*, ev_timer* w, int) {
+    auto* self = static_cast<Impl*>(w->data);
+    self->fn(self->arg);
+  }
+};
+
+EvLoop::Timer::Timer(EvLoop* loop, void (*fn)(void* arg), void* arg)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop->impl_->loop;
+  impl_->fn = fn;
+  impl_->arg = arg;
+  ev_timer_init(&impl_->timer, &Impl::OnTimer, 0., 0.);
+  impl_->timer.data = impl_.get();
+}
+
+EvLoop::Timer::~Timer() { ev_timer_stop(impl_->loop, &impl_->timer); }
+
+void EvLoop::Timer::Arm(int64_t delay_ns) {
+  ev_timer_stop(impl_->loop, &impl_->timer);
+  ev_now_update(impl_->loop);  // the delay counts from now, not from the turn's start
+  ev_timer_set(&impl_->timer, static_cast<double>(delay_ns < 0 ? 0 : delay_ns) / 1e9, 0.);
+  ev_timer_start(impl_->loop, &impl_->timer);
+}
+
+void EvLoop::Timer::Cancel() { ev_timer_stop(impl_->loop, &impl_->timer); }
+
+LoopTimer::LoopTimer(EvLoop* ev, lws_context* context, void (*fn)(void* arg), void* arg)
+    : context_(context), fn_(fn), arg_(arg) {
+  sul_.self = this;
+  if (ev) ev_timer_ = std::make_unique<EvLoop::Timer>(ev, fn, arg);
+}
+
+LoopTimer::~LoopTimer() { Cancel(); }
+
+void LoopTimer::Arm(int64_t delay_ns) {
+  if (ev_timer_) {
+    ev_timer_->Arm(delay_ns);
+  } else {
+    lws_sul_schedule(context_, 0, &sul_.sul, &LoopTimer::OnSul,
+                     static_cast<lws_usec_t>(delay_ns < 0 ? 0 : delay_ns / 1000));
+  }
+}
+
+void LoopTimer::Cancel() {
+  if (ev_timer_) {
+    ev_timer_->Cancel();
+  } else {
+    lws_sul_cancel(&sul_.sul);
+  }
+}
+
+void LoopTimer::OnSul(lws_sorted_usec_list_t* sul) {
+  auto* s = reinterpret_cast<Sul*>(sul);
+  s->self->fn_(s->self->arg_);
+}
+
+lws_context* CreateContextOnEvLoop(lws_context_creation_info* info, std::unique_ptr<EvLoop>* ev,
+                                   const char* who) {
+  ev->reset();
+  if (EvLoop::Wanted()) {
+    *ev = std::make_unique<EvLoop>();
+    (*ev)->Attach(info);
+  }
+  lws_context* context = lws_create_context(info);
+  if (!context && *ev) {
+    // Without lws's libev plugin the context cannot be created on our loop: try poll().
+    (*ev)->Detach(info);
+    ev->reset();
+    context = lws_create_context(info);
+    if (context) {
+      log::Warn(std::string(who) +
+                ": serving with poll() (libwebsockets' libev plugin did not load: apt-get "
+                "install libwebsockets-evlib-ev); fine for a few hundred connections");
+    }
+  }
+  return context;
+}
 
 bool EvLoop::Wanted() {
   const char* v = std::getenv("WSREPLAY_EVENT_LOOP");

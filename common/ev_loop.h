@@ -4,8 +4,11 @@
 // then scans every socket, in the kernel and in lws: at 3,000 connections a turn costs
 // milliseconds whatever the traffic (bench/README.md). With lws's libev event-lib plugin
 // (package libwebsockets-evlib-ev, LWS_SERVER_OPTION_LIBEV) on a loop we own, a turn costs
-// O(ready sockets). lws_sul timers do not fire on such a loop in 4.1 when it is run one
-// iteration at a time, so the owner's timer is a libev timer here.
+// O(ready sockets). lws 4.1's plugin arms its lws_sul timer (which also drives lws's own
+// timeouts, e.g. lws_set_timeout) only after socket activity: a timer scheduled outside a
+// socket callback may never fire. So the owner's timers are libev timers here (ArmTimer, and
+// EvLoop::Timer for one timer per object), and whoever calls into lws from such a timer
+// callback pokes lws with lws_cancel_service() afterwards.
 //
 // Use: Attach(&info) before lws_create_context(); RunOnce() instead of lws_service(); when
 // the context cannot be created with it (plugin missing), Detach(&info) and create it again
@@ -39,6 +42,24 @@ class EvLoop {
   void ArmTimer(int64_t delay_ns, std::function<void()> fn);
   void CancelTimer();
 
+  // One one-shot timer of its owner (e.g. one per connection) on an EvLoop: `fn(arg)` runs
+  // inside RunOnce() once the delay has passed. Arming and cancelling do not allocate.
+  // Destroy it before the loop; destroying it cancels it. Same thread as the loop.
+  class Timer {
+   public:
+    Timer(EvLoop* loop, void (*fn)(void* arg), void* arg);
+    ~Timer();
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+    // Replaces any earlier arming; the delay (clamped at 0) counts from now.
+    void Arm(int64_t delay_ns);
+    void Cancel();
+
+   private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
   // False when WSREPLAY_EVENT_LOOP=poll asks for lws's own poll() loop (a way out, and the
   // comparison in the benchmark).
   static bool Wanted();
@@ -46,6 +67,39 @@ class EvLoop {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Creates the lws context `info` describes on a new EvLoop (stored in *ev) unless Wanted() says
+// no; when lws cannot use the loop (its libev plugin is missing), on lws's poll() loop instead
+// (*ev null) with one warning naming `who` ("record", "sim", ...). Returns null, *ev null, when
+// the context cannot be created at all.
+lws_context* CreateContextOnEvLoop(lws_context_creation_info* info, std::unique_ptr<EvLoop>* ev,
+                                   const char* who);
+
+// LoopTimer: one one-shot timer of an object (e.g. one per connection) on whichever loop its
+// lws context runs on: an EvLoop::Timer when `ev` is set, else an lws_sul timer of `context`
+// (lws's poll() loop, where lws_sul timers fire). `fn(arg)` runs on the loop's thread.
+// Arming does not allocate. Not movable (lws keeps a pointer to it while armed); destroying it
+// cancels it; destroy it before the loop, and cancel it before the lws context is destroyed.
+class LoopTimer {
+ public:
+  LoopTimer(EvLoop* ev, lws_context* context, void (*fn)(void* arg), void* arg);
+  ~LoopTimer();
+  LoopTimer(const LoopTimer&) = delete;
+  LoopTimer& operator=(const LoopTimer&) = delete;
+  void Arm(int64_t delay_ns);  // replaces any earlier arming; clamped at 0
+  void Cancel();
+
+ private:
+  static void OnSul(lws_sorted_usec_list_t* sul);
+  struct Sul {
+    lws_sorted_usec_list_t sul;  // first member: OnSul casts back
+    LoopTimer* self;
+  } sul_{};
+  lws_context* context_;
+  void (*fn_)(void*);
+  void* arg_;
+  std::unique_ptr<EvLoop::Timer> ev_timer_;
 };
 
 }  // namespace wsr

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/ev_loop.h"
 #include "common/log.h"
 #include "common/loop_stats.h"
 #include "common/stop_signal.h"
@@ -29,6 +30,7 @@ namespace {
 constexpr const char* kProtocolName = "wsreplay-relay";
 constexpr size_t kReadBytes = 128 * 1024;   // one raw read
 constexpr size_t kWriteBytes = 512 * 1024;  // lws splits writes above this
+constexpr int64_t kTickNs = 50'000'000;     // wake-ups while stopping
 
 std::string HostHeader(const WsUrl& u) {
   std::string h = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
@@ -86,10 +88,9 @@ void RandomMaskKey(uint8_t key[4]) {
 struct RelayServer::Link {
   Link(RelayServer* server, const RelayConfig& config, const recorder::RecordingContext& rec,
        int ordinal, int64_t now)
-      : conn(config, rec, ordinal, now) {
-    timer.link = this;
-    timer.server = server;
-  }
+      : server(server),
+        conn(config, rec, ordinal, now),
+        timer(server->ev_.get(), server->context_, &RelayServer::OnTimer, this) {}
   struct Leg {
     lws* wsi = nullptr;
     bool gone = false;             // its socket closed (or never opened)
@@ -103,15 +104,12 @@ struct RelayServer::Link {
   Side SideOf(lws* wsi) const { return wsi == legs[0].wsi ? Side::kClient : Side::kUpstream; }
   std::string Prefix() const { return "connection " + std::to_string(conn.ordinal()) + ": "; }
 
+  RelayServer* server;
   RelayConnection conn;
+  LoopTimer timer;  // the connection's one timer (--upstream-timeout)
   Leg legs[2];
   std::unique_ptr<wire::TlsClient> tls;  // wss upstream
   bool upstream_reported = false;        // OnUpstreamConnected was delivered
-  struct Timer {
-    lws_sorted_usec_list_t sul;  // first member: the callback casts back
-    Link* link;
-    RelayServer* server;
-  } timer{};
 };
 
 RelayServer::RelayServer(Options options, recorder::RecordingContext recording)
@@ -123,7 +121,6 @@ RelayServer::RelayServer(Options options, recorder::RecordingContext recording)
   p.tx_packet_size = kWriteBytes;
   protocols_.push_back(p);
   protocols_.push_back(lws_protocols{});  // terminator
-  tick_.self = this;
 
   const WsUrl& up = options_.upstream;
   config_.upstream_base = up.ToString();
@@ -141,11 +138,16 @@ RelayServer::~RelayServer() {
     std::lock_guard<std::mutex> lock(waker_->mu);
     waker_->context = nullptr;
   }
+  // Timers go before the context their lws_sul timers live in.
+  for (Link* l : links_) l->timer.Cancel();
+  tick_.reset();
   if (context_) {
     UnregisterForStopWakeup(context_);
     lws_context_destroy(context_);
   }
   for (Link* l : links_) delete l;
+  links_.clear();
+  ev_.reset();  // after every Link (their timers) and the context
 }
 
 std::string RelayServer::url() const {
@@ -198,7 +200,7 @@ void RelayServer::Start() {
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.user = this;
   info.pt_serv_buf_size = kReadBytes + LWS_PRE;
-  context_ = lws_create_context(&info);
+  context_ = CreateContextOnEvLoop(&info, &ev_, "record");
   if (!context_) throw Error("cannot create the libwebsockets context");
 
   lws_context_creation_info vi{};
@@ -236,6 +238,7 @@ void RelayServer::Start() {
                 " (pick another --listen address or port, 0 = any free port)");
   }
   port_ = lws_get_vhost_listen_port(vhost_);
+  tick_ = std::make_unique<LoopTimer>(ev_.get(), context_, &RelayServer::OnTick, this);
   RegisterForStopWakeup(context_);
   waker_->context = context_;
   waker_->drained = &drained_;
@@ -253,16 +256,21 @@ void RelayServer::Run() {
     }
     if (shutting_down_ && (links_.empty() || Clock::now() > deadline)) break;
     if (loop_stats) loop_stats->Begin();
-    int serviced = lws_service(context_, 0);
+    int serviced = 0;
+    if (ev_) {
+      ev_->RunOnce();
+    } else {
+      serviced = lws_service(context_, 0);
+    }
     if (loop_stats) loop_stats->End();
     if (serviced < 0) break;
   }
   if (loop_stats) log::Info(loop_stats->Line());
-  lws_sul_cancel(&tick_.sul);
+  tick_->Cancel();
   if (!links_.empty()) {
     log::Warn(std::to_string(links_.size()) + " connection(s) did not finish closing in time");
   }
-  for (Link* l : links_) lws_sul_cancel(&l->timer.sul);
+  for (Link* l : links_) l->timer.Cancel();
   UnregisterForStopWakeup(context_);
   {
     std::lock_guard<std::mutex> lock(waker_->mu);
@@ -281,11 +289,10 @@ void RelayServer::Run() {
   for (Link* l : left) delete l;
 }
 
-void RelayServer::OnTick(lws_sorted_usec_list_t* sul) {
-  auto* tick = reinterpret_cast<Tick*>(sul);
-  if (tick->self->shutting_down_) {
-    lws_sul_schedule(tick->self->context_, 0, &tick->sul, &RelayServer::OnTick, 50 * LWS_US_PER_MS);
-  }
+void RelayServer::OnTick(void* arg) {
+  auto* self = static_cast<RelayServer*>(arg);
+  if (self->ev_) self->PokeLws();
+  if (self->shutting_down_) self->tick_->Arm(kTickNs);
 }
 
 void RelayServer::BeginShutdown() {
@@ -296,13 +303,16 @@ void RelayServer::BeginShutdown() {
   for (Link* l : all) Apply(l, l->conn.OnShutdown(Now()));
   --depth_;
   for (Link* l : all) MaybeFree(l);
-  lws_sul_schedule(context_, 0, &tick_.sul, &RelayServer::OnTick, 50 * LWS_US_PER_MS);
+  // Wake up (and on the epoll loop, give lws a turn for the Kills above: lws's own timers)
+  // every 50 ms until the grace period ends, whatever the sockets do.
+  tick_->Arm(0);
 }
 
-void RelayServer::OnTimer(lws_sorted_usec_list_t* sul) {
-  auto* t = reinterpret_cast<Link::Timer*>(sul);
-  RelayServer* self = t->server;
-  Link* link = t->link;
+void RelayServer::PokeLws() { lws_cancel_service(context_); }
+
+void RelayServer::OnTimer(void* arg) {
+  auto* link = static_cast<Link*>(arg);
+  RelayServer* self = link->server;
   ++self->depth_;
   try {
     self->Apply(link, link->conn.OnTimer(self->Now()));
@@ -311,6 +321,8 @@ void RelayServer::OnTimer(lws_sorted_usec_list_t* sul) {
   }
   --self->depth_;
   self->MaybeFree(link);
+  // On the epoll loop, what the timer did in lws (a Kill: an lws timeout) needs a turn of lws.
+  if (self->ev_) self->PokeLws();
 }
 
 void RelayServer::OnDrained() {
@@ -585,13 +597,11 @@ void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
         lws_callback_on_writable(leg.wsi);
         break;
       }
-      case RelayCommand::Kind::kSetTimer: {
-        int64_t us = std::max<int64_t>(0, (c.deadline_ns - Now()) / 1000);
-        lws_sul_schedule(context_, 0, &link->timer.sul, &RelayServer::OnTimer, us);
+      case RelayCommand::Kind::kSetTimer:
+        link->timer.Arm(c.deadline_ns - Now());
         break;
-      }
       case RelayCommand::Kind::kCancelTimer:
-        lws_sul_cancel(&link->timer.sul);
+        link->timer.Cancel();
         break;
       case RelayCommand::Kind::kLogInfo:
         log::Info(link->Prefix() + c.text);
@@ -667,7 +677,7 @@ void RelayServer::ConnectUpstream(Link* link) {
 void RelayServer::MaybeFree(Link* link) {
   if (depth_ > 0 || !links_.count(link) || !link->conn.finished()) return;
   if (link->legs[0].wsi || link->legs[1].wsi) return;  // a socket still points at it
-  lws_sul_cancel(&link->timer.sul);
+  link->timer.Cancel();
   links_.erase(link);
   delete link;
 }

@@ -8,6 +8,11 @@
 // state machine: the callbacks here only translate socket events into its events and carry
 // out the commands it returns (write these bytes, connect, close, pause reading, set a timer).
 //
+// The context runs on an epoll loop (common/ev_loop.h: lws's libev plugin on a loop this class
+// owns), so a turn costs O(ready sockets), not O(connections); WSREPLAY_EVENT_LOOP=poll, or a
+// missing plugin (with a warning), selects lws's poll() loop. Connection timers are libev timers
+// on the epoll loop and lws_sul timers on poll().
+//
 // Writes go to the socket at once (lws keeps what the kernel did not take and writes it when
 // the socket drains); while a socket holds unsent bytes, the other side of its connection is
 // not read (backpressure), so memory per connection stays bounded by one read.
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "cassettes/writer.h"
+#include "common/ev_loop.h"
 #include "common/url.h"
 #include "proxy/relay_connection.h"
 #include "recorder/connection_recorder.h"
@@ -82,8 +88,9 @@ class RelayServer {
   void MaybeFree(Link* link);
   void BeginShutdown();
   void OnDrained();
-  static void OnTimer(lws_sorted_usec_list_t* sul);
-  static void OnTick(lws_sorted_usec_list_t* sul);
+  static void OnTimer(void* link);
+  static void OnTick(void* self);
+  void PokeLws();
   int64_t Now() const;
 
   Options options_;
@@ -91,6 +98,7 @@ class RelayServer {
   std::unique_ptr<recorder::RowSink> sink_;
   RelayConfig config_;
   std::shared_ptr<wire::TlsClientContext> tls_context_;  // wss upstreams
+  std::unique_ptr<EvLoop> ev_;  // the epoll loop the context runs on; null: lws's poll() loop
   std::vector<lws_protocols> protocols_;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;
@@ -111,10 +119,7 @@ class RelayServer {
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
   std::string tls_plain_, tls_cipher_;  // scratch buffers, reused
   std::string joined_;                  // scratch: sends in a row joined into one write
-  struct Tick {
-    lws_sorted_usec_list_t sul;  // first member: the callback casts back
-    RelayServer* self;
-  } tick_{};
+  std::unique_ptr<LoopTimer> tick_;     // wakes the loop while stopping
 };
 
 }  // namespace wsr::proxy

@@ -103,22 +103,7 @@ void ReplayServer::Impl::Listen() {
     info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
   }
   info.server_string = "wsreplay";
-  if (EvLoop::Wanted()) {
-    ev_ = std::make_unique<EvLoop>();
-    ev_->Attach(&info);
-  }
-  ctx_ = lws_create_context(&info);
-  if (!ctx_ && ev_) {
-    // Without lws's libev plugin the context cannot be created on our loop: try poll().
-    ev_->Detach(&info);
-    ctx_ = lws_create_context(&info);
-    if (ctx_) {
-      log::Warn(
-          "replay: serving with poll() (libwebsockets' libev plugin did not load: apt-get "
-          "install libwebsockets-evlib-ev); fine for a few hundred connections");
-    }
-    ev_.reset();
-  }
+  ctx_ = CreateContextOnEvLoop(&info, &ev_, "replay");
   if (!ctx_) {
     throw Error("cannot listen on " + host_ + ":" + std::to_string(options_.port) +
                 " (address in use or not local? pick another --listen, port 0 = any free port)");

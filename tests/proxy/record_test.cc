@@ -269,6 +269,36 @@ TEST_F(Record, SigintMidSessionLosesNothing) {
   EXPECT_EQ(r.connections[0].close_initiator, "proxy");
 }
 
+// record runs libwebsockets on an epoll loop (libev), so a turn does not scan every socket;
+// WSREPLAY_EVENT_LOOP=poll selects lws's poll() loop, which relays and stops the same.
+TEST_F(Record, RelaysOnAnEpollLoopAndOnPollWhenAskedTo) {
+  for (const char* loop : {"", "poll"}) {
+    SCOPED_TRACE(std::string("WSREPLAY_EVENT_LOOP=") + loop);
+    TestUpstream up;
+    cassette_ = dir_.File(std::string("loop-") + loop + ".cassette");
+    Process::Options opts;
+    opts.env["WSREPLAY_EVENT_LOOP"] = loop;
+    StartRecord(up.url(), {}, opts);
+    EXPECT_EQ(EpollDescriptors(proc_->pid()), *loop ? 0 : 1);
+    auto c = WsClient::Connect(url_ + "/loop");
+    ASSERT_TRUE(c->connected()) << c->error();
+    for (int i = 0; i < 20; ++i) c->SendText("e" + std::to_string(i));
+    for (int i = 0; i < 20; ++i) {
+      auto m = c->Receive();
+      ASSERT_TRUE(m) << i;
+      EXPECT_EQ(m->data, "e" + std::to_string(i));
+    }
+    // Stopping closes the open connection with 1001 on both sides and exits cleanly.
+    EXPECT_EQ(StopRecord(), 0) << proc_->stderr_text();
+    EXPECT_EQ(c->WaitClosed(), 1001);
+    EXPECT_EQ(proc_->stderr_text().find("poll()"), std::string::npos) << proc_->stderr_text();
+    Recorded r = Read();
+    ASSERT_EQ(r.connections.size(), 1u);
+    EXPECT_EQ(r.frames[0].size(), 40u);
+    EXPECT_EQ(r.connections[0].close_code, 1001);
+  }
+}
+
 TEST_F(Record, SigkillLeavesACassetteThatOpens) {
   TestUpstream up;
   StartRecord(up.url());

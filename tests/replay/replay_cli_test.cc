@@ -8,8 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -265,18 +263,6 @@ TEST(ReplayCli, StrictExitsNonZeroOnMismatch) {
   EXPECT_EQ(p.Wait(), 3);
   EXPECT_NE(p.stderr_text().find("topic 'room:Z' is not in the cassette"), std::string::npos)
       << p.stderr_text();
-}
-
-// How many epoll instances the process holds (its /proc/PID/fd links "anon_inode:[eventpoll]").
-int EpollDescriptors(pid_t pid) {
-  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink(e.path(), ec);
-    if (!ec && target.string() == "anon_inode:[eventpoll]") ++n;
-  }
-  return n;
 }
 
 // The replay server runs libwebsockets on an epoll loop (libev), so a turn does not scan every

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 extern char** environ;
@@ -118,6 +119,17 @@ RunResult Run(std::vector<std::string> argv, Process::Options options,
 
 std::string WsreplayBin() { return WSREPLAY_BIN_PATH; }
 std::string SourceDir() { return WSREPLAY_SOURCE_DIR_PATH; }
+
+int EpollDescriptors(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string() == "anon_inode:[eventpoll]") ++n;
+  }
+  return n;
+}
 
 int PortOf(const std::string& url) {
   size_t scheme = url.find("://");

@@ -64,6 +64,9 @@ RunResult Run(std::vector<std::string> argv, Process::Options options = {},
 std::string WsreplayBin();
 std::string SourceDir();
 
+// How many epoll instances the process holds (its /proc/PID/fd links "anon_inode:[eventpoll]").
+int EpollDescriptors(pid_t pid);
+
 // Port of "ws://host:port[/...]".
 int PortOf(const std::string& url);
 
