@@ -17,6 +17,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/ev_loop.h"
 #include "common/log.h"
 #include "common/lws_http.h"
 #include "common/stop_signal.h"
@@ -33,14 +34,6 @@ using lwshttp::QueryOf;
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxMessage = 8 * 1024 * 1024;
 
-struct Conn;
-
-// A timer owned by a connection; `sul` must stay the first member (the callback casts back).
-struct ConnTimer {
-  lws_sorted_usec_list_t sul;
-  Conn* conn;
-};
-
 struct Conn {
   SimServer::Impl* server = nullptr;
   lws* wsi = nullptr;
@@ -55,7 +48,7 @@ struct Conn {
   std::set<std::string> ever_joined;
   std::map<std::string, std::vector<size_t>> held;  // pushes due before the topic's join
   size_t next_push = 0;
-  ConnTimer push_timer{}, idle_timer{};
+  std::optional<LoopTimer> push_timer, idle_timer;  // set once the connection is established
 };
 
 // A REST request being read (LWS_CALLBACK_HTTP, then _HTTP_BODY pieces until
@@ -84,13 +77,14 @@ struct Pss {
 
 struct SimServer::Impl {
   SimOptions opt;
+  std::unique_ptr<EvLoop> ev;  // the epoll loop ctx runs on; null: lws's poll() loop
   lws_context* ctx = nullptr;
   lws_vhost* vhost = nullptr;
   int port = 0;
   std::set<Conn*> conns;
   std::atomic<bool> stop{false};
   bool stopping = false;
-  lws_sorted_usec_list_t wake{};  // wakes the loop at the shutdown deadline
+  std::optional<LoopTimer> wake;  // wakes the loop at the shutdown deadline
   std::unique_ptr<RestApi> rest;  // the REST API and the shared chat state (sim/rest_api.h)
 
   // ---- output ----
@@ -103,8 +97,8 @@ struct SimServer::Impl {
   }
   void Close(Conn& c, int code, std::string reason) {
     if (c.close_after || c.kill) return;
-    lws_sul_cancel(&c.push_timer.sul);
-    lws_sul_cancel(&c.idle_timer.sul);
+    c.push_timer->Cancel();
+    c.idle_timer->Cancel();
     c.joined.clear();
     if (code == 0) {
       c.kill = true;
@@ -159,21 +153,19 @@ struct SimServer::Impl {
     }
     if (c.next_push < pushes.size()) {
       int64_t wait_ms = pushes[c.next_push].at_ms - elapsed_ms;
-      lws_sul_schedule(ctx, 0, &c.push_timer.sul, &Impl::OnPushTimer,
-                       static_cast<lws_usec_t>(wait_ms) * LWS_US_PER_MS);
+      c.push_timer->Arm(wait_ms * 1'000'000);
     }
   }
-  static void OnPushTimer(lws_sorted_usec_list_t* sul) {
-    Conn* c = reinterpret_cast<ConnTimer*>(sul)->conn;
+  static void OnPushTimer(void* conn) {
+    Conn* c = static_cast<Conn*>(conn);
     c->server->RunDuePushes(*c);
   }
   void TouchIdle(Conn& c) {
     if (c.close_after || c.kill) return;
-    lws_sul_schedule(ctx, 0, &c.idle_timer.sul, &Impl::OnIdleTimer,
-                     static_cast<lws_usec_t>(opt.idle_timeout_ms) * LWS_US_PER_MS);
+    c.idle_timer->Arm(int64_t{opt.idle_timeout_ms} * 1'000'000);
   }
-  static void OnIdleTimer(lws_sorted_usec_list_t* sul) {
-    Conn* c = reinterpret_cast<ConnTimer*>(sul)->conn;
+  static void OnIdleTimer(void* conn) {
+    Conn* c = static_cast<Conn*>(conn);
     log::Info("closing an idle connection (" + c->who->name + ") with 1000");
     c->server->Close(*c, 1000, "");
   }
@@ -252,8 +244,8 @@ struct SimServer::Impl {
     c->who = pss->who;
     c->ser = pss->ser;
     c->opened = Clock::now();
-    c->push_timer.conn = c;
-    c->idle_timer.conn = c;
+    c->push_timer.emplace(ev.get(), ctx, &Impl::OnPushTimer, c);
+    c->idle_timer.emplace(ev.get(), ctx, &Impl::OnIdleTimer, c);
     pss->conn = c;
     if (c->who->type == thenvoi::Identity::kAgent) {
       for (Conn* other : conns) {
@@ -297,9 +289,7 @@ struct SimServer::Impl {
   }
 
   void Closed(Conn* c) {
-    lws_sul_cancel(&c->push_timer.sul);
-    lws_sul_cancel(&c->idle_timer.sul);
-    conns.erase(c);
+    conns.erase(c);  // its timers are cancelled as it goes
     delete c;
   }
 
@@ -587,10 +577,11 @@ SimServer::SimServer(SimOptions options) : impl_(std::make_unique<Impl>()) {
 
 SimServer::~SimServer() {
   if (impl_->ctx) {
-    lws_sul_cancel(&impl_->wake);
+    impl_->wake.reset();
     UnregisterForStopWakeup(impl_->ctx);
-    lws_context_destroy(impl_->ctx);
+    lws_context_destroy(impl_->ctx);  // closes what is left: Closed() frees those Conns
   }
+  impl_->ev.reset();
 }
 
 void SimServer::Listen() {
@@ -599,7 +590,7 @@ void SimServer::Listen() {
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.user = impl_.get();
-  impl_->ctx = lws_create_context(&info);
+  impl_->ctx = CreateContextOnEvLoop(&info, &impl_->ev, "sim");
   if (!impl_->ctx) throw Error("cannot create the libwebsockets context");
 
   lws_context_creation_info vi;
@@ -626,6 +617,8 @@ void SimServer::Listen() {
                 "); choose another with --listen");
   }
   impl_->port = lws_get_vhost_listen_port(impl_->vhost);
+  impl_->wake.emplace(
+      impl_->ev.get(), impl_->ctx, [](void*) {}, nullptr);
   RegisterForStopWakeup(impl_->ctx);
 }
 
@@ -644,13 +637,16 @@ void SimServer::Run() {
   Impl& s = *impl_;
   Clock::time_point deadline;
   while (true) {
-    if (lws_service(s.ctx, 0) < 0) break;
+    if (s.ev) {
+      s.ev->RunOnce();
+    } else if (lws_service(s.ctx, 0) < 0) {
+      break;
+    }
     if (!s.stopping && (s.stop || StopRequested())) {
       s.stopping = true;
       deadline = Clock::now() + std::chrono::seconds(2);
       for (Conn* c : s.conns) s.Close(*c, 1001, "server shutting down");
-      lws_sul_schedule(
-          s.ctx, 0, &s.wake, [](lws_sorted_usec_list_t*) {}, 2100 * LWS_US_PER_MS);
+      s.wake->Arm(2'100'000'000);
     }
     if (s.stopping && (s.conns.empty() || Clock::now() > deadline)) break;
   }

@@ -41,10 +41,10 @@ const std::string kBookingKey = "sim-agent-booking";
 
 class Sim {
  public:
-  explicit Sim(std::vector<std::string> extra = {}) {
+  explicit Sim(std::vector<std::string> extra = {}, Process::Options options = {}) {
     std::vector<std::string> argv = {wsr::testing::WsreplayBin(), "sim", "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
+    proc_ = std::make_unique<Process>(argv, options);
     url_ = proc_->WaitForListening();
   }
   const std::string& url() const { return url_; }
@@ -249,6 +249,33 @@ TEST(Sim, IdleCloseAfterTheTimeoutUnlessHeartbeating) {
   auto rb = ScriptedClient(busy).Run();
   EXPECT_FALSE(rb.closed_by_server) << rb.close_code;
   EXPECT_GE(rb.frames.size(), 5u);  // heartbeat replies
+}
+
+// sim runs libwebsockets on an epoll loop (libev), so a turn does not scan every socket;
+// WSREPLAY_EVENT_LOOP=poll selects lws's poll() loop. Both serve, time idle connections out
+// and stop cleanly.
+TEST(Sim, ServesOnAnEpollLoopAndOnPollWhenAskedTo) {
+  for (const char* loop : {"", "poll"}) {
+    SCOPED_TRACE(std::string("WSREPLAY_EVENT_LOOP=") + loop);
+    Process::Options env;
+    env.env["WSREPLAY_EVENT_LOOP"] = loop;
+    Sim sim({"--idle-timeout", "300"}, env);
+    ASSERT_FALSE(sim.url().empty()) << sim.proc().stderr_text();
+    EXPECT_EQ(wsr::testing::EpollDescriptors(sim.proc().pid()), *loop ? 0 : 1);
+    auto quiet = Opts(sim, kUserKey, {"tasks:" + kUser}, 5000);
+    auto r = ScriptedClient(quiet).Run();
+    ASSERT_TRUE(r.connected);
+    ASSERT_TRUE(ReplyFor(r, "1").is_array()) << r.frames.size();
+    EXPECT_EQ(ReplyFor(r, "1")[4]["status"], "ok");
+    EXPECT_TRUE(r.closed_by_server);  // the idle timer
+    EXPECT_EQ(r.close_code, 1000);
+    auto o = Opts(sim, kUserKey, {}, 5000);
+    o.on_open = [&] { sim.proc().Signal(SIGINT); };
+    auto stopped = ScriptedClient(o).Run();
+    EXPECT_EQ(stopped.close_code, 1001);
+    EXPECT_EQ(sim.proc().Wait(), 0);
+    EXPECT_EQ(sim.proc().stderr_text().find("poll()"), std::string::npos);
+  }
 }
 
 TEST(Sim, AgentLastConnectionWins) {
