@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "cassettes/cassette.h"
 #include "cassettes/writer.h"
@@ -191,17 +193,18 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     sim::SimServer sim(sim_opts);
     sim.Listen();
     std::thread sim_thread([&] { sim.Run(); });
-    // Whatever happens below, the service threads are stopped before they are destroyed.
+    // Whatever happens below, the service threads are stopped before they are destroyed, the
+    // last one started first: the relay drains before the simulator behind it stops.
     struct Joiner {
-      std::vector<std::thread*> threads;
+      std::vector<std::pair<std::function<void()>, std::thread*>> stops;
       ~Joiner() {
-        RequestStop();
-        for (auto* t : threads) {
-          if (t->joinable()) t->join();
+        for (auto it = stops.rbegin(); it != stops.rend(); ++it) {
+          if (!it->second->joinable()) continue;
+          it->first();
+          it->second->join();
         }
-        ResetStopRequest();
       }
-    } joiner{{&sim_thread}};
+    } joiner{{{[&sim] { sim.Stop(); }, &sim_thread}}};
     PrintfSafe(
         stdout,
         "[1/4] simulator      %s (built-in keys and scenario: every event of the 7 channels)\n",
@@ -218,7 +221,7 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     relay.Start();
     relay.SetRecording(&writer, rec.session_start_ns);
     std::thread relay_thread([&] { relay.Run(); });
-    joiner.threads.push_back(&relay_thread);
+    joiner.stops.emplace_back([&relay] { relay.Stop(); }, &relay_thread);
     PrintfSafe(stdout, "[2/4] recording      %s -> simulator, into %s (session %s)\n",
                relay.url().c_str(), cassette_path.c_str(), session.c_str());
     for (const auto& c : Clients()) {
@@ -235,10 +238,12 @@ int RunDemo(const std::string& cassette_path, std::string session) {
       PrintRest(r.rest, nullptr);
       recorded_rest.push_back(std::move(r.rest));
     }
-    RequestStop();  // stops the relay (closing with 1001) and the simulator
+    // The relay first, the simulator once the relay has drained: stopped together, the
+    // simulator's 1001 could reach the relay before a closing handshake the relay still carries.
+    relay.Stop();
     relay_thread.join();
+    sim.Stop();
     sim_thread.join();
-    ResetStopRequest();
     int64_t duration = clock.NowNs() - rec.session_start_ns;
     if (!writer.Stop(duration)) throw Error("writing the cassette failed: " + writer.error());
   }

@@ -28,9 +28,10 @@
 namespace wsr::proxy {
 namespace {
 constexpr const char* kProtocolName = "wsreplay-relay";
-constexpr size_t kReadBytes = 128 * 1024;   // one raw read
-constexpr size_t kWriteBytes = 512 * 1024;  // lws splits writes above this
-constexpr int64_t kTickNs = 50'000'000;     // wake-ups while stopping
+constexpr size_t kReadBytes = 128 * 1024;    // one raw read
+constexpr size_t kWriteBytes = 512 * 1024;   // lws splits writes above this
+constexpr int64_t kTickNs = 50'000'000;      // wake-ups while stopping
+constexpr int64_t kDrainTurnNs = 1'000'000;  // the last turn before a stop
 
 std::string HostHeader(const WsUrl& u) {
   std::string h = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
@@ -249,8 +250,17 @@ void RelayServer::Run() {
   Clock::time_point deadline{};
   std::unique_ptr<LoopTurnStats> loop_stats;
   if (LoopTurnStats::Enabled()) loop_stats = std::make_unique<LoopTurnStats>();
+  bool stop_seen = false;
   while (true) {
-    if (StopRequested() && !shutting_down_) {
+    const bool stop = stop_.load() || StopRequested();
+    if (stop && !stop_seen) {
+      // One more turn first (the tick ends it within 1 ms): what clients sent before the stop,
+      // say a close frame and its TCP end, is read and relayed, so their closing handshake ends
+      // as theirs (answered by the upstream) rather than cut by our 1001. Not 0: lws's poll()
+      // loop runs a due timer before it polls, then would wait for its next one (up to 30 s).
+      stop_seen = true;
+      tick_->Arm(kDrainTurnNs);
+    } else if (stop && !shutting_down_) {
       BeginShutdown();
       deadline = Clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
     }
@@ -287,6 +297,12 @@ void RelayServer::Run() {
   lws_context_destroy(context_);
   context_ = nullptr;
   for (Link* l : left) delete l;
+}
+
+void RelayServer::Stop() {
+  stop_.store(true);
+  std::lock_guard<std::mutex> lock(waker_->mu);
+  if (waker_->context) lws_cancel_service(waker_->context);
 }
 
 void RelayServer::OnTick(void* arg) {

@@ -19,9 +19,13 @@
 //
 // Threads: construct, Start() and Run() on one thread; every callback runs inside Run() on it.
 // The cassette writer's drained callback (another thread) only calls lws_cancel_service.
-// Run() returns after wsr::StopRequested() (SIGINT/SIGTERM) once every connection ended with
-// 1001 (or the grace period passed). No exception crosses an lws callback: one raised while
-// handling a connection ends that connection with 1011 (recorded).
+// Run() returns after Stop() (this relay only) or wsr::StopRequested() (SIGINT/SIGTERM: the
+// whole process) once every connection ended with 1001 (or the grace period passed); a closing
+// handshake under way is finished first (its answer awaited up to RelayConfig::close_linger_ns).
+// An in-process upstream (demo's simulator) must be stopped only after Run() returned: stopped
+// at the same moment, its own shutdown close can overtake the client's last close frame. No
+// exception crosses an lws callback: one raised while handling a connection ends that connection
+// with 1011 (recorded).
 #pragma once
 
 #include <libwebsockets.h>
@@ -70,8 +74,11 @@ class RelayServer {
   // Where rows go and when the session started (steady clock); call after Start(), before Run().
   void SetRecording(cassette::CassetteWriter* writer, int64_t session_start_ns);
 
-  // Serves until a stop is requested, then ends every connection and returns.
+  // Serves until Stop() or a SIGINT/SIGTERM, then ends every connection and returns.
   void Run();
+  // Asks Run() to stop (as a signal would, but for this relay only). Thread-safe; may be called
+  // before Run() or after it returned.
+  void Stop();
 
   static int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 
@@ -107,6 +114,7 @@ class RelayServer {
   int depth_ = 0;               // nesting of Handle (lws may call back from inside a call we make)
   Link* connecting_ = nullptr;  // the link inside lws_client_connect_via_info, if any
   bool shutting_down_ = false;
+  std::atomic<bool> stop_{false};  // Stop() was called
   std::unordered_set<Link*> links_;
   std::atomic<bool> drained_{false};
   // What the writer's drained callback (another thread) may touch; emptied before the

@@ -288,8 +288,11 @@ TEST_F(Record, RelaysOnAnEpollLoopAndOnPollWhenAskedTo) {
       ASSERT_TRUE(m) << i;
       EXPECT_EQ(m->data, "e" + std::to_string(i));
     }
-    // Stopping closes the open connection with 1001 on both sides and exits cleanly.
+    // Stopping closes the open connection with 1001 on both sides and exits cleanly, within
+    // the 5 s grace period.
+    const auto stop_began = std::chrono::steady_clock::now();
     EXPECT_EQ(StopRecord(), 0) << proc_->stderr_text();
+    EXPECT_LT(std::chrono::steady_clock::now() - stop_began, std::chrono::seconds(5));
     EXPECT_EQ(c->WaitClosed(), 1001);
     EXPECT_EQ(proc_->stderr_text().find("poll()"), std::string::npos) << proc_->stderr_text();
     Recorded r = Read();
