@@ -126,7 +126,7 @@ int64_t TopUpRecording(const std::string& path, int64_t want) {
   auto c = cassette::Cassette::Open(path, cassette::Cassette::Mode::kEdit);
   cassette::Session session = c->ResolveSession("scale");
   c->Begin();
-  // Upgrades the proxy refused (502: no descriptor left for the upstream) would be replayed as
+  // Upgrades the proxy refused (503: no descriptor left for the upstream) would be replayed as
   // refusals: they go, and copies of upgraded connections take their place.
   for (const auto& s : c->Sessions()) {
     for (const auto& conn : c->Connections(s.id)) {

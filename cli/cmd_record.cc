@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "common/url.h"
@@ -94,8 +95,11 @@ int RunRecord(const RecordFlags& f) {
   rec.max_message_size = static_cast<size_t>(f.max_message_size);
 
   InstallStopSignals();
+  const FdLimit fd_limit = RaiseFdLimit();  // before lws sizes its tables from it
   proxy::RelayServer server(opts, rec);
   server.Start();
+  // Each relayed connection holds two descriptors: the client's socket and the upstream's.
+  LogFdHeadroom(fd_limit, "record", 2, kTargetConnections);
 
   cassette::Session session;
   session.name = session_name;

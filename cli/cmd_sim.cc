@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "sim/server.h"
@@ -55,8 +56,10 @@ int RunSim(const SimFlags& f) {
     for (const auto& w : warnings) log::Warn(w);
   }
   InstallStopSignals();
+  const FdLimit fd_limit = RaiseFdLimit();  // before lws sizes its tables from it
   sim::SimServer server(std::move(opt));
   server.Listen();
+  LogFdHeadroom(fd_limit, "sim", 1, kTargetConnections);
   std::printf("listening on %s\n", server.url().c_str());
   std::fflush(stdout);
   server.Run();

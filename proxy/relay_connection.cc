@@ -214,6 +214,21 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnected(int64_t no
   return out_;
 }
 
+const std::vector<RelayCommand>& RelayConnection::OnOutOfDescriptors(const std::string& why,
+                                                                     int64_t now_ns) {
+  const bool awaiting_answer = state_ == State::kConnecting || state_ == State::kAwaitingResponse ||
+                               (state_ == State::kHttpExchange && !response_head_done_);
+  if (!awaiting_answer) return OnUpstreamConnectFailed(why, now_ns);
+  Begin(now_ns);
+  closed_[1] = true;
+  AnswerClient(503, "Service Unavailable",
+               "record is out of file descriptors (" + why +
+                   "): try again later, or raise its limit (ulimit -n) before starting it",
+               true);
+  if (finished() && !http_) recorder_.Finish();
+  return out_;
+}
+
 const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const std::string& why,
                                                                           int64_t now_ns) {
   Begin(now_ns);

@@ -88,6 +88,11 @@ class RelayConnection {
   const std::vector<RelayCommand>& OnUpstreamData(const uint8_t* data, size_t len, int64_t now_ns);
   const std::vector<RelayCommand>& OnUpstreamConnected(int64_t now_ns);
   const std::vector<RelayCommand>& OnUpstreamConnectFailed(const std::string& why, int64_t now_ns);
+  // The upstream socket could not be opened for lack of file descriptors (EMFILE/ENFILE; `why`
+  // says which): the proxy's own shortage, not the upstream's. A client still waiting for its
+  // answer gets 503 with one line (recorded as the proxy's refusal); otherwise as
+  // OnUpstreamConnectFailed.
+  const std::vector<RelayCommand>& OnOutOfDescriptors(const std::string& why, int64_t now_ns);
   // A side's TCP connection ended (EOF, reset or error).
   const std::vector<RelayCommand>& OnClosed(Side side, int64_t now_ns);
   const std::vector<RelayCommand>& OnTimer(int64_t now_ns);

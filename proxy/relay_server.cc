@@ -452,12 +452,15 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       if (side == Side::kUpstream && !link->upstream_reported) {
         // Destroyed from inside lws_client_connect_via_info: socket() failed; errno says why.
         int connect_errno = connecting_ == link ? errno : 0;
-        std::string why =
-            link->tls && !link->tls->error().empty() ? "TLS: " + link->tls->error()
-            : connect_errno == EMFILE || connect_errno == ENFILE
-                ? std::string("out of file descriptors (") + std::strerror(connect_errno) + ")"
-                : std::string("the connection closed before it was established");
-        Apply(link, link->conn.OnUpstreamConnectFailed(why, Now()));
+        if (connect_errno == EMFILE || connect_errno == ENFILE) {
+          Apply(link, link->conn.OnOutOfDescriptors(std::strerror(connect_errno), Now()));
+        } else {
+          Apply(link, link->conn.OnUpstreamConnectFailed(
+                          link->tls && !link->tls->error().empty()
+                              ? "TLS: " + link->tls->error()
+                              : std::string("the connection closed before it was established"),
+                          Now()));
+        }
       } else {
         Apply(link, link->conn.OnClosed(side, Now()));
       }
@@ -635,7 +638,7 @@ namespace {
 // True when two more descriptors can be opened: one for the upstream socket and one for the
 // next client lws accepts. Without the second, the next accept() fails with EMFILE and lws 4.1
 // leaves that client waiting (and its listener polling) until a descriptor is freed; refusing
-// this connection with the proxy's 502 instead keeps one free for whoever comes next.
+// this connection with the proxy's 503 instead keeps one free for whoever comes next.
 bool HaveDescriptorHeadroom(int* err) {
   int a = fcntl(0, F_DUPFD_CLOEXEC, 0);
   if (a < 0) a = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -653,8 +656,7 @@ void RelayServer::ConnectUpstream(Link* link) {
   if (int err = 0; !HaveDescriptorHeadroom(&err)) {
     link->legs[1].gone = true;
     link->legs[1].wsi = nullptr;
-    Apply(link, link->conn.OnUpstreamConnectFailed(
-                    std::string("out of file descriptors (") + std::strerror(err) + ")", Now()));
+    Apply(link, link->conn.OnOutOfDescriptors(std::strerror(err), Now()));
     return;
   }
   if (up.tls) link->tls = std::make_unique<wire::TlsClient>(tls_context_, up.host);
@@ -682,11 +684,10 @@ void RelayServer::ConnectUpstream(Link* link) {
   if (!leg.gone) {  // failed before any callback could say so
     leg.gone = true;
     leg.wsi = nullptr;
-    Apply(link, link->conn.OnUpstreamConnectFailed(
-                    errno == EMFILE || errno == ENFILE
-                        ? std::string("out of file descriptors (") + std::strerror(errno) + ")"
-                        : std::string("could not start the connection"),
-                    Now()));
+    const int err = errno;
+    Apply(link, err == EMFILE || err == ENFILE
+                    ? link->conn.OnOutOfDescriptors(std::strerror(err), Now())
+                    : link->conn.OnUpstreamConnectFailed("could not start the connection", Now()));
   }
 }
 

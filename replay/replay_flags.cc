@@ -5,6 +5,7 @@
 
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "common/terminal_text.h"
@@ -137,7 +138,9 @@ int ServeUntilSignal(const ReplayFlags& flags, const std::string& listen) {
   opts.port = addr.port;
   opts.stop_on_signal = true;
   InstallStopSignals();
+  const FdLimit fd_limit = RaiseFdLimit();  // before lws sizes its tables from it
   auto server = ReplayServer::Start(flags.cassette, opts);
+  LogFdHeadroom(fd_limit, "replay", 1, kTargetConnections);
   std::printf("listening on %s\n", server->url().c_str());
   std::fflush(stdout);
   log::Info("replay: live page at http" + server->url().substr(2) + "/__wsreplay/");

@@ -664,6 +664,31 @@ TEST_F(RelayConnectionTest, ConnectionCloseAndUntilCloseBodies) {
   EXPECT_TRUE(conn_->finished());
 }
 
+TEST_F(RelayConnectionTest, NoDescriptorForTheUpstreamSocketIsTheProxys503) {
+  Client(kRequest);
+  Out o = Gather(conn_->OnOutOfDescriptors("Too many open files", Tick()));
+  EXPECT_EQ(o.to_client.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << o.to_client;
+  EXPECT_NE(o.to_client.find("\r\n\r\nwsreplay: record is out of file descriptors (Too "
+                             "many open files): try again later, or raise its limit (ulimit -n)"),
+            std::string::npos)
+      << o.to_client;
+  EXPECT_TRUE(o.close_client);
+  EXPECT_EQ(sink_.conn.http_status, 503);
+  EXPECT_EQ(sink_.conn.close_initiator, "proxy");
+  conn_->OnClosed(Side::kClient, Tick());
+  EXPECT_TRUE(conn_->finished());
+
+  // A REST request waiting for its upstream socket: the same answer, as the proxy's exchange.
+  auto rest = std::make_unique<RelayConnection>(config_, ctx_, 2, Tick());
+  std::string get = kGet;
+  rest->OnClientData(reinterpret_cast<const uint8_t*>(get.data()), get.size(), Tick());
+  Out r = Gather(rest->OnOutOfDescriptors("Too many open files", Tick()));
+  EXPECT_EQ(r.to_client.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << r.to_client;
+  ASSERT_EQ(sink_.exchanges.size(), 1u);
+  EXPECT_EQ(sink_.exchanges[0].status, 503);
+  EXPECT_EQ(sink_.exchanges[0].initiator, "proxy");
+}
+
 TEST_F(RelayConnectionTest, HttpUnreachableIs502AndNoAnswerIs504BothRecorded) {
   Client(kGet);
   Out o = Gather(conn_->OnUpstreamConnectFailed("connection refused", Tick()));
