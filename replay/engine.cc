@@ -63,7 +63,7 @@ int64_t ConnectionReplayer::CauseDelay(int cause) const {
   return it == cause_delay_.end() ? 0 : it->second;
 }
 
-void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
+void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v, Action* a) {
   ++report_.delivered;
   timeline_.NoteReleased(v);
   if (v > last_released_v_) last_released_v_ = v;
@@ -71,7 +71,8 @@ void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v) {
     last_mark_ = now;
     return;
   }
-  report_.lateness.Add(now - deadline);
+  a->deadline_ns = deadline;
+  if (!lateness_at_write_) report_.lateness.Add(now - deadline);
   last_mark_ = deadline > now ? now : deadline;
 }
 

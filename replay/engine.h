@@ -46,6 +46,10 @@ struct Action {
   // A recorded frame's offset from the recorded connection's open, for the live page (-1 for
   // frames the replayer made up: heartbeat and error replies).
   int64_t recorded_ns = -1;
+  // The absolute clock deadline a released frame was due at (-1: none, e.g. at --speed max or
+  // for replies): with MeasureLatenessAtWrite(), the server reports its lateness when the
+  // bytes are written (NoteWritten), so the report agrees with what the client sees.
+  int64_t deadline_ns = -1;
 };
 
 // --after-fault resume: a replayer continuing a recorded connection whose earlier live
@@ -65,8 +69,15 @@ class ConnectionReplayer {
                      const CausalGate* gate = nullptr);
   virtual ~ConnectionReplayer() = default;
 
-  // The live connection is established at `now`.
+  // The live connection is established at `now`: its timeline is anchored there (every
+  // deadline is `now + recorded offset / speed`). The server takes `now` when it accepts the
+  // upgrade, before anything else, so that building the replayer never shifts the schedule.
   void Start(int64_t now);
+  // Lateness is measured by the caller when a released frame's bytes are written
+  // (NoteWritten), not when Poll() releases it. Call before Start().
+  void MeasureLatenessAtWrite() { lateness_at_write_ = true; }
+  // A released frame due at `deadline` (Action::deadline_ns >= 0) was written at `now`.
+  void NoteWritten(int64_t now, int64_t deadline) { report_.lateness.Add(now - deadline); }
   virtual void OnClientMessage(int64_t now, int opcode, std::string_view data,
                                std::vector<Action>* out) = 0;
   void OnClientClose(int64_t now, int code, std::string_view reason);
@@ -111,8 +122,8 @@ class ConnectionReplayer {
  protected:
   // Deadline for a recorded frame due at virtual time v (max-gap aware).
   int64_t DeadlineFor(int64_t v) { return timeline_.DeadlineFor(v, last_mark_); }
-  // Book-keeping after releasing a frame that was due at `deadline`.
-  void NoteRelease(int64_t now, int64_t deadline, int64_t v);
+  // Book-keeping after releasing `a`, a frame that was due at `deadline` (sets a->deadline_ns).
+  void NoteRelease(int64_t now, int64_t deadline, int64_t v, Action* a);
   void AddMismatch(int64_t now, std::string frame, std::string explanation, std::string action);
   // Offset of a recorded frame from the recorded connection's open.
   int64_t Rel(int64_t offset_ns) const { return offset_ns - recorded_.opened_ns; }
@@ -151,6 +162,7 @@ class ConnectionReplayer {
   bool client_closed_ = false;
   bool closing_ = false;  // a close/drop action was emitted
   bool finished_ = false;
+  bool lateness_at_write_ = false;
 };
 
 // True when the recorded connection's frames are Phoenix v2 (checks its first frames).

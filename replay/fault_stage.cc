@@ -146,6 +146,17 @@ FaultStage::FaultStage(FaultPlan* plan, int live_index, int64_t start_ns)
 
 void FaultStage::Filter(int64_t now, std::vector<Action>* in, std::vector<Action>* out,
                         bool stepping, bool mismatch) {
+  if (queue_.empty() && state_ == State::kOpen && delay_ns_ == 0 && plan_->faults_.empty() &&
+      plan_->breaks_.empty()) {
+    // Nothing to apply (the usual case): what Process() would do, without queueing each
+    // action. Data frames are still counted, for a frame:N fault added later.
+    for (auto& a : *in) {
+      if (a.kind == Action::Kind::kSend) ++frames_;
+      Send(std::move(a), out);
+    }
+    in->clear();
+    return;
+  }
   size_t first_new = queue_.size();
   for (auto& a : *in) {
     if (state_ == State::kEnded || state_ == State::kStalled) {
@@ -224,6 +235,8 @@ FaultStage::Verdict FaultStage::EvaluateFront(int64_t now, bool check_breaks,
   if (it.evaluated || it.a.kind != Action::Kind::kSend) return Verdict::kSend;
   it.evaluated = true;
   ++frames_;
+  // Nothing to evaluate (the usual case): no description built for every frame.
+  if (plan_->faults_.empty() && plan_->breaks_.empty() && !it.break_here) return Verdict::kSend;
   std::string before = Describe(it.a);
   for (auto& f : plan_->faults_) {
     const FaultSpec& s = f.spec;
@@ -385,6 +398,7 @@ void FaultStage::Send(Action a, std::vector<Action>* out) {
       plan_->NoteSent(live_index_);
     }
     if (a.due_v > reached_v_) reached_v_ = a.due_v;
+    if (a.deadline_ns >= 0) a.deadline_ns += delay_ns_;  // a delay fault moved it on purpose
     if (a.role == Action::Role::kReply && a.event == "phx_join") {
       plan_->NoteJoinReply(live_index_, a.topic);
     }

@@ -125,7 +125,7 @@ void PhoenixReplayer::Release(int64_t now, size_t i, int64_t deadline, std::vect
     a.fragments = std::move(p.frame.fragments);
   }
   out->push_back(std::move(a));
-  NoteRelease(now, deadline, due);
+  NoteRelease(now, deadline, due, &out->back());
 }
 
 void PhoenixReplayer::Skip(size_t i, const std::string& reason) {
@@ -399,6 +399,11 @@ void PhoenixReplayer::Finish(int64_t /*now*/) {
     Fill();
     if (window_.empty()) break;
     const Pending& p = window_.front();
+    if (report_.undelivered.size() >= ConnectionReport::kMaxListed) {
+      ++report_.undelivered_count;  // only counted: no text built for each of millions
+      window_.pop_front();
+      continue;
+    }
     std::string reason = CauseMet(p.cause) ? HeldReason(p) : CauseNeverCame(p.cause);
     if (reason.empty()) reason = "connection ended before it was due";
     report_.AddUndelivered({p.frame.seq, Rel(p.frame.offset_ns),

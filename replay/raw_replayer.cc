@@ -49,7 +49,7 @@ void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* ou
   a.seq = pending_->seq;
   a.due_v = due;
   out->push_back(std::move(a));
-  NoteRelease(now, deadline, due);
+  NoteRelease(now, deadline, due, &out->back());
   pending_.reset();
   Fill();
 }
@@ -174,6 +174,14 @@ void RawReplayer::Finish(int64_t /*now*/) {
   finished_ = true;
   report_.open = false;
   while (pending_) {
+    if (report_.undelivered.size() >= ConnectionReport::kMaxListed) {
+      // Only counted from here on: no excerpt and reason built for each of what can be
+      // millions of frames (this runs on the service thread).
+      ++report_.undelivered_count;
+      pending_.reset();
+      Fill();
+      continue;
+    }
     std::string reason = !CauseMet(pending_cause_) ? CauseNeverCame(pending_cause_)
                          : !Eligible()             ? "waited for client frame seq " +
                                              std::to_string(expected_->seq) + " that never came"

@@ -42,6 +42,26 @@ int StaticCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
   }
 }
 
+// Appends one unmasked server frame (RFC 6455 5.2) with the shortest length encoding.
+void AppendFrame(std::vector<unsigned char>* buf, int opcode, bool fin, std::string_view payload) {
+  unsigned char head[10];
+  size_t h = 0;
+  const uint64_t n = payload.size();
+  head[h++] = static_cast<unsigned char>((fin ? 0x80 : 0) | (opcode & 0x0F));
+  if (n < 126) {
+    head[h++] = static_cast<unsigned char>(n);
+  } else if (n <= 0xFFFF) {
+    head[h++] = 126;
+    head[h++] = static_cast<unsigned char>(n >> 8);
+    head[h++] = static_cast<unsigned char>(n & 0xFF);
+  } else {
+    head[h++] = 127;
+    for (int shift = 56; shift >= 0; shift -= 8) head[h++] = static_cast<unsigned char>(n >> shift);
+  }
+  buf->insert(buf->end(), head, head + h);
+  buf->insert(buf->end(), payload.begin(), payload.end());
+}
+
 std::optional<std::string> OptionalHeader(lws* wsi, lws_token_indexes token) {
   if (lws_hdr_total_length(wsi, token) <= 0) return std::nullopt;
   return HeaderCopy(wsi, token);
@@ -79,6 +99,7 @@ ReplayServer::Impl::Impl(std::unique_ptr<cassette::SessionSource> source, Server
     p.name = name.c_str();
     p.callback = StaticCallback;
     p.rx_buffer_size = 0;
+    p.tx_packet_size = kMaxSend;  // a batch of frames in one send() (0 would mean 4 KiB)
     protocols_.push_back(p);
   }
   protocols_.push_back(lws_protocols{});
@@ -374,25 +395,34 @@ void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
       c.close_queued = true;
       continue;
     }
-    auto type = a.opcode == 2 ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-    std::vector<uint32_t> frags = a.fragments;
+    Outgoing& o = Batch(c);
+    if (a.deadline_ns >= 0) o.deadlines.push_back(a.deadline_ns);
     uint64_t sum = 0;
-    for (auto f : frags) sum += f;
-    if (frags.size() < 2 || sum != a.payload.size())
-      frags = {static_cast<uint32_t>(a.payload.size())};
-    size_t off = 0;
-    for (size_t i = 0; i < frags.size(); ++i) {
-      Outgoing o;
-      o.len = frags[i];
-      o.buf.resize(LWS_PRE + o.len);
-      std::memcpy(o.buf.data() + LWS_PRE, a.payload.data() + off, o.len);
-      off += o.len;
-      o.flags = lws_write_ws_flags(type, i == 0, i + 1 == frags.size());
-      c.queue.push_back(std::move(o));
+    for (auto f : a.fragments) sum += f;
+    if (a.fragments.size() < 2 || sum != a.payload.size()) {
+      AppendFrame(&o.buf, a.opcode == 2 ? 2 : 1, true, a.payload);
+      continue;
+    }
+    size_t off = 0;  // one WebSocket frame per recorded fragment
+    for (size_t i = 0; i < a.fragments.size(); ++i) {
+      int opcode = i == 0 ? (a.opcode == 2 ? 2 : 1) : 0;
+      AppendFrame(&o.buf, opcode, i + 1 == a.fragments.size(),
+                  std::string_view(a.payload).substr(off, a.fragments[i]));
+      off += a.fragments[i];
     }
   }
   lws_callback_on_writable(c.wsi);
   if (published) NotifySubscribers();
+}
+
+ReplayServer::Impl::Outgoing& ReplayServer::Impl::Batch(Live& c) {
+  if (c.queue.empty() || c.queue.back().kind != Outgoing::Kind::kData ||
+      c.queue.back().buf.size() >= LWS_PRE + kMaxBatch) {
+    c.queue.emplace_back();
+    c.queue.back().buf.reserve(LWS_PRE + 4096);
+    c.queue.back().buf.resize(LWS_PRE);
+  }
+  return c.queue.back();
 }
 
 void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason) {
@@ -423,8 +453,15 @@ int ReplayServer::Impl::OnWriteable(Live& c) {
     c.queue.clear();
     return 0;
   }
-  int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, o.len, static_cast<lws_write_protocol>(o.flags));
-  if (n < static_cast<int>(o.len)) return -1;
+  size_t len = o.buf.size() - LWS_PRE;
+  // Whole frames framed by AppendFrame: lws writes them as they are (and keeps what the
+  // socket did not take).
+  int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, len, LWS_WRITE_RAW);
+  if (n < static_cast<int>(len)) return -1;
+  if (c.engine && !o.deadlines.empty()) {
+    int64_t now = clock_->NowNs();
+    for (int64_t d : o.deadlines) c.engine->NoteWritten(now, d);
+  }
   c.queue.pop_front();
   if (!c.queue.empty()) {
     lws_callback_on_writable(c.wsi);
@@ -544,13 +581,23 @@ int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   }
   if (faults_.after_fault() == AfterFault::kResume) {
     if (auto rp = faults_.TakeResumePoint(path, query)) {
-      pending_[wsi] = Pending{rp->recorded_index, path, query, rp->from, rp->live_index};
+      Pending& p = pending_[wsi];
+      p.recorded_index = rp->recorded_index;
+      p.path = path;
+      p.query = query;
+      p.resume = rp->from;
+      p.resumes = rp->live_index;
+      Prepare(p);
       return 0;
     }
   }
   auto choice = matcher_.Choose(path, query);
   if (choice.status == 101) {
-    pending_[wsi] = Pending{choice.index, path, query, nullptr, 0};
+    Pending& p = pending_[wsi];
+    p.recorded_index = choice.index;
+    p.path = path;
+    p.query = query;
+    Prepare(p);
     return 0;
   }
   ConnectionReport r;
@@ -569,7 +616,19 @@ int ReplayServer::Impl::OnConfirmUpgrade(lws* wsi) {
   return 1;
 }
 
+void ReplayServer::Impl::Prepare(Pending& p) {
+  ReplayOptions o = options_.replay;
+  o.speed = speed_;
+  p.speed = speed_;
+  p.engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume,
+                          options_.replay.causality ? &causal_ : nullptr);
+  p.engine->MeasureLatenessAtWrite();
+}
+
 void ReplayServer::Impl::OnEstablished(lws* wsi) {
+  // The connection's timeline starts here, when the upgrade is accepted: before anything
+  // else this callback does, so that nothing shifts its schedule.
+  int64_t now = clock_->NowNs();
   auto it = pending_.find(wsi);
   auto c = std::make_unique<Live>();
   c->wsi = wsi;
@@ -582,12 +641,10 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
     QueueClose(*live_[wsi], 1011, "wsreplay: no recording chosen");
     return;
   }
-  Pending p = it->second;
+  Pending p = std::move(it->second);
   pending_.erase(it);
-  ReplayOptions o = options_.replay;
-  o.speed = speed_;
-  c->engine = MakeReplayer(*source_, matcher_.recorded()[p.recorded_index], o, p.resume,
-                           options_.replay.causality ? &causal_ : nullptr);
+  if (!p.engine) Prepare(p);
+  c->engine = std::move(p.engine);
   c->recorded_index = p.recorded_index;
   c->resumed_from = p.resume;
   c->resumes = p.resumes;
@@ -595,7 +652,6 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
   rep.live_index = c->index;
   rep.path = p.path;
   rep.query = p.query;
-  int64_t now = clock_->NowNs();
   c->stage = std::make_unique<FaultStage>(&faults_, c->index, now);
   faults_.OnConnected(c->index);
   if (p.resumes > 0) {
@@ -606,6 +662,7 @@ void ReplayServer::Impl::OnEstablished(lws* wsi) {
     old.undelivered_count = 0;
   }
   c->engine->Start(now);
+  if (p.speed != speed_) c->engine->SetSpeed(now, speed_);  // changed since it was prepared
   if (paused_) c->engine->Pause(now);
   log::Info("replay: connection " + std::to_string(c->index) + " " + p.path +
             " served by recorded #" +

@@ -85,14 +85,21 @@ class ReplayServer::Impl {
   wsr::replay::Report final_report_;
 
  private:
+  // What a connection writes next. kData is a batch: LWS_PRE bytes, then whole WebSocket
+  // frames framed here, written with one lws_write (LWS_WRITE_RAW: one send() for many frames;
+  // lws keeps what the socket did not take and flushes it before anything else, so frames
+  // never interleave). `deadlines` are the frames' Action::deadline_ns, reported as lateness
+  // when the batch is written.
   struct Outgoing {
-    std::vector<unsigned char> buf;  // LWS_PRE + payload
-    size_t len = 0;
-    int flags = 0;
+    std::vector<unsigned char> buf;  // LWS_PRE + framed frames
+    std::vector<int64_t> deadlines;
     enum class Kind { kData, kClose, kDrop } kind = Kind::kData;
     int close_code = 0;
     std::string close_reason;
   };
+  // A batch is closed at this size (a new one starts); lws sends up to kMaxSend per send().
+  static constexpr size_t kMaxBatch = 64 * 1024;
+  static constexpr size_t kMaxSend = 256 * 1024;
   struct Live {
     int index = 0;
     lws* wsi = nullptr;
@@ -108,14 +115,22 @@ class ReplayServer::Impl {
     // Its entry in due_ (the deadline it is filed under), when it has one.
     std::optional<int64_t> due;
   };
+  // An accepted upgrade, between LWS_CALLBACK_HTTP_CONFIRM_UPGRADE and ESTABLISHED: its
+  // replayer is built here (reading the cassette), before the 101 goes out, so that the
+  // connection's timeline, anchored when the upgrade is established, never waits for it.
   struct Pending {
     int recorded_index = -1;
     std::string path, query;
     std::shared_ptr<const ResumeFrom> resume = nullptr;  // continues a connection a fault ended
     int resumes = 0;
+    std::unique_ptr<ConnectionReplayer> engine;
+    double speed = 0;  // the speed it was built with
   };
+  // Builds p.engine (MakeReplayer) for an accepted upgrade.
+  void Prepare(Pending& p);
 
   void Enqueue(Live& c, std::vector<Action>& actions);
+  Outgoing& Batch(Live& c);  // the data batch at the back of c's queue (a new one if needed)
   // Passes what the replayer emitted through the connection's fault stage to the socket, and
   // pauses the clock when a breakpoint fired.
   void Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping = false,
