@@ -31,6 +31,9 @@ struct Options {
   int connections = 10000;
   int push_interval_ms = 3000;  // per connection, alternating between its two topics
   double scale_seconds = 60;    // how long each connection stays open
+  // Section "replay": also replay a 10,000,000-frame cassette at --speed max (RSS target;
+  // generating it takes about a minute and 1.5 GB of temp space).
+  bool replay_10m = false;
 };
 
 struct Env {
@@ -69,6 +72,9 @@ struct Summary {
   std::string rss_note;
   std::optional<double> replay_p99_ms, replay_drift_ms, replay_start_ms, replay_rss_mib;
   std::optional<double> replay_fps_one, replay_fps_many;
+  // Lateness p99 at the client over the first 1,000 frames of a 1,000,000-frame connection;
+  // --replay-10m: peak RSS and frames/s replaying 10,000,000 frames at --speed max.
+  std::optional<double> replay_p99_big_ms, replay_rss_10m_mib, replay_fps_10m;
   // Section "rest": replayed requests/s on one keep-alive connection; p50 added to a GET.
   std::optional<double> rest_replay_rps, rest_record_added_us, rest_nginx_added_us;
   // Section "scale": {target, figure, PASS/FAIL}, in the order measured.

@@ -50,6 +50,9 @@ int Main(int argc, char** argv) {
                  "Comma-separated relays to compare with: nginx,mitmdump (or none)");
   app.add_option("--wsreplay", opt.wsreplay,
                  "Path of the wsreplay binary (default: next to this one)");
+  app.add_flag("--replay-10m", opt.replay_10m,
+               "Replay section: also replay a 10,000,000-frame cassette at --speed max (peak RSS "
+               "target; about a minute more and 1.5 GB of temp space)");
   bool scale = false;
   double push_interval_s = 3;
   app.add_flag("--scale", scale,

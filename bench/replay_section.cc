@@ -149,6 +149,115 @@ void Skip(Summary* summary, const std::string& what, const std::string& why) {
   summary->skipped.push_back("replay " + what + ": " + why);
 }
 
+// Lateness at --speed 1 of the first `spec.frames` frames of the cassette at `path` (recorded
+// `spec.spacing_ns` apart), measured at the client: arrival - (handshake done + offset). Adds
+// the rows and the replayer's own view to `table`; returns the p99 in ms (nullopt: skipped).
+std::optional<double> MeasureLateness(const Env& env, const std::string& path,
+                                      const CassetteSpec& spec, const std::string& label,
+                                      Table* table, Summary* summary) {
+  std::string why;
+  auto r = StartReplay(env, path, {"--speed", "1"}, &why);
+  if (!r) {
+    Skip(summary, "lateness" + label, why);
+    return std::nullopt;
+  }
+  LoadPlan plan;
+  plan.url = r->url;
+  plan.stop_after_messages = static_cast<uint64_t>(spec.frames);
+  plan.record_arrivals = true;
+  plan.timeout_seconds = static_cast<double>(spec.frames * spec.spacing_ns) / 1e9 + 30;
+  LoadResult res = RunLoad(plan);
+  std::string view = ReplayerView(r->url);
+  r->process->Stop();
+  if (res.arrivals_ns.size() != static_cast<size_t>(spec.frames)) {
+    Skip(summary, "lateness" + label,
+         "received " + std::to_string(res.arrivals_ns.size()) + " of " +
+             std::to_string(spec.frames) + " frames" +
+             (res.error.empty() ? "" : " (" + res.error + ")"));
+    return std::nullopt;
+  }
+  std::vector<double> late_ms;
+  for (size_t i = 0; i < res.arrivals_ns.size(); i++) {
+    int64_t due = res.established_ns + kFirstFrameNs + static_cast<int64_t>(i) * spec.spacing_ns;
+    late_ms.push_back(static_cast<double>(res.arrivals_ns[i] - due) / 1e6);
+  }
+  std::vector<double> first(late_ms.begin(), late_ms.begin() + 100);
+  std::vector<double> last(late_ms.end() - 100, late_ms.end());
+  double p99 = Percentile(late_ms, 99);
+  table->Add({"lateness at speed 1" + label,
+              "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " + Fixed(p99, 3) +
+                  " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
+              std::to_string(spec.frames) + " frames every " +
+                  Fixed(static_cast<double>(spec.spacing_ns) / 1e6, 1) +
+                  " ms; arrival - (client handshake done + offset); first frame " +
+                  Fixed(late_ms.front(), 3) + " ms"});
+  if (label.empty()) {
+    double drift = Percentile(last, 50) - Percentile(first, 50);
+    summary->replay_drift_ms = drift;
+    table->Add({"drift (p50 last 100 - first 100)", Fixed(drift, 3) + " ms",
+                "first 100: p50 " + Fixed(Percentile(first, 50), 3) + " ms; last 100: p50 " +
+                    Fixed(Percentile(last, 50), 3) + " ms"});
+  }
+  if (!view.empty()) table->Add({"  replayer's own report", view, "GET /__wsreplay/report"});
+  return p99;
+}
+
+struct SpeedMax {
+  double fps = 0;
+  double rss_mib = 0;  // the replayer's VmHWM at the end
+};
+
+// `wsreplay replay --speed max` of the one-connection cassette at `path` to one client:
+// frames/s from the handshake to the last frame, and the replayer's peak RSS.
+std::optional<SpeedMax> MeasureSpeedMax(const Env& env, const std::string& path,
+                                        const CassetteSpec& spec, Table* table, Summary* summary) {
+  std::string what = "speed max (1 client, " + Thousands(static_cast<double>(spec.frames)) + ")";
+  std::string why;
+  auto r = StartReplay(env, path, {"--speed", "max"}, &why);
+  if (!r) {
+    Skip(summary, what, why);
+    return std::nullopt;
+  }
+  pid_t pid = r->process->pid();
+  Memory idle = ReadMemory(pid);
+  int64_t peak_rss = idle.rss_kib;
+  uint64_t count = 0;
+  LoadPlan plan;
+  plan.url = r->url;
+  plan.stop_after_messages = static_cast<uint64_t>(spec.frames);
+  plan.timeout_seconds = env.opt.quick ? 60 : 120 + static_cast<double>(spec.frames) / 50'000;
+  plan.on_message = [&](uint64_t) {
+    if (++count % 20'000 == 0) peak_rss = std::max(peak_rss, ReadMemory(pid).rss_kib);
+  };
+  double cpu0 = CpuSeconds(pid), client0 = CpuSeconds(getpid());
+  LoadResult res = RunLoad(plan);
+  double cpu_s = CpuSeconds(pid) - cpu0, client_s = CpuSeconds(getpid()) - client0;
+  Memory after = ReadMemory(pid);
+  std::string view = ReplayerView(r->url);
+  r->process->Stop();
+  if (res.messages != static_cast<uint64_t>(spec.frames)) {
+    Skip(summary, what,
+         "received " + std::to_string(res.messages) + " of " + std::to_string(spec.frames) +
+             " frames" + (res.timed_out ? " (timed out)" : ""));
+    return std::nullopt;
+  }
+  SpeedMax m;
+  m.fps = res.MessagesPerSecond();
+  m.rss_mib = static_cast<double>(after.hwm_kib) / 1024.0;
+  table->Add({"speed max, 1 client", Thousands(m.fps) + " frames/s",
+              Thousands(static_cast<double>(spec.frames)) + " frames of 64 B in " +
+                  Fixed(res.window_seconds, 2) + " s; replayer CPU " +
+                  Fixed(cpu_s * 1e6 / static_cast<double>(spec.frames), 2) +
+                  " us per frame (client " +
+                  Fixed(client_s * 1e6 / static_cast<double>(spec.frames), 2) + " us)"});
+  table->Add(
+      {"peak RSS replaying " + Thousands(static_cast<double>(spec.frames)) + " frames",
+       MiB(after.hwm_kib),
+       "VmHWM; idle after start " + MiB(idle.rss_kib) + ", largest VmRSS sample " + MiB(peak_rss)});
+  if (!view.empty()) table->Add({"  replayer's own report", view, "GET /__wsreplay/report"});
+  return m;
+}
+
 }  // namespace
 
 void RunReplaySection(const Env& env, Summary* summary) {
@@ -159,11 +268,15 @@ void RunReplaySection(const Env& env, Summary* summary) {
   CassetteSpec timing{1, quick ? 200 : 1000, quick ? 500'000 : 3'000'000, 64};
   CassetteSpec big{1, quick ? 2'000 : 1'000'000, 1000, 64};
   CassetteSpec fan{100, quick ? 5 : 1000, 1000, 64};
+  // The same schedule as `timing`, but the connection has 1,000,000 frames (the client stops
+  // after the first 1,000).
+  CassetteSpec timing_long{1, quick ? 20'000 : 1'000'000, timing.spacing_ns, 64};
   std::string timing_path = env.Tmp("timing.cassette"), big_path = env.Tmp("big.cassette"),
-              fan_path = env.Tmp("fanout.cassette");
+              fan_path = env.Tmp("fanout.cassette"), long_path = env.Tmp("timing-long.cassette");
   try {
     auto t0 = std::chrono::steady_clock::now();
     MakeCassette(timing_path, timing);
+    MakeCassette(long_path, timing_long);
     MakeCassette(big_path, big);
     MakeCassette(fan_path, fan);
     printf("  generated cassettes in %s s\n",
@@ -199,92 +312,39 @@ void RunReplaySection(const Env& env, Summary* summary) {
                    Fixed(*std::max_element(ms.begin(), ms.end()), 1) + " ms"});
   }
 
-  // 2. Lateness at speed 1.
-  {
-    std::string why;
-    auto r = StartReplay(env, timing_path, {"--speed", "1"}, &why);
-    if (!r) {
-      Skip(summary, "lateness", why);
-    } else {
-      LoadPlan plan;
-      plan.url = r->url;
-      plan.stop_after_messages = static_cast<uint64_t>(timing.frames);
-      plan.record_arrivals = true;
-      plan.timeout_seconds = static_cast<double>(timing.frames * timing.spacing_ns) / 1e9 + 30;
-      LoadResult res = RunLoad(plan);
-      std::string view = ReplayerView(r->url);
-      r->process->Stop();
-      if (res.arrivals_ns.size() != static_cast<size_t>(timing.frames)) {
-        Skip(summary, "lateness",
-             "received " + std::to_string(res.arrivals_ns.size()) + " of " +
-                 std::to_string(timing.frames) + " frames" +
-                 (res.error.empty() ? "" : " (" + res.error + ")"));
-      } else {
-        std::vector<double> late_ms;
-        for (size_t i = 0; i < res.arrivals_ns.size(); i++) {
-          int64_t due =
-              res.established_ns + kFirstFrameNs + static_cast<int64_t>(i) * timing.spacing_ns;
-          late_ms.push_back(static_cast<double>(res.arrivals_ns[i] - due) / 1e6);
-        }
-        std::vector<double> first(late_ms.begin(), late_ms.begin() + 100);
-        std::vector<double> last(late_ms.end() - 100, late_ms.end());
-        double p99 = Percentile(late_ms, 99);
-        double drift = Percentile(last, 50) - Percentile(first, 50);
-        summary->replay_p99_ms = p99;
-        summary->replay_drift_ms = drift;
-        table.Add({"lateness at speed 1",
-                   "p50 " + Fixed(Percentile(late_ms, 50), 3) + " ms, p99 " + Fixed(p99, 3) +
-                       " ms, max " + Fixed(Percentile(late_ms, 100), 3) + " ms",
-                   std::to_string(timing.frames) + " frames every " +
-                       Fixed(static_cast<double>(timing.spacing_ns) / 1e6, 1) +
-                       " ms; arrival - (client handshake done + offset)"});
-        table.Add({"drift (p50 last 100 - first 100)", Fixed(drift, 3) + " ms",
-                   "first 100: p50 " + Fixed(Percentile(first, 50), 3) + " ms; last 100: p50 " +
-                       Fixed(Percentile(last, 50), 3) + " ms"});
-      }
-      if (!view.empty()) table.Add({"  replayer's own report", view, "GET /__wsreplay/report"});
-    }
+  // 2. Lateness at speed 1, on a 1,000-frame connection and over the first 1,000 frames of a
+  // 1,000,000-frame one (building a replayer must not shift the schedule).
+  if (auto p99 = MeasureLateness(env, timing_path, timing, "", &table, summary)) {
+    summary->replay_p99_ms = p99;
+  }
+  if (auto p99 = MeasureLateness(env, long_path, timing, " (1,000,000-frame connection)", &table,
+                                 summary)) {
+    summary->replay_p99_big_ms = p99;
   }
 
   // 3. Speed max, one client, the big cassette; peak RSS too.
-  {
-    std::string why;
-    auto r = StartReplay(env, big_path, {"--speed", "max"}, &why);
-    if (!r) {
-      Skip(summary, "speed max (1 client)", why);
-    } else {
-      pid_t pid = r->process->pid();
-      Memory idle = ReadMemory(pid);
-      int64_t peak_rss = idle.rss_kib;
-      uint64_t count = 0;
-      LoadPlan plan;
-      plan.url = r->url;
-      plan.stop_after_messages = static_cast<uint64_t>(big.frames);
-      plan.timeout_seconds = quick ? 60 : 120;
-      plan.on_message = [&](uint64_t) {
-        if (++count % 20'000 == 0) peak_rss = std::max(peak_rss, ReadMemory(pid).rss_kib);
-      };
-      LoadResult res = RunLoad(plan);
-      Memory after = ReadMemory(pid);
-      std::string view = ReplayerView(r->url);
-      r->process->Stop();
-      if (res.messages != static_cast<uint64_t>(big.frames)) {
-        Skip(summary, "speed max (1 client)",
-             "received " + std::to_string(res.messages) + " of " + std::to_string(big.frames) +
-                 " frames" + (res.timed_out ? " (timed out)" : ""));
-      } else {
-        summary->replay_fps_one = res.MessagesPerSecond();
-        summary->replay_rss_mib = static_cast<double>(after.hwm_kib) / 1024.0;
-        table.Add({"speed max, 1 client", Thousands(res.MessagesPerSecond()) + " frames/s",
-                   Thousands(static_cast<double>(big.frames)) + " frames of 64 B in " +
-                       Fixed(res.window_seconds, 2) + " s"});
-        table.Add({"peak RSS replaying " + Thousands(static_cast<double>(big.frames)) + " frames",
-                   MiB(after.hwm_kib),
-                   "VmHWM; idle after start " + MiB(idle.rss_kib) + ", largest VmRSS sample " +
-                       MiB(peak_rss)});
+  if (auto m = MeasureSpeedMax(env, big_path, big, &table, summary)) {
+    summary->replay_fps_one = m->fps;
+    summary->replay_rss_mib = m->rss_mib;
+  }
+  if (env.opt.replay_10m) {
+    CassetteSpec huge{1, quick ? 20'000 : 10'000'000, 1000, 64};
+    std::string huge_path = env.Tmp("huge.cassette");
+    try {
+      auto t0 = std::chrono::steady_clock::now();
+      MakeCassette(huge_path, huge);
+      printf("  generated the %s-frame cassette in %s s\n",
+             Thousands(static_cast<double>(huge.frames)).c_str(),
+             Fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1)
+                 .c_str());
+      if (auto m = MeasureSpeedMax(env, huge_path, huge, &table, summary)) {
+        summary->replay_fps_10m = m->fps;
+        summary->replay_rss_10m_mib = m->rss_mib;
       }
-      if (!view.empty()) table.Add({"  replayer's own report", view, "GET /__wsreplay/report"});
+    } catch (const std::exception& e) {
+      Skip(summary, "speed max (10,000,000 frames)", std::string("cannot generate: ") + e.what());
     }
+    unlink(huge_path.c_str());
   }
 
   // 4. Speed max, 100 clients at once.
@@ -299,7 +359,9 @@ void RunReplaySection(const Env& env, Summary* summary) {
       plan.connections = fan.connections;
       plan.stop_after_messages = static_cast<uint64_t>(fan.frames);
       plan.timeout_seconds = quick ? 60 : 120;
+      double cpu0 = CpuSeconds(r->process->pid());
       LoadResult res = RunLoad(plan);
+      double cpu_s = CpuSeconds(r->process->pid()) - cpu0;
       r->process->Stop();
       uint64_t expected =
           static_cast<uint64_t>(fan.frames) * static_cast<uint64_t>(fan.connections);
@@ -312,12 +374,14 @@ void RunReplaySection(const Env& env, Summary* summary) {
         summary->replay_fps_many = res.MessagesPerSecond();
         table.Add({"speed max, 100 clients", Thousands(res.MessagesPerSecond()) + " frames/s",
                    "100 connections x " + Thousands(static_cast<double>(fan.frames)) +
-                       " frames in " + Fixed(res.window_seconds, 2) + " s (all clients)"});
+                       " frames in " + Fixed(res.window_seconds, 2) +
+                       " s (all clients); replayer CPU " +
+                       Fixed(cpu_s * 1e6 / static_cast<double>(expected), 2) + " us per frame"});
       }
     }
   }
   if (!table.empty()) printf("%s", table.Text().c_str());
-  for (auto& p : {timing_path, big_path, fan_path}) unlink(p.c_str());
+  for (auto& p : {timing_path, long_path, big_path, fan_path}) unlink(p.c_str());
   fflush(stdout);
 }
 
