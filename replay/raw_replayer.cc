@@ -11,31 +11,73 @@ RawReplayer::RawReplayer(cassette::SessionSource& source, const cassette::Connec
                          const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume,
                          const CausalGate* gate)
     : ConnectionReplayer(recorded, options, std::move(resume), gate),
-      client_cursor_(
-          source.Frames(recorded.id, {.direction = cassette::Direction::kClientToServer})),
-      server_cursor_(
-          source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient})) {
+      source_(&source),
+      stream_(source.Frames(recorded.id, {})) {
   report_.mode = "raw";
   Fill();
 }
 
-void RawReplayer::Fill() {
-  // A finished stream is not asked again.
-  if (!expected_ && !client_done_) {
-    cassette::Frame f;
-    if (client_cursor_->Next(&f))
-      expected_ = std::move(f);
-    else
-      client_done_ = true;
+void RawReplayer::TakeClient(cassette::Frame f) {
+  if (f.seq <= client_seq_) return;  // LookUpExpected's cursor already took it
+  client_seq_ = f.seq;
+  clients_.push_back(std::move(f));
+}
+
+void RawReplayer::TakeExpected() {
+  if (expected_ || clients_.empty()) return;
+  expected_ = std::move(clients_.front());
+  clients_.pop_front();
+}
+
+bool RawReplayer::NextServerFrame(cassette::Frame* f) {
+  while (!stream_done_) {
+    if (!stream_->Next(f)) {
+      stream_done_ = true;
+      break;
+    }
+    if (f->direction == cassette::Direction::kServerToClient) return true;
+    TakeClient(std::move(*f));
   }
-  while (!pending_ && !server_done_) {
+  return false;
+}
+
+void RawReplayer::Fill() {
+  while (!pending_) {
     cassette::Frame f;
-    if (!server_cursor_->Next(&f)) {
-      server_done_ = true;
-    } else if (!AlreadyDelivered(f.seq)) {  // resumed: an earlier connection sent it
+    if (!servers_.empty()) {
+      f = std::move(servers_.front());
+      servers_.pop_front();
+    } else if (!NextServerFrame(&f)) {
+      break;
+    }
+    if (!AlreadyDelivered(f.seq)) {  // resumed: an earlier connection sent it
       pending_cause_ = CauseOf(f);
       pending_ = std::move(f);
     }
+  }
+  TakeExpected();
+}
+
+void RawReplayer::LookUpExpected() {
+  TakeExpected();
+  while (!expected_ && !stream_done_ && servers_.size() < kLookahead) {
+    cassette::Frame f;
+    if (NextServerFrame(&f)) servers_.push_back(std::move(f));
+    TakeExpected();
+  }
+  if (expected_ || stream_done_) return;
+  // Further than kLookahead server frames: search the client direction (a scan of the rest of
+  // the connection in the worst case, but only when a live client frame needs it).
+  if (!client_cursor_) {
+    client_cursor_ =
+        source_->Frames(recorded_.id, {.direction = cassette::Direction::kClientToServer});
+  }
+  cassette::Frame f;
+  while (client_cursor_->Next(&f)) {
+    if (f.seq <= client_seq_) continue;
+    client_seq_ = f.seq;
+    expected_ = std::move(f);
+    return;
   }
 }
 
@@ -99,6 +141,7 @@ bool RawReplayer::Step(int64_t now, std::vector<Action>* out) {
 void RawReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data,
                                   std::vector<Action>* out) {
   if (closing_) return;
+  LookUpExpected();
   std::string excerpt = Excerpt(data, opcode == 2);
   std::optional<std::string> diff;
   if (!expected_) {

@@ -118,5 +118,49 @@ TEST(RawReplayer, FinishReportsUndelivered) {
   EXPECT_NE(rep.undelivered[0].reason.find("client frame seq 1"), std::string::npos);
 }
 
+// One cursor over both directions: a client frame recorded after more server frames than the
+// replayer reads ahead (4096) is still found and matched, and what it precedes still waits.
+TEST(RawReplayer, FindsAClientFrameFarBehindManyServerFrames) {
+  Recording r;
+  r.Connect(0, "/raw", "");
+  for (int i = 0; i < 5000; i++) r.S(1 + i / 1000, "s" + std::to_string(i));
+  r.C(10, "late client frame");
+  r.S(11, "after it");
+  r.Finish();
+  ReplayOptions fast;
+  fast.speed = 0;  // max
+  Harness h(r, fast);
+  h.Send("late client frame");  // before any server frame went out
+  EXPECT_EQ(h.rep->report().mismatch_count, 0);
+  std::vector<std::string> got;
+  for (int turn = 0; turn < 100 && got.size() < 5001; turn++) {
+    h.At(0);
+    for (auto& p : h.Take()) got.push_back(p);
+  }
+  ASSERT_EQ(got.size(), 5001u);
+  EXPECT_EQ(got[0], "s0");
+  EXPECT_EQ(got[4999], "s4999");
+  EXPECT_EQ(got[5000], "after it");
+  EXPECT_EQ(h.rep->report().mismatch_count, 0);
+}
+
+TEST(RawReplayer, AClientFrameNotRecordedAheadIsAMismatchAndHoldsNothingBack) {
+  Recording r;
+  r.Connect(0, "/raw", "");
+  for (int i = 0; i < 5000; i++) r.S(1, "s" + std::to_string(i));
+  r.Finish();
+  ReplayOptions fast;
+  fast.speed = 0;
+  Harness h(r, fast);
+  h.Send("unexpected");
+  EXPECT_EQ(h.rep->report().mismatch_count, 1);
+  size_t n = 0;
+  for (int turn = 0; turn < 100 && n < 5000; turn++) {
+    h.At(0);
+    n += h.Take().size();
+  }
+  EXPECT_EQ(n, 5000u);
+}
+
 }  // namespace
 }  // namespace wsr::replay
