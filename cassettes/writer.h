@@ -1,13 +1,15 @@
 // CassetteWriter: records one session into a cassette from a single writer thread.
 //
 // Threads: the relay's event loop calls OpenConnection/UpdateConnection/AddFrame/AddExchange;
-// they never
-// block (beyond a short mutex hold) and do no disk I/O: the row is appended to an in-memory
-// queue. The writer thread takes the queue in chunks and commits them in transactions; a
+// they never block (beyond a short mutex hold) and do no disk I/O: the row is moved onto the
+// end of an in-memory vector (no allocation per row once the vector has grown; connections and
+// exchanges, rare and big, are held by pointer so a row slot stays small). The writer thread
+// swaps the whole vector out under the lock and commits its rows in transactions; a
 // transaction is committed as soon as 20 ms (`flush_interval_ns`) have passed since it began,
 // even when a backlog remains, and begins at most 10 ms after a row came into an empty queue;
 // with a producer that honours backpressure no row stays uncommitted for more than ~50 ms
-// (given the CPU: the row high mark adapts to the measured commit rate).
+// (given the CPU: the row high mark follows the commit rate measured over each transaction,
+// down when the writer is slow and back up when it is fast again).
 //
 // Backpressure: AddFrame returns false once the queue is above its high mark (more than
 // `max_queue_bytes`, or more rows than the writer commits in one interval, uncommitted): the row IS
@@ -20,7 +22,8 @@
 // Durability: each transaction is one SQLite commit in WAL mode, synchronous=NORMAL: a
 // committed row survives a process crash (SIGKILL); a power cut can lose the commits made
 // since the last WAL sync (see README.md). While recording, the secondary frame indexes are
-// dropped (on a cassette with few frames) and rebuilt by Stop().
+// dropped (on a cassette with few frames); Stop() builds frames_by_seq again, frames_by_topic
+// is built by the next open for writing.
 //
 // Connections are identified by their ordinal (1, 2, ...), which the caller assigns; the
 // writer maps ordinals to row ids. Frames carry the ordinal in Frame::connection_id.
@@ -33,16 +36,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "cassettes/model.h"
 
 namespace wsr::cassette {
+
+class Cassette;
 
 class CassetteWriter {
  public:
@@ -83,7 +90,7 @@ class CassetteWriter {
   void SetDrainedCallback(std::function<void()> cb);
   bool over_high_mark() const { return over_high_.load(std::memory_order_relaxed); }
 
-  // Drains everything, records the session duration, builds the indexes, seals the file.
+  // Drains everything, records the session duration, builds frames_by_seq, seals the file.
   // Returns false when any write failed (error() says why).
   bool Stop(int64_t duration_ns);
 
@@ -93,13 +100,13 @@ class CassetteWriter {
 
  private:
   struct OpenConn {
-    Connection row;
+    std::unique_ptr<Connection> row;
   };
   struct UpdateConn {
-    Connection row;
+    std::unique_ptr<Connection> row;
   };
   struct Item {
-    std::variant<OpenConn, UpdateConn, Frame, Exchange> row;
+    std::variant<OpenConn, UpdateConn, Frame, std::unique_ptr<Exchange>> row;
     size_t bytes = 0;
   };
 
@@ -107,6 +114,8 @@ class CassetteWriter {
   bool AboveHigh() const;  // REQUIRES: mu_ held
   bool BelowLow() const;   // REQUIRES: mu_ held
   void Run();
+  // Writes one row in the open transaction; counts it in the totals passed.
+  void Write(Cassette* db, Item* item, uint64_t* frames, uint64_t* exchanges, uint64_t* bytes);
   void Fail(const std::string& what);
 
   std::string path_;
@@ -115,13 +124,12 @@ class CassetteWriter {
 
   mutable std::mutex mu_;
   std::condition_variable has_work_;
-  std::deque<Item> queue_;
+  std::vector<Item> queue_;  // rows not yet taken by the writer thread
   size_t queued_bytes_ = 0;  // of rows queued or being written, not yet committed
   size_t queued_items_ = 0;
-  size_t high_items_ = 0;
-  std::chrono::steady_clock::time_point
-      first_queued_;     // when the queue last became non-empty  // adaptive row high mark, <=
-                         // options_.max_queue_items
+  size_t high_items_ = 0;  // adaptive row high mark, <= options_.max_queue_items
+  // when the queue last became non-empty (the writer had taken everything before)
+  std::chrono::steady_clock::time_point first_queued_;
   bool paused_ = false;  // an AddFrame returned false; the drained callback is owed
   std::function<void()> drained_;
   bool stopping_ = false;
@@ -132,6 +140,7 @@ class CassetteWriter {
   std::string error_;  // guarded by mu_
   Stats stats_;        // guarded by mu_
   bool stopped_ = false;
+  std::unordered_map<int, int64_t> conn_ids_;  // writer thread only: ordinal -> row id
   std::thread thread_;
 };
 

@@ -1,5 +1,6 @@
 #include "recorder/connection_recorder.h"
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -9,6 +10,8 @@
 namespace wsr::recorder {
 namespace {
 using cassette::Direction;
+
+constexpr uint64_t kReserveCap = 1u << 20;
 
 void AddNote(std::string* note, std::string_view text) {
   if (note->find(text) != std::string::npos) return;
@@ -40,6 +43,10 @@ class ConnectionRecorder::DirectionSink : public wire::FrameSink {
     if (f.opcode != 0 || !message_active_) {  // a new message (or a stray continuation)
       message_active_ = true;
       message_.clear();
+      // The row takes the buffer (moved, not copied): give the next one room for the whole
+      // frame up front rather than regrowing (and copying) as its pieces come in. Capped: the
+      // length is only announced, so a peer cannot make every connection reserve 16 MiB.
+      message_.reserve(static_cast<size_t>(std::min<uint64_t>(f.length, kReserveCap)));
       fragments_.clear();
       message_opcode_ = f.message_opcode == 2 ? 2 : 1;
       compressed_ = f.compressed;
