@@ -156,9 +156,11 @@ class Cassette {
   // for each small batch.
   void TuneForRecording();
   // The secondary frame indexes (frames_by_seq, frames_by_topic): a recorder drops them while
-  // it appends and builds them when it stops; an open for writing builds missing ones.
+  // it appends and, when it stops, builds frames_by_seq only (BuildSeqIndex: what replay reads
+  // every connection through); an open for writing builds missing ones (BuildIndexes).
   void DropIndexes();
   void BuildIndexes();
+  void BuildSeqIndex();
 
  private:
   // Runs sql (no results); throws wsr::Error with context on failure.
@@ -171,7 +173,9 @@ class Cassette {
   // The CREATE TABLE statement of `table` as schema.sql has it.
   std::string SchemaTableDdl(const std::string& table);
   const char* FrameCols() const;
-  sqlite3_stmt* Prepare(const char* sql);
+  // The cached statement for `sql`, reset; its bindings are cleared unless the caller binds
+  // every parameter on each use (clear_bindings = false).
+  sqlite3_stmt* Prepare(const char* sql, bool clear_bindings = true);
   [[noreturn]] void Fail(const std::string& what);
 
   std::string path_;

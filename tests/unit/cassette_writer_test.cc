@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -62,6 +63,56 @@ TEST(CassetteWriter, WritesEverythingQueuedBeforeStop) {
   EXPECT_FALSE(conns[0].close_code);
   // Sealed: no WAL left beside the file.
   EXPECT_TRUE(testing::ReadFile(path + "-wal").empty());
+}
+
+// Which of the secondary frame indexes the file holds (read with a plain SQLite handle).
+std::vector<std::string> FrameIndexes(const std::string& path) {
+  std::vector<std::string> names;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN "
+                     "('frames_by_seq', 'frames_by_topic') ORDER BY name",
+                     -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return names;
+}
+
+// Stop() builds the index replay reads connections through, not the topic index (which on a
+// big recording costs more than all the commits); the next open for writing builds that one.
+TEST(CassetteWriter, StopBuildsTheSeqIndexAndLeavesTheTopicIndexToTheNextWriteOpen) {
+  Connection conn;
+  conn.ordinal = 1;
+  conn.path = "/socket";
+  TempDir dir;
+  const std::string path = dir.File("indexes.cassette");
+  {
+    Session session;
+    session.name = "indexes";
+    CassetteWriter w(path, session);
+    w.OpenConnection(conn);
+    for (int i = 0; i < 100; ++i) {
+      Frame f;
+      f.connection_id = 1;
+      f.seq = i;
+      f.offset_ns = i;
+      f.payload = R"([null,null,"room:1","msg",{"i":)" + std::to_string(i) + "}]";
+      w.AddFrame(std::move(f));
+    }
+    ASSERT_TRUE(w.Stop(1000)) << w.error();
+  }
+  EXPECT_EQ(FrameIndexes(path), std::vector<std::string>{"frames_by_seq"});
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);  // reads scan without it
+    EXPECT_EQ(c->CountFrames({.topic = std::string("room:1"), .event = std::string("msg")}), 100);
+  }
+  { Cassette::Open(path, Cassette::Mode::kReadWrite); }
+  EXPECT_EQ(FrameIndexes(path), (std::vector<std::string>{"frames_by_seq", "frames_by_topic"}));
 }
 
 TEST(CassetteWriter, PassesHandshakeHeadsAndControlFramesThrough) {
