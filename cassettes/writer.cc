@@ -244,11 +244,13 @@ void CassetteWriter::Run() {
       stats_.transactions += 1;
       queued_bytes_ -= item_bytes;
       queued_items_ -= items;
-      // The row high mark follows what the writer commits in one interval (measured over
-      // this transaction, up or down), so a backlog the producer is allowed to build is
-      // committed within about two intervals.
+      // The row high mark follows what the writer commits in one interval, measured over a
+      // transaction that took at least half of one, so a backlog the producer is allowed to
+      // build is committed within about two intervals. (Raising it again after a quick
+      // transaction was tried: on a machine with no CPU to spare, where the writer is not
+      // scheduled for tens of milliseconds, a backlog of that size then waited over 150 ms.)
       auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - began);
-      if (items >= kMinHighItems) {
+      if (items >= kMinHighItems && took > interval / 2) {
         double per_interval = static_cast<double>(items) * interval.count() /
                               static_cast<double>(std::max<int64_t>(took.count(), 1));
         high_items_ =

@@ -8,8 +8,8 @@
 // transaction is committed as soon as 20 ms (`flush_interval_ns`) have passed since it began,
 // even when a backlog remains, and begins at most 10 ms after a row came into an empty queue;
 // with a producer that honours backpressure no row stays uncommitted for more than ~50 ms
-// (given the CPU: the row high mark follows the commit rate measured over each transaction,
-// down when the writer is slow and back up when it is fast again).
+// (given the CPU: the row high mark adapts to the commit rate measured over transactions that
+// took at least half an interval).
 //
 // Backpressure: AddFrame returns false once the queue is above its high mark (more than
 // `max_queue_bytes`, or more rows than the writer commits in one interval, uncommitted): the row IS
