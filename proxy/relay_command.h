@@ -11,6 +11,7 @@ namespace wsr::proxy {
 
 enum class Side { kClient, kUpstream };
 inline const char* SideName(Side s) { return s == Side::kClient ? "client" : "upstream"; }
+inline Side OtherSide(Side s) { return s == Side::kClient ? Side::kUpstream : Side::kClient; }
 
 struct RelayCommand {
   enum class Kind {

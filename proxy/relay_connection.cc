@@ -10,7 +10,6 @@ using cassette::Direction;
 constexpr size_t kMaxCloseReason = 123;  // a close frame's payload is at most 125 bytes
 
 int Index(Side s) { return s == Side::kClient ? 0 : 1; }
-Side OtherSide(Side s) { return s == Side::kClient ? Side::kUpstream : Side::kClient; }
 
 std::string Truncate(std::string s, size_t n) {
   if (s.size() > n) s.resize(n);

@@ -426,13 +426,7 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
     }
     case LWS_CALLBACK_RAW_WRITEABLE:
       if (lws_partial_buffered(wsi)) return 0;
-      {
-        Link::Leg& other = link->leg(side == Side::kClient ? Side::kUpstream : Side::kClient);
-        if (other.pause_peer) {
-          other.pause_peer = false;
-          UpdateRx(link, side == Side::kClient ? Side::kUpstream : Side::kClient);
-        }
-      }
+      SetPeerPaused(link, OtherSide(side), false);  // this socket drained: read its feeder
       return leg.close_requested ? -1 : 0;
     case LWS_CALLBACK_RAW_CLOSE:
     case LWS_CALLBACK_WSI_DESTROY: {
@@ -440,15 +434,9 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       leg.gone = true;
       leg.wsi = nullptr;
       lws_set_opaque_user_data(wsi, nullptr);
-      {
-        // What this socket still held is dropped: the other side may be read again (the
-        // state machine may still read it, e.g. for its answer to a close frame).
-        const Side other = side == Side::kClient ? Side::kUpstream : Side::kClient;
-        if (link->leg(other).pause_peer) {
-          link->leg(other).pause_peer = false;
-          UpdateRx(link, other);
-        }
-      }
+      // What this socket still held is dropped: the other side may be read again (the state
+      // machine may still read it, e.g. for its answer to a close frame).
+      SetPeerPaused(link, OtherSide(side), false);
       if (side == Side::kUpstream && !link->upstream_reported) {
         // Destroyed from inside lws_client_connect_via_info: socket() failed; errno says why.
         int connect_errno = connecting_ == link ? errno : 0;
@@ -520,10 +508,7 @@ void RelayServer::FlushTls(Link* link) {
     Kill(up.wsi);
     return;
   }
-  if (lws_partial_buffered(up.wsi) && !link->legs[0].pause_peer) {
-    link->legs[0].pause_peer = true;
-    UpdateRx(link, Side::kClient);
-  }
+  if (lws_partial_buffered(up.wsi)) SetPeerPaused(link, Side::kClient, true);
 }
 
 void RelayServer::Write(Link* link, Side side, std::string_view bytes) {
@@ -545,13 +530,14 @@ void RelayServer::Write(Link* link, Side side, std::string_view bytes) {
   }
   // What the kernel did not take is held by lws and written when the socket drains (then
   // RAW_WRITEABLE comes); meanwhile the side feeding this one is not read.
-  if (lws_partial_buffered(leg.wsi)) {
-    Side other = side == Side::kClient ? Side::kUpstream : Side::kClient;
-    if (!link->leg(other).pause_peer) {
-      link->leg(other).pause_peer = true;
-      UpdateRx(link, other);
-    }
-  }
+  if (lws_partial_buffered(leg.wsi)) SetPeerPaused(link, OtherSide(side), true);
+}
+
+void RelayServer::SetPeerPaused(Link* link, Side reader, bool paused) {
+  Link::Leg& leg = link->leg(reader);
+  if (leg.pause_peer == paused) return;
+  leg.pause_peer = paused;
+  UpdateRx(link, reader);
 }
 
 void RelayServer::UpdateRx(Link* link, Side side) {

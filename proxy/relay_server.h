@@ -91,6 +91,8 @@ class RelayServer {
   void FlushTls(Link* link);
   void OnUpstreamRx(Link* link, const uint8_t* data, size_t len);
   void UpdateRx(Link* link, Side side);
+  // `reader` is not read while the other socket holds unsent bytes (paused) or is read again.
+  void SetPeerPaused(Link* link, Side reader, bool paused);
   void Kill(lws* wsi);
   void MaybeFree(Link* link);
   void BeginShutdown();
