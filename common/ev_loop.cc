@@ -13,11 +13,11 @@ namespace wsr {
 struct EvLoop::Impl {
   struct ev_loop* loop = nullptr;
   void* foreign[1] = {nullptr};
-  ev_timer timer;
+  std::unique_ptr<Timer> timer;  // ArmTimer's: an EvLoop::Timer calling `fn`
   std::function<void()> fn;
 
-  static void OnTimer(struct ev_loop*, ev_timer* w, int) {
-    auto* self = static_cast<Impl*>(w->data);
+  static void OnTimer(void* arg) {
+    auto* self = static_cast<Impl*>(arg);
     auto fn = self->fn;  // fn may re-arm (and replace self->fn) while it runs
     if (fn) fn();
   }
@@ -27,12 +27,11 @@ EvLoop::EvLoop() : impl_(std::make_unique<Impl>()) {
   impl_->loop = ev_loop_new(EVFLAG_AUTO);
   if (!impl_->loop) throw Error("cannot create an event loop (libev ev_loop_new failed)");
   impl_->foreign[0] = impl_->loop;
-  ev_timer_init(&impl_->timer, &Impl::OnTimer, 0., 0.);
-  impl_->timer.data = impl_.get();
+  impl_->timer = std::make_unique<Timer>(this, &Impl::OnTimer, impl_.get());
 }
 
 EvLoop::~EvLoop() {
-  ev_timer_stop(impl_->loop, &impl_->timer);
+  impl_->timer.reset();  // stops it, on the loop that is still there
   ev_loop_destroy(impl_->loop);
 }
 
@@ -49,14 +48,12 @@ void EvLoop::Detach(lws_context_creation_info* info) {
 void EvLoop::RunOnce() { ev_run(impl_->loop, EVRUN_ONCE); }
 
 void EvLoop::ArmTimer(int64_t delay_ns, std::function<void()> fn) {
-  ev_timer_stop(impl_->loop, &impl_->timer);
+  impl_->timer->Cancel();
   impl_->fn = std::move(fn);
-  ev_now_update(impl_->loop);  // the delay counts from now, not from the turn's start
-  ev_timer_set(&impl_->timer, static_cast<double>(delay_ns < 0 ? 0 : delay_ns) / 1e9, 0.);
-  ev_timer_start(impl_->loop, &impl_->timer);
+  impl_->timer->Arm(delay_ns);
 }
 
-void EvLoop::CancelTimer() { ev_timer_stop(impl_->loop, &impl_->timer); }
+void EvLoop::CancelTimer() { impl_->timer->Cancel(); }
 
 struct EvLoop::Timer::Impl {
   struct ev_loop* loop;
