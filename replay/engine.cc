@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "cassettes/protocol_probe.h"
+#include "common/log.h"
+#include "replay/json_compare.h"
 #include "replay/phoenix_replayer.h"
 #include "replay/raw_replayer.h"
 
@@ -76,10 +78,66 @@ void ConnectionReplayer::NoteRelease(int64_t now, int64_t deadline, int64_t v, A
   last_mark_ = deadline > now ? now : deadline;
 }
 
-void ConnectionReplayer::AddMismatch(int64_t now, std::string frame, std::string explanation,
-                                     std::string action) {
-  report_.AddMismatch(
-      {now - start_ns_, std::move(frame), std::move(explanation), std::move(action)});
+void ConnectionReplayer::Poll(int64_t now, std::vector<Action>* out) {
+  if (ended()) return;
+  PollFrames(now, out);
+  if (CloseReady() && DeadlineFor(CloseDue()) <= now) EmitClose(out);
+}
+
+std::optional<int64_t> ConnectionReplayer::NextDeadline() {
+  if (ended()) return std::nullopt;
+  std::optional<int64_t> best = NextFrameDeadline();
+  if (best == Timeline::kNever) best.reset();
+  if (CloseReady()) {
+    int64_t d = DeadlineFor(CloseDue());
+    if (d != Timeline::kNever && (!best || d < *best)) best = d;
+  }
+  return best;
+}
+
+bool ConnectionReplayer::Step(int64_t now, std::vector<Action>* out) {
+  if (ended()) return false;
+  if (StepFrame(now, out)) return true;
+  if (!CloseReady()) return false;
+  timeline_.JumpTo(now, CloseDue());
+  EmitClose(out);
+  return true;
+}
+
+void ConnectionReplayer::Finish(int64_t /*now*/) {
+  if (finished_) return;
+  finished_ = true;
+  report_.open = false;
+  ListUndelivered();
+}
+
+void ConnectionReplayer::EmitClose(std::vector<Action>* out) {
+  auto a = RecordedCloseAction();
+  out->push_back(*a);
+  closing_ = true;
+  report_.close = "replayed server close " + std::to_string(a->close_code);
+}
+
+void ConnectionReplayer::Mismatch(int64_t now, int opcode, std::string_view data,
+                                  std::string explanation, std::vector<Action>* out,
+                                  const std::function<std::string()>& answer) {
+  std::string action;
+  if (options_.on_mismatch == OnMismatch::kClose) {
+    Action a;
+    a.kind = Action::Kind::kClose;
+    a.close_code = kMismatchCloseCode;
+    a.close_reason = ("not in cassette: " + explanation).substr(0, 123);
+    out->push_back(std::move(a));
+    closing_ = true;
+    report_.close = "closed " + std::to_string(kMismatchCloseCode) + " on mismatch";
+    action = "closed " + std::to_string(kMismatchCloseCode);
+  } else {
+    action = answer ? answer() : "ignored";
+  }
+  bool binary = opcode == 2;
+  log::Warn("replay: client frame not in cassette: " + Excerpt(data, binary, 200) + ": " +
+            explanation + " -> " + action);
+  report_.AddMismatch({now - start_ns_, Excerpt(data, binary), std::move(explanation), action});
 }
 
 std::optional<int64_t> ConnectionReplayer::RecordedCloseRel() const {

@@ -4,12 +4,15 @@
 // time passed) with the clock's current time, and it answers with Actions to perform on the
 // socket (send a message, close, drop). NextDeadline() says when Poll() must be called next.
 // It reads the recording through a cassette::SessionSource (a SQLite cassette, or memory in
-// tests) as bounded streams, so memory does not grow with the recording. Two flavours:
-// PhoenixReplayer (phoenix_replayer.cc) and RawReplayer (raw_replayer.cc). Not thread-safe:
-// one service thread owns every replayer, and the SessionSource it borrows must outlive it.
+// tests) as bounded streams, so memory does not grow with the recording. ConnectionReplayer
+// owns the lifecycle (guards, the recorded close, mismatches, final accounting); two flavours
+// say what is specific: PhoenixReplayer (phoenix_replayer.cc) and RawReplayer (raw_replayer.cc).
+// Not thread-safe: one service thread owns every replayer, and the SessionSource it borrows must
+// outlive it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +63,14 @@ struct ResumeFrom {
   int64_t v = 0;                // recorded time (ns since the recorded open) to continue from
 };
 
+// The base of the two flavours: it owns the lifecycle every replayer shares, so a flavour
+// only says what is specific to it (which frame may go next, when, and how it is encoded):
+//  - the guards: nothing is released, stepped or scheduled after a close/drop was emitted or
+//    the client closed; a client frame after a close was emitted is ignored;
+//  - the recorded server-initiated close: replayed once the flavour has nothing left
+//    (CloseReady()), at its recorded offset shifted like the frames before it (CloseDelay());
+//  - mismatches: reported and logged, and with --on-mismatch close answered with 4400;
+//  - the final accounting (Finish() runs once).
 class ConnectionReplayer {
  public:
   // `gate` (may be null: no REST half) holds recorded server frames until the HTTP requests
@@ -78,21 +89,25 @@ class ConnectionReplayer {
   void MeasureLatenessAtWrite() { lateness_at_write_ = true; }
   // A released frame due at `deadline` (Action::deadline_ns >= 0) was written at `now`.
   void NoteWritten(int64_t now, int64_t deadline) { report_.lateness.Add(now - deadline); }
-  virtual void OnClientMessage(int64_t now, int opcode, std::string_view data,
-                               std::vector<Action>* out) = 0;
+  // A client message arrived (ignored once a close was emitted).
+  void OnClientMessage(int64_t now, int opcode, std::string_view data, std::vector<Action>* out) {
+    if (!closing_) OnMessage(now, opcode, data, out);
+  }
   void OnClientClose(int64_t now, int code, std::string_view reason);
   // The live client's HTTP request matched recorded exchange `index` of the gate and was
   // answered at `now`: frames it caused may go, keeping their recorded delay after its
   // response (shifted by how late, in recorded time, the answer came). Poll() afterwards.
   void OnExchangeAnswered(int64_t now, int index);
   // Releases what is due at `now`, at most kMaxPollBatch frames per call (the server polls
-  // again once the socket drained, so a fast replay never queues the whole recording).
-  virtual void Poll(int64_t now, std::vector<Action>* out) = 0;
+  // again once the socket drained, so a fast replay never queues the whole recording), then
+  // the recorded close when it is due.
+  void Poll(int64_t now, std::vector<Action>* out);
   static constexpr size_t kMaxPollBatch = 256;
   // Absolute clock time at which Poll() has work; nullopt when only the client can unblock.
-  virtual std::optional<int64_t> NextDeadline() = 0;
-  // Releases the next pending frame now if order allows it; false when nothing can go.
-  virtual bool Step(int64_t now, std::vector<Action>* out) = 0;
+  std::optional<int64_t> NextDeadline();
+  // Releases the next pending frame (or the recorded close) now if order allows it; false
+  // when nothing can go.
+  bool Step(int64_t now, std::vector<Action>* out);
 
   void SetSpeed(int64_t now, double speed) { timeline_.SetSpeed(now, speed); }
   void Pause(int64_t now) { timeline_.Pause(now); }
@@ -113,23 +128,43 @@ class ConnectionReplayer {
 
   // JSON for GET status: pending frames and what the next one waits for.
   virtual nlohmann::json Status(int64_t now) = 0;
-  // Final accounting: lists what was never delivered (reads the rest of the cursors).
-  virtual void Finish(int64_t now) = 0;
+  // Final accounting: lists what was never delivered (reads the rest of the cursors). Once.
+  void Finish(int64_t now);
   ConnectionReport& report() { return report_; }
   bool finished() const { return finished_; }
   bool closing() const { return closing_; }
 
  protected:
+  // --- What a flavour says. None is called after a close was emitted or the client closed.
+  // A client message (OnClientMessage's guard passed).
+  virtual void OnMessage(int64_t now, int opcode, std::string_view data,
+                         std::vector<Action>* out) = 0;
+  // Releases the frames due at `now` while out->size() < kMaxPollBatch.
+  virtual void PollFrames(int64_t now, std::vector<Action>* out) = 0;
+  // The earliest deadline of a frame (or of another event of the flavour, e.g. a join
+  // timeout); nullopt (or Timeline::kNever) when none.
+  virtual std::optional<int64_t> NextFrameDeadline() = 0;
+  // Releases the next frame order allows now, jumping the timeline to it; false when none.
+  virtual bool StepFrame(int64_t now, std::vector<Action>* out) = 0;
+  // Nothing is left to release before the recorded close (the recording is read to its end).
+  virtual bool FramesDone() const = 0;
+  // How late (recorded ns) the recorded close goes, like the frames before it.
+  virtual int64_t CloseDelay() const = 0;
+  // Lists what was never delivered in report_ (Finish, once).
+  virtual void ListUndelivered() = 0;
+
+  // --- Services for the flavours.
   // Deadline for a recorded frame due at virtual time v (max-gap aware).
   int64_t DeadlineFor(int64_t v) { return timeline_.DeadlineFor(v, last_mark_); }
   // Book-keeping after releasing `a`, a frame that was due at `deadline` (sets a->deadline_ns).
   void NoteRelease(int64_t now, int64_t deadline, int64_t v, Action* a);
-  void AddMismatch(int64_t now, std::string frame, std::string explanation, std::string action);
+  // A client frame the recording does not have, `explanation` saying why: with --on-mismatch
+  // close, closes the connection with 4400; otherwise `answer` (may be empty) adds the
+  // flavour's answer to `out` and says what it did. Reported and logged either way.
+  void Mismatch(int64_t now, int opcode, std::string_view data, std::string explanation,
+                std::vector<Action>* out, const std::function<std::string()>& answer);
   // Offset of a recorded frame from the recorded connection's open.
   int64_t Rel(int64_t offset_ns) const { return offset_ns - recorded_.opened_ns; }
-  // The recorded server-initiated close, as an action (nullopt when the client closed).
-  std::optional<Action> RecordedCloseAction() const;
-  std::optional<int64_t> RecordedCloseRel() const;
   // Resume: skip what an earlier connection delivered; join/response anchors never lie before
   // the point the connection resumed from.
   bool AlreadyDelivered(int64_t seq) const { return resume_ && resume_->delivered.count(seq); }
@@ -159,6 +194,17 @@ class ConnectionReplayer {
   int64_t start_ns_ = 0;
   int64_t last_mark_ = 0;
   int64_t last_released_v_ = 0;  // recorded time of the last release (NoteRelease)
+
+ private:
+  // The recorded server-initiated close (nullopt when the client closed it), its offset, and
+  // whether it may go (the flavour has nothing left).
+  std::optional<Action> RecordedCloseAction() const;
+  std::optional<int64_t> RecordedCloseRel() const;
+  bool CloseReady() { return FramesDone() && RecordedCloseRel().has_value(); }
+  int64_t CloseDue() const { return *RecordedCloseRel() + CloseDelay(); }
+  void EmitClose(std::vector<Action>* out);
+  bool ended() const { return closing_ || client_closed_; }
+
   bool client_closed_ = false;
   bool closing_ = false;  // a close/drop action was emitted
   bool finished_ = false;

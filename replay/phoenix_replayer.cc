@@ -137,19 +137,7 @@ void PhoenixReplayer::Skip(size_t i, const std::string& reason) {
   window_.erase(window_.begin() + static_cast<long>(i));
 }
 
-bool PhoenixReplayer::CloseReady() const {
-  return !closing_ && window_.empty() && cursor_done_ && RecordedCloseRel().has_value();
-}
-
-void PhoenixReplayer::EmitClose(std::vector<Action>* out) {
-  auto a = RecordedCloseAction();
-  out->push_back(*a);
-  closing_ = true;
-  report_.close = "replayed server close " + std::to_string(a->close_code);
-}
-
-void PhoenixReplayer::Poll(int64_t now, std::vector<Action>* out) {
-  if (closing_ || client_closed_) return;
+void PhoenixReplayer::PollFrames(int64_t now, std::vector<Action>* out) {
   bool progress = true;
   while (progress && out->size() < kMaxPollBatch) {
     progress = false;
@@ -178,14 +166,9 @@ void PhoenixReplayer::Poll(int64_t now, std::vector<Action>* out) {
       }
     }
   }
-  if (CloseReady()) {
-    int64_t d = DeadlineFor(*RecordedCloseRel() + last_delay_);
-    if (d <= now) EmitClose(out);
-  }
 }
 
-std::optional<int64_t> PhoenixReplayer::NextDeadline() {
-  if (closing_ || client_closed_) return std::nullopt;
+std::optional<int64_t> PhoenixReplayer::NextFrameDeadline() {
   std::optional<int64_t> best;
   auto consider = [&](int64_t t) {
     if (t != Timeline::kNever && (!best || t < *best)) best = t;
@@ -199,22 +182,15 @@ std::optional<int64_t> PhoenixReplayer::NextDeadline() {
       consider(*p.timeout_at);
     }
   }
-  if (CloseReady()) consider(DeadlineFor(*RecordedCloseRel() + last_delay_));
   return best;
 }
 
-bool PhoenixReplayer::Step(int64_t now, std::vector<Action>* out) {
-  if (closing_ || client_closed_) return false;
+bool PhoenixReplayer::StepFrame(int64_t now, std::vector<Action>* out) {
   Fill();
   for (size_t i : Candidates()) {
     if (!CauseMet(window_[i].cause) || !Ready(window_[i])) continue;
     timeline_.JumpTo(now, DueVirtual(window_[i]));
     Release(now, i, now, out);
-    return true;
-  }
-  if (CloseReady()) {
-    timeline_.JumpTo(now, *RecordedCloseRel() + last_delay_);
-    EmitClose(out);
     return true;
   }
   return false;
@@ -254,38 +230,24 @@ std::string PhoenixReplayer::Explain(const std::string& topic, const std::string
   return "the recording has no '" + event + "' frame at all";
 }
 
-void PhoenixReplayer::Mismatch(int64_t now, std::string_view data, std::string_view join_ref,
-                               std::string_view ref, const std::string& topic,
-                               std::string explanation, std::vector<Action>* out) {
-  std::string action;
-  if (options_.on_mismatch == OnMismatch::kClose) {
-    Action a;
-    a.kind = Action::Kind::kClose;
-    a.close_code = kMismatchCloseCode;
-    a.close_reason = ("not in cassette: " + explanation).substr(0, 123);
-    out->push_back(std::move(a));
-    closing_ = true;
-    report_.close = "closed " + std::to_string(kMismatchCloseCode) + " on mismatch";
-    action = "closed " + std::to_string(kMismatchCloseCode);
-  } else if (ref != "null" && !ref.empty()) {
+void PhoenixReplayer::Mismatch(int64_t now, int opcode, std::string_view data,
+                               std::string_view join_ref, std::string_view ref,
+                               const std::string& topic, std::string explanation,
+                               std::vector<Action>* out) {
+  ConnectionReplayer::Mismatch(now, opcode, data, explanation, out, [&]() -> std::string {
+    if (ref == "null" || ref.empty()) return "ignored (no ref to reply to)";
     std::string payload = R"({"status":"error","response":{"reason":)" +
                           phoenix::Quote("not in cassette: " + explanation) + "}}";
     out->push_back(Text(phoenix::Encode(join_ref, ref, topic, phoenix::kReply, payload)));
-    action = "replied phx_reply error";
-  } else {
-    action = "ignored (no ref to reply to)";
-  }
-  log::Warn("replay: client frame not in cassette: " + Excerpt(data, false, 200) + ": " +
-            explanation + " -> " + action);
-  AddMismatch(now, Excerpt(data, false), std::move(explanation), action);
+    return "replied phx_reply error";
+  });
 }
 
-void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data,
-                                      std::vector<Action>* out) {
-  if (closing_) return;
+void PhoenixReplayer::OnMessage(int64_t now, int opcode, std::string_view data,
+                                std::vector<Action>* out) {
   auto f = opcode == 1 ? phoenix::Parse(data) : std::nullopt;
   if (!f) {
-    Mismatch(now, data, "null", "null", "",
+    Mismatch(now, opcode, data, "null", "null", "",
              "not a Phoenix v2 frame ([join_ref, ref, topic, event, payload])", out);
     return;
   }
@@ -300,12 +262,12 @@ void PhoenixReplayer::OnClientMessage(int64_t now, int opcode, std::string_view 
   size_t k = live_counts_[key];
   const RecordedRequest* rr = index_.Find(f->topic, f->event, k);
   if (!rr) {
-    Mismatch(now, data, f->join_ref, f->ref, f->topic, Explain(f->topic, f->event, f->payload, k),
-             out);
+    Mismatch(now, opcode, data, f->join_ref, f->ref, f->topic,
+             Explain(f->topic, f->event, f->payload, k), out);
     return;
   }
   if (auto diff = JsonDifference(rr->payload, f->payload, options_.ignore_json)) {
-    Mismatch(now, data, f->join_ref, f->ref, f->topic,
+    Mismatch(now, opcode, data, f->join_ref, f->ref, f->topic,
              "nearest recorded frame: seq " + std::to_string(rr->seq) + " " +
                  Excerpt(rr->frame, false, 80) + "; payload differs at " + *diff,
              out);
@@ -390,10 +352,7 @@ nlohmann::json PhoenixReplayer::Status(int64_t now) {
           {"more_pending", !cursor_done_ || window_.size() > 10}};
 }
 
-void PhoenixReplayer::Finish(int64_t /*now*/) {
-  if (finished_) return;
-  finished_ = true;
-  report_.open = false;
+void PhoenixReplayer::ListUndelivered() {
   window_limit_ = 1;
   while (true) {
     Fill();

@@ -32,15 +32,17 @@ class PhoenixReplayer final : public ConnectionReplayer {
                   const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr,
                   const CausalGate* gate = nullptr);
 
-  void OnClientMessage(int64_t now, int opcode, std::string_view data,
-                       std::vector<Action>* out) override;
-  void Poll(int64_t now, std::vector<Action>* out) override;
-  std::optional<int64_t> NextDeadline() override;
-  bool Step(int64_t now, std::vector<Action>* out) override;
   nlohmann::json Status(int64_t now) override;
-  void Finish(int64_t now) override;
 
  private:
+  void OnMessage(int64_t now, int opcode, std::string_view data, std::vector<Action>* out) override;
+  void PollFrames(int64_t now, std::vector<Action>* out) override;
+  std::optional<int64_t> NextFrameDeadline() override;
+  bool StepFrame(int64_t now, std::vector<Action>* out) override;
+  bool FramesDone() const override { return window_.empty() && cursor_done_; }
+  int64_t CloseDelay() const override { return last_delay_; }
+  void ListUndelivered() override;
+
   struct Pending {
     cassette::Frame frame;
     bool phoenix = false;  // parsed as a Phoenix frame
@@ -65,10 +67,11 @@ class PhoenixReplayer final : public ConnectionReplayer {
   void Release(int64_t now, size_t i, int64_t deadline, std::vector<Action>* out);
   void Skip(size_t i, const std::string& reason);
   std::string HeldReason(const Pending& p) const;
-  bool CloseReady() const;
-  void EmitClose(std::vector<Action>* out);
-  void Mismatch(int64_t now, std::string_view data, std::string_view join_ref, std::string_view ref,
-                const std::string& topic, std::string explanation, std::vector<Action>* out);
+  // A client frame the recording does not have: ConnectionReplayer::Mismatch, answered (when
+  // it has a ref) with a phx_reply error.
+  void Mismatch(int64_t now, int opcode, std::string_view data, std::string_view join_ref,
+                std::string_view ref, const std::string& topic, std::string explanation,
+                std::vector<Action>* out);
   std::string Explain(const std::string& topic, const std::string& event, std::string_view payload,
                       size_t k) const;
 

@@ -96,53 +96,29 @@ void RawReplayer::Release(int64_t now, int64_t deadline, std::vector<Action>* ou
   Fill();
 }
 
-void RawReplayer::EmitClose(std::vector<Action>* out) {
-  auto a = RecordedCloseAction();
-  out->push_back(*a);
-  closing_ = true;
-  report_.close = "replayed server close " + std::to_string(a->close_code);
-}
-
-void RawReplayer::Poll(int64_t now, std::vector<Action>* out) {
-  if (closing_ || client_closed_) return;
+void RawReplayer::PollFrames(int64_t now, std::vector<Action>* out) {
   while (pending_ && Eligible() && out->size() < kMaxPollBatch) {
     int64_t d = DeadlineFor(PendingDue());
     if (d > now) return;
     Release(now, d, out);
   }
-  if (CloseReady()) {
-    int64_t d = DeadlineFor(*RecordedCloseRel() + delay_);
-    if (d <= now) EmitClose(out);
-  }
 }
 
-std::optional<int64_t> RawReplayer::NextDeadline() {
-  if (closing_ || client_closed_) return std::nullopt;
+std::optional<int64_t> RawReplayer::NextFrameDeadline() {
   if (pending_ && Eligible()) return DeadlineFor(PendingDue());
-  if (CloseReady()) return DeadlineFor(*RecordedCloseRel() + delay_);
   return std::nullopt;
 }
 
-bool RawReplayer::Step(int64_t now, std::vector<Action>* out) {
-  if (closing_ || client_closed_) return false;
-  if (pending_ && Eligible()) {
-    timeline_.JumpTo(now, PendingDue());
-    Release(now, now, out);
-    return true;
-  }
-  if (CloseReady()) {
-    timeline_.JumpTo(now, *RecordedCloseRel() + delay_);
-    EmitClose(out);
-    return true;
-  }
-  return false;
+bool RawReplayer::StepFrame(int64_t now, std::vector<Action>* out) {
+  if (!pending_ || !Eligible()) return false;
+  timeline_.JumpTo(now, PendingDue());
+  Release(now, now, out);
+  return true;
 }
 
-void RawReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data,
-                                  std::vector<Action>* out) {
-  if (closing_) return;
+void RawReplayer::OnMessage(int64_t now, int opcode, std::string_view data,
+                            std::vector<Action>* out) {
   LookUpExpected();
-  std::string excerpt = Excerpt(data, opcode == 2);
   std::optional<std::string> diff;
   if (!expected_) {
     diff = "the recording has no more client frames (all " + std::to_string(matched_) +
@@ -161,18 +137,8 @@ void RawReplayer::OnClientMessage(int64_t now, int opcode, std::string_view data
     }
   }
   if (diff) {
-    if (options_.on_mismatch == OnMismatch::kClose) {
-      Action a;
-      a.kind = Action::Kind::kClose;
-      a.close_code = kMismatchCloseCode;
-      a.close_reason = ("not in cassette: " + *diff).substr(0, 123);
-      out->push_back(std::move(a));
-      closing_ = true;
-      report_.close = "closed " + std::to_string(kMismatchCloseCode) + " on mismatch";
-      AddMismatch(now, excerpt, *diff, "closed " + std::to_string(kMismatchCloseCode));
-    } else {
-      AddMismatch(now, excerpt, *diff, "ignored (raw protocol has no error reply)");
-    }
+    Mismatch(now, opcode, data, std::move(*diff), out,
+             [] { return std::string("ignored (raw protocol has no error reply)"); });
     return;
   }
   ++matched_;
@@ -212,10 +178,7 @@ nlohmann::json RawReplayer::Status(int64_t now) {
   return j;
 }
 
-void RawReplayer::Finish(int64_t /*now*/) {
-  if (finished_) return;
-  finished_ = true;
-  report_.open = false;
+void RawReplayer::ListUndelivered() {
   while (pending_) {
     if (report_.undelivered.size() >= ConnectionReport::kMaxListed) {
       // Only counted from here on: no excerpt and reason built for each of what can be

@@ -31,15 +31,17 @@ class RawReplayer final : public ConnectionReplayer {
               const ReplayOptions& options, std::shared_ptr<const ResumeFrom> resume = nullptr,
               const CausalGate* gate = nullptr);
 
-  void OnClientMessage(int64_t now, int opcode, std::string_view data,
-                       std::vector<Action>* out) override;
-  void Poll(int64_t now, std::vector<Action>* out) override;
-  std::optional<int64_t> NextDeadline() override;
-  bool Step(int64_t now, std::vector<Action>* out) override;
   nlohmann::json Status(int64_t now) override;
-  void Finish(int64_t now) override;
 
  private:
+  void OnMessage(int64_t now, int opcode, std::string_view data, std::vector<Action>* out) override;
+  void PollFrames(int64_t now, std::vector<Action>* out) override;
+  std::optional<int64_t> NextFrameDeadline() override;
+  bool StepFrame(int64_t now, std::vector<Action>* out) override;
+  bool FramesDone() const override { return !pending_ && !expected_; }
+  int64_t CloseDelay() const override { return delay_; }
+  void ListUndelivered() override;
+
   // Reads until a server frame is pending (or the recording ended), keeping the client frames
   // met on the way, and makes the first unmatched one expected_.
   void Fill();
@@ -58,9 +60,7 @@ class RawReplayer final : public ConnectionReplayer {
   int64_t PendingDue() const {
     return Rel(pending_->offset_ns) + std::max(delay_, CauseDelay(pending_cause_));
   }
-  bool CloseReady() const { return !pending_ && !expected_ && RecordedCloseRel().has_value(); }
   void Release(int64_t now, int64_t deadline, std::vector<Action>* out);
-  void EmitClose(std::vector<Action>* out);
 
   cassette::SessionSource* source_;
   std::unique_ptr<cassette::FrameStream> stream_;         // both directions, seq order
