@@ -3,16 +3,14 @@
 // resume, speed?x=F, fault?spec=S, break?spec=S and DELETE break?spec=S, the live page
 // (GET /__wsreplay/) and its event stream (GET /__wsreplay/events). Every plain HTTP request
 // passes the guards of request_guard.h first (Host, Origin). Other plain HTTP requests get 404
-// with what the cassette has.
+// with what the cassette has. The routes and answers are control_api.h (pure); this file
+// only takes the request apart (lws) and applies the state change a route asks for.
 #include <cstdlib>
 #include <cstring>
 
 #include "common/error.h"
 #include "common/log.h"
-#include "common/terminal_text.h"
-#include "replay/control_request.h"
-#include "replay/live_page.h"
-#include "replay/request_guard.h"
+#include "replay/control_api.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -238,112 +236,65 @@ std::optional<std::string> RequestHeader(lws* wsi, lws_token_indexes token) {
 
 }  // namespace
 
-void ReplayServer::Impl::HandleHttp(const std::string& method, const std::string& path, lws* wsi,
-                                    HttpAnswer* answer) {
-  using nlohmann::json;
-  int* status = &answer->status;
-  std::string* body = &answer->body;
-  // Guards first: a web page must not drive the replay (request_guard.h).
-  auto refusal = CheckHost(RequestHeader(wsi, WSI_TOKEN_HOST), host_, port_);
-  if (!refusal) refusal = CheckControlOrigin(RequestHeader(wsi, WSI_TOKEN_ORIGIN), host_, port_);
-  if (refusal) {
-    log::Warn("replay: refused " + method + " " + EscapeControls(path.substr(0, 200)) + ": " +
-              refusal->message);
-    *status = refusal->status;
-    *body = json{{"error", refusal->message}}.dump() + "\n";
-    return;
+ControlOutcome ReplayServer::Impl::ApplyControl(const ControlRequest& req) {
+  using Kind = ControlRequest::Kind;
+  ControlOutcome o;
+  switch (req.kind) {
+    case Kind::kStatus:
+      o.status = DoStatus();
+      break;
+    case Kind::kReport:
+      o.report = DoReport().ToJson();
+      break;
+    case Kind::kAdvance:
+      DoAdvance(req.advance_ms);
+      o.status = DoStatus();
+      break;
+    case Kind::kStep:
+      o.done = DoStep();
+      o.status = DoStatus();
+      break;
+    case Kind::kPause:
+      DoPause();
+      break;
+    case Kind::kResume:
+      DoResume();
+      break;
+    case Kind::kSpeed:
+      DoSetSpeed(req.speed);
+      break;
+    case Kind::kFault:
+      DoAddFault(req.fault);
+      o.faults = faults_.Status();
+      break;
+    case Kind::kBreak:
+      DoAddBreak(req.fault);
+      o.faults = faults_.Status();
+      break;
+    case Kind::kUnbreak:
+      o.done = DoRemoveBreak(req.fault);
+      o.faults = faults_.Status();
+      break;
   }
-  if (path == "/__wsreplay" || path == "/__wsreplay/" || path == "/__wsreplay/events") {
-    if (method != "GET") {
-      *status = 405;
-      answer->allow = "GET";
-      *body = json{{"error", "use GET for " + path}}.dump() + "\n";
-    } else if (path == "/__wsreplay/events") {
-      answer->event_stream = true;
-    } else {
-      answer->content_type = "text/html; charset=utf-8";
-      *body = LivePageHtml(session_.name);
-    }
-    return;
-  }
-  const std::string prefix = "/__wsreplay/";
-  if (path.rfind(prefix, 0) != 0) {
-    *status = 404;
-    *body =
-        json{{"error", "not a WebSocket upgrade; this is a wsreplay replay server for session '" +
-                           session_.name + "'"},
-             {"recorded_connections", matcher_.Listing()},
-             {"control", "GET /__wsreplay/status"},
-             {"live_page", "/__wsreplay/ (open it in a browser)"}}
-            .dump(2) +
-        "\n";
-    return;
-  }
-  std::string what = path.substr(prefix.size());
+  return o;
+}
+
+ControlAnswer ReplayServer::Impl::HandleHttp(const std::string& method, const std::string& path,
+                                             lws* wsi) {
   auto arg = [&](const char* name) -> std::optional<std::string> {
     char buf[512];
     const char* v = lws_get_urlarg_by_name(wsi, name, buf, sizeof buf);
     if (!v) return std::nullopt;
     return std::string(v);
   };
-  auto parsed = ParseControlRequest(method, what, ControlArgs{arg("ms="), arg("x="), arg("spec=")});
-  if (auto* err = std::get_if<ControlError>(&parsed)) {
-    *status = err->status;
-    answer->allow = err->allow;
-    json j = {{"error", err->message}};
-    if (err->status == 404) j["endpoints"] = kControlEndpoints;
-    *body = j.dump() + "\n";
-    return;
-  }
-  const ControlRequest& req = std::get<ControlRequest>(parsed);
-  using Kind = ControlRequest::Kind;
-  json out;
-  switch (req.kind) {
-    case Kind::kStatus:
-      out = DoStatus();
-      break;
-    case Kind::kReport:
-      out = DoReport().ToJson();
-      break;
-    case Kind::kAdvance:
-      DoAdvance(req.advance_ms);
-      out = {{"ok", true}, {"advanced_ms", req.advance_ms}, {"status", DoStatus()}};
-      break;
-    case Kind::kStep: {
-      bool stepped = DoStep();
-      out = {{"ok", true}, {"stepped", stepped}, {"status", DoStatus()}};
-      break;
-    }
-    case Kind::kPause:
-      DoPause();
-      out = {{"ok", true}, {"paused", true}};
-      break;
-    case Kind::kResume:
-      DoResume();
-      out = {{"ok", true}, {"paused", false}};
-      break;
-    case Kind::kSpeed:
-      DoSetSpeed(req.speed);
-      out = {{"ok", true}, {"speed", SpeedText(req.speed)}};
-      break;
-    case Kind::kFault:
-      DoAddFault(req.fault);
-      out = {{"ok", true}, {"fault", req.fault.ToString()}, {"faults", faults_.Status()}};
-      break;
-    case Kind::kBreak:
-      DoAddBreak(req.fault);
-      out = {{"ok", true}, {"break", req.fault.ToString()}, {"faults", faults_.Status()}};
-      break;
-    case Kind::kUnbreak:
-      if (!DoRemoveBreak(req.fault)) {
-        *status = 404;
-        out = {{"error", "no breakpoint " + req.fault.ToString()}, {"faults", faults_.Status()}};
-        break;
-      }
-      out = {{"ok", true}, {"removed", req.fault.ToString()}, {"faults", faults_.Status()}};
-      break;
-  }
-  *body = out.dump(2) + "\n";
+  ControlHttpRequest req{method, path, RequestHeader(wsi, WSI_TOKEN_HOST),
+                         RequestHeader(wsi, WSI_TOKEN_ORIGIN),
+                         ControlArgs{arg("ms="), arg("x="), arg("spec=")}};
+  ControlAnswer answer =
+      RouteControl(req, {host_, port_, session_.name, [this] { return matcher_.Listing(); }});
+  if (!answer.warning.empty()) log::Warn("replay: " + answer.warning);
+  if (answer.apply) answer = AnswerControl(*answer.apply, ApplyControl(*answer.apply));
+  return answer;
 }
 
 }  // namespace wsr::replay

@@ -22,12 +22,12 @@ ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 ReplayServer::~ReplayServer() { Stop(); }
 
 std::string ReplayServer::url() const {
-  std::string host =
-      impl_->host_.find(':') != std::string::npos ? "[" + impl_->host_ + "]" : impl_->host_;
-  return "ws://" + host + ":" + std::to_string(impl_->port_);
+  const std::string& h = impl_->host();
+  std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  return "ws://" + host + ":" + std::to_string(impl_->port());
 }
-int ReplayServer::port() const { return impl_->port_; }
-const std::string& ReplayServer::session() const { return impl_->session_.name; }
+int ReplayServer::port() const { return impl_->port(); }
+const std::string& ReplayServer::session() const { return impl_->session_name(); }
 
 void ReplayServer::Advance(int64_t ms) {
   impl_->Call<int>([this, ms] {
@@ -91,11 +91,11 @@ wsr::replay::Report ReplayServer::Report() {
 wsr::replay::Report ReplayServer::Stop() {
   impl_->RequestStop();
   impl_->Join();
-  return impl_->final_report_;
+  return impl_->final_report();
 }
 wsr::replay::Report ReplayServer::Wait() {
   impl_->WaitStopped();
-  return impl_->final_report_;
+  return impl_->final_report();
 }
 
 }  // namespace wsr::replay

@@ -810,8 +810,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
 int ReplayServer::Impl::OnHttp(lws* wsi, const char* uri) {
   std::string path = uri ? uri : "";
   if (IsRestPath(path)) return OnRestRequest(wsi, path, MethodOf(wsi));
-  HttpAnswer a;
-  HandleHttp(MethodOf(wsi), path, wsi, &a);
+  ControlAnswer a = HandleHttp(MethodOf(wsi), path, wsi);
   if (a.event_stream) return StartEventStream(wsi);
   unsigned char headers[LWS_PRE + 1024];
   unsigned char* start = headers + LWS_PRE;

@@ -25,6 +25,7 @@
 #include "common/ev_loop.h"
 #include "replay/causal_gate.h"
 #include "replay/connection_matcher.h"
+#include "replay/control_api.h"
 #include "replay/engine.h"
 #include "replay/fault_stage.h"
 #include "replay/http_matcher.h"
@@ -67,16 +68,18 @@ class ReplayServer::Impl {
   bool DoRemoveBreak(const FaultSpec& spec);
   nlohmann::json DoStatus();
   wsr::replay::Report DoReport();
-  // The answer to a plain HTTP request (control endpoint, live page, event stream).
-  struct HttpAnswer {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-    std::string allow;          // 405: the Allow header
-    bool event_stream = false;  // GET /__wsreplay/events: OnHttp starts the SSE stream
-  };
-  // Control endpoint, live page, request guards (control_endpoint.cc).
-  void HandleHttp(const std::string& method, const std::string& path, lws* wsi, HttpAnswer* answer);
+  // Control endpoint, live page, request guards: takes the request apart for control_api.h
+  // and applies the state change it asks for (control_endpoint.cc).
+  ControlAnswer HandleHttp(const std::string& method, const std::string& path, lws* wsi);
+
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  const std::string& session_name() const { return session_.name; }
+  // The report as the service thread left it; read it once the thread has stopped.
+  const wsr::replay::Report& final_report() const { return final_report_; }
+
+ private:
+  ControlOutcome ApplyControl(const ControlRequest& req);
 
   std::string host_;
   int port_ = 0;
@@ -84,7 +87,6 @@ class ReplayServer::Impl {
   std::atomic<bool> stopped_{false};
   wsr::replay::Report final_report_;
 
- private:
   // What a connection writes next. kData is a batch: LWS_PRE bytes, then whole WebSocket
   // frames framed here, written with one lws_write (LWS_WRITE_RAW: one send() for many frames;
   // lws keeps what the socket did not take and flushes it before anything else, so frames
