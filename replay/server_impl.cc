@@ -42,26 +42,6 @@ int StaticCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
   }
 }
 
-// Appends one unmasked server frame (RFC 6455 5.2) with the shortest length encoding.
-void AppendFrame(std::vector<unsigned char>* buf, int opcode, bool fin, std::string_view payload) {
-  unsigned char head[10];
-  size_t h = 0;
-  const uint64_t n = payload.size();
-  head[h++] = static_cast<unsigned char>((fin ? 0x80 : 0) | (opcode & 0x0F));
-  if (n < 126) {
-    head[h++] = static_cast<unsigned char>(n);
-  } else if (n <= 0xFFFF) {
-    head[h++] = 126;
-    head[h++] = static_cast<unsigned char>(n >> 8);
-    head[h++] = static_cast<unsigned char>(n & 0xFF);
-  } else {
-    head[h++] = 127;
-    for (int shift = 56; shift >= 0; shift -= 8) head[h++] = static_cast<unsigned char>(n >> shift);
-  }
-  buf->insert(buf->end(), head, head + h);
-  buf->insert(buf->end(), payload.begin(), payload.end());
-}
-
 std::optional<std::string> OptionalHeader(lws* wsi, lws_token_indexes token) {
   if (lws_hdr_total_length(wsi, token) <= 0) return std::nullopt;
   return HeaderCopy(wsi, token);
@@ -389,49 +369,19 @@ void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
       continue;
     }
     if (a.kind == Action::Kind::kDrop) {
-      Outgoing o;
-      o.kind = Outgoing::Kind::kDrop;
-      c.queue.push_back(std::move(o));
+      c.queue.PushDrop();
       c.close_queued = true;
       continue;
     }
-    Outgoing& o = Batch(c);
-    if (a.deadline_ns >= 0) o.deadlines.push_back(a.deadline_ns);
-    uint64_t sum = 0;
-    for (auto f : a.fragments) sum += f;
-    if (a.fragments.size() < 2 || sum != a.payload.size()) {
-      AppendFrame(&o.buf, a.opcode == 2 ? 2 : 1, true, a.payload);
-      continue;
-    }
-    size_t off = 0;  // one WebSocket frame per recorded fragment
-    for (size_t i = 0; i < a.fragments.size(); ++i) {
-      int opcode = i == 0 ? (a.opcode == 2 ? 2 : 1) : 0;
-      AppendFrame(&o.buf, opcode, i + 1 == a.fragments.size(),
-                  std::string_view(a.payload).substr(off, a.fragments[i]));
-      off += a.fragments[i];
-    }
+    c.queue.PushMessage(a);
   }
   lws_callback_on_writable(c.wsi);
   if (published) NotifySubscribers();
 }
 
-ReplayServer::Impl::Outgoing& ReplayServer::Impl::Batch(Live& c) {
-  if (c.queue.empty() || c.queue.back().kind != Outgoing::Kind::kData ||
-      c.queue.back().buf.size() >= LWS_PRE + kMaxBatch) {
-    c.queue.emplace_back();
-    c.queue.back().buf.reserve(LWS_PRE + 4096);
-    c.queue.back().buf.resize(LWS_PRE);
-  }
-  return c.queue.back();
-}
-
 void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason) {
   if (c.close_queued) return;
-  Outgoing o;
-  o.kind = Outgoing::Kind::kClose;
-  o.close_code = code;
-  o.close_reason = reason.substr(0, 123);
-  c.queue.push_back(std::move(o));
+  c.queue.PushClose(code, reason);
   c.close_queued = true;
   if (c.engine && c.engine->report().close.empty()) {
     c.engine->report().close = "server closed " + std::to_string(code);
@@ -441,20 +391,20 @@ void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason
 
 int ReplayServer::Impl::OnWriteable(Live& c) {
   if (c.queue.empty()) return 0;
-  Outgoing& o = c.queue.front();
-  if (o.kind == Outgoing::Kind::kClose) {
+  OutgoingQueue::Entry& o = c.queue.front();
+  if (o.kind == OutgoingQueue::Entry::Kind::kClose) {
     lws_close_reason(c.wsi, static_cast<lws_close_status>(o.close_code),
                      reinterpret_cast<unsigned char*>(o.close_reason.data()),
                      o.close_reason.size());
     return -1;
   }
-  if (o.kind == Outgoing::Kind::kDrop) {
+  if (o.kind == OutgoingQueue::Entry::Kind::kDrop) {
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     c.queue.clear();
     return 0;
   }
   size_t len = o.buf.size() - LWS_PRE;
-  // Whole frames framed by AppendFrame: lws writes them as they are (and keeps what the
+  // Whole frames framed by OutgoingQueue: lws writes them as they are (and keeps what the
   // socket did not take).
   int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, len, LWS_WRITE_RAW);
   if (n < static_cast<int>(len)) return -1;

@@ -31,6 +31,7 @@
 #include "replay/http_matcher.h"
 #include "replay/http_reply.h"
 #include "replay/live_feed.h"
+#include "replay/outgoing_queue.h"
 #include "replay/replay_server.h"
 
 namespace wsr::replay {
@@ -87,20 +88,7 @@ class ReplayServer::Impl {
   std::atomic<bool> stopped_{false};
   wsr::replay::Report final_report_;
 
-  // What a connection writes next. kData is a batch: LWS_PRE bytes, then whole WebSocket
-  // frames framed here, written with one lws_write (LWS_WRITE_RAW: one send() for many frames;
-  // lws keeps what the socket did not take and flushes it before anything else, so frames
-  // never interleave). `deadlines` are the frames' Action::deadline_ns, reported as lateness
-  // when the batch is written.
-  struct Outgoing {
-    std::vector<unsigned char> buf;  // LWS_PRE + framed frames
-    std::vector<int64_t> deadlines;
-    enum class Kind { kData, kClose, kDrop } kind = Kind::kData;
-    int close_code = 0;
-    std::string close_reason;
-  };
-  // A batch is closed at this size (a new one starts); lws sends up to kMaxSend per send().
-  static constexpr size_t kMaxBatch = 64 * 1024;
+  // lws sends up to kMaxSend bytes of a connection's batches (OutgoingQueue) per send().
   static constexpr size_t kMaxSend = 256 * 1024;
   struct Live {
     int index = 0;
@@ -110,7 +98,7 @@ class ReplayServer::Impl {
     int recorded_index = -1;
     std::shared_ptr<const ResumeFrom> resumed_from;  // --after-fault resume
     int resumes = 0;                                 // the live connection it resumes
-    std::deque<Outgoing> queue;
+    OutgoingQueue queue{LWS_PRE};                    // what it writes next, framed
     std::string rx;
     int rx_opcode = 1;
     bool close_queued = false;
@@ -131,8 +119,8 @@ class ReplayServer::Impl {
   // Builds p.engine (MakeReplayer) for an accepted upgrade.
   void Prepare(Pending& p);
 
+  // Publishes the actions on the live feed and queues them on c (OutgoingQueue frames them).
   void Enqueue(Live& c, std::vector<Action>& actions);
-  Outgoing& Batch(Live& c);  // the data batch at the back of c's queue (a new one if needed)
   // Passes what the replayer emitted through the connection's fault stage to the socket, and
   // pauses the clock when a breakpoint fired.
   void Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping = false,
