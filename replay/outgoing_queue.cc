@@ -31,19 +31,23 @@ OutgoingQueue::Entry& OutgoingQueue::Batch() {
   return entries_.back();
 }
 
+int WireOpcode(int recorded) {
+  return recorded == 2 || recorded == 9 || recorded == 10 ? recorded : 1;
+}
+
 void OutgoingQueue::PushMessage(const Action& a) {
   Entry& o = Batch();
   if (a.deadline_ns >= 0) o.deadlines.push_back(a.deadline_ns);
   uint64_t sum = 0;
   for (auto f : a.fragments) sum += f;
-  if (a.fragments.size() < 2 || sum != a.payload.size()) {
-    AppendFrame(&o.buf, a.opcode == 2 ? 2 : 1, true, a.payload);
+  const int opcode = WireOpcode(a.opcode);
+  if (a.fragments.size() < 2 || sum != a.payload.size() || opcode >= 8) {
+    AppendFrame(&o.buf, opcode, true, a.payload);  // a control frame is never fragmented
     return;
   }
   size_t off = 0;  // one WebSocket frame per recorded fragment
   for (size_t i = 0; i < a.fragments.size(); ++i) {
-    int opcode = i == 0 ? (a.opcode == 2 ? 2 : 1) : 0;
-    AppendFrame(&o.buf, opcode, i + 1 == a.fragments.size(),
+    AppendFrame(&o.buf, i == 0 ? opcode : 0, i + 1 == a.fragments.size(),
                 std::string_view(a.payload).substr(off, a.fragments[i]));
     off += a.fragments[i];
   }

@@ -58,6 +58,10 @@ class OutgoingQueue {
   std::deque<Entry> entries_;
 };
 
+// The opcode a released message goes out with: text and binary as recorded, a recorded ping
+// (9) or pong (10) as that control frame (RFC 6455 5.5, never fragmented), anything else as text.
+int WireOpcode(int recorded);
+
 // Appends one unmasked server frame (RFC 6455 5.2) with the shortest length encoding.
 void AppendFrame(std::vector<unsigned char>* buf, int opcode, bool fin, std::string_view payload);
 

@@ -28,6 +28,7 @@ PhoenixReplayer::PhoenixReplayer(cassette::SessionSource& source,
                                  std::shared_ptr<const ResumeFrom> resume, const CausalGate* gate)
     : ConnectionReplayer(recorded, options, std::move(resume), gate),
       cursor_(source.Frames(recorded.id, {.direction = cassette::Direction::kServerToClient,
+                                          .include_control = true,
                                           .phoenix = cassette::PhoenixSelect::kNoReplies})),
       window_limit_(options.order == Order::kTopic ? 4096 : 16) {
   report_.mode = "phoenix";
@@ -42,6 +43,9 @@ void PhoenixReplayer::Fill() {
       cursor_done_ = true;
       break;
     }
+    // A recorded close frame is replayed from the connection's close; a ping or pong goes out
+    // as that control frame, in order with the pushes.
+    if (p.frame.opcode == 8) continue;
     if (index_.IsLeaveClose(p.frame.seq)) continue;  // sent with its leave's reply
     if (AlreadyDelivered(p.frame.seq)) continue;     // resumed: an earlier connection sent it
     p.cause = CauseOf(p.frame);

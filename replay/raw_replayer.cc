@@ -12,7 +12,7 @@ RawReplayer::RawReplayer(cassette::SessionSource& source, const cassette::Connec
                          const CausalGate* gate)
     : ConnectionReplayer(recorded, options, std::move(resume), gate),
       source_(&source),
-      stream_(source.Frames(recorded.id, {})) {
+      stream_(source.Frames(recorded.id, {.include_control = true})) {
   report_.mode = "raw";
   Fill();
 }
@@ -34,6 +34,12 @@ bool RawReplayer::NextServerFrame(cassette::Frame* f) {
     if (!stream_->Next(f)) {
       stream_done_ = true;
       break;
+    }
+    if (f->is_control()) {
+      // A server's ping or pong goes out as recorded; its close is replayed from the
+      // connection's close; the client's control frames are lws's business, never matched.
+      if (f->direction == cassette::Direction::kServerToClient && f->opcode != 8) return true;
+      continue;
     }
     if (f->direction == cassette::Direction::kServerToClient) return true;
     TakeClient(std::move(*f));

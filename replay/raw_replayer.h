@@ -4,7 +4,9 @@
 // --ignore-json pointers). Each recorded server frame is released once every client frame
 // recorded before it has arrived, at its recorded offset (shifted by how late the client's
 // latest frame was, so response latencies survive). A server-initiated close is replayed at its
-// offset after the last server frame. A server frame recorded after the response to a client
+// offset after the last server frame. A recorded server ping or pong is a server frame like the
+// others (sent as a control frame); the client's recorded pings and pongs are not matched. A
+// server frame recorded after the response to a client
 // HTTP request also waits for that request (causal_gate.h), keeping its recorded delay.
 //
 // Streams the recorded connection through ONE cursor over both directions in seq order: a

@@ -140,6 +140,13 @@ class ReplayServer::Impl {
   bool WriteFaultRefusal(lws* wsi, int status);
   void QueueClose(Live& c, int code, const std::string& reason);
   int OnWriteable(Live& c);
+  // Hands the front data batch to lws (lws_write), notes each frame's lateness, pops it; false
+  // when the socket failed.
+  bool WriteFrontBatch(Live& c);
+  // The timer's write: the timed batch a timer turn just released goes out at once, not one
+  // loop turn later in the writable callback (which lws_callback_on_writable would cost), when
+  // lws holds nothing unsent for the connection; otherwise the writable callback writes it.
+  void WriteDueNow(Live& c);
   void OnEstablished(lws* wsi);
   void OnClosed(lws* wsi);
   int OnConfirmUpgrade(lws* wsi);
@@ -259,6 +266,9 @@ class ReplayServer::Impl {
   bool destroying_ = false;
   std::optional<int64_t> next_deadline_;
   static constexpr int64_t kEarlyWakeNs = 1'500'000;
+  // SleepUntilDue() sleeps until this long before the deadline, then spins: a thread woken
+  // from sleep runs tens of microseconds later (more on a VM), one that spins does not.
+  static constexpr int64_t kSpinNs = 100'000;
   double speed_;
   struct Sul {
     lws_sorted_usec_list_t sul;

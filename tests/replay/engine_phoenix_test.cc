@@ -46,6 +46,35 @@ TEST(PhoenixReplayer, JoinReplyRewritesStringAndNumericRefs) {
   EXPECT_EQ(h.rep->report().mode, "phoenix");
 }
 
+// A server ping recorded between pushes is released in its place with its opcode (sent as a
+// ping frame); the recorded close frame is not (the connection's close is replayed instead).
+TEST(PhoenixReplayer, ServerPingGoesOutInOrderWithThePushes) {
+  Recording r;
+  r.Connect();
+  r.C(5, R"(["1","1","room:A","phx_join",{}])");
+  r.S(10, R"(["1","1","room:A","phx_reply",{"status":"ok","response":{}}])");
+  r.S(100, R"(["1",null,"room:A","msg",{"n":1}])");
+  r.S(150, "ping?", 9);
+  r.S(200, R"(["1",null,"room:A","msg",{"n":2}])");
+  r.S(300, std::string("\x03\xe8", 2), 8);
+  r.Close(300, 1000, "", "upstream");
+  r.Finish();
+  Harness h(r, Speed(1));
+  h.Send(R"(["1","1","room:A","phx_join",{}])");
+  h.out.clear();
+  h.At(150);
+  ASSERT_EQ(h.out.size(), 2u);
+  EXPECT_EQ(h.out[0].opcode, 1);
+  EXPECT_EQ(h.out[1].opcode, 9);
+  EXPECT_EQ(h.out[1].payload, "ping?");
+  h.out.clear();
+  h.At(300);
+  ASSERT_EQ(h.out.size(), 2u);
+  EXPECT_EQ(h.out[0].payload, R"(["1",null,"room:A","msg",{"n":2}])");
+  EXPECT_EQ(h.out[1].kind, Action::Kind::kClose);
+  EXPECT_EQ(h.rep->report().delivered, 4);  // the join reply, two pushes, the ping
+}
+
 TEST(PhoenixReplayer, HeartbeatsAnsweredAtOnceRecordedOnesIgnored) {
   Recording r;
   RecordTwoTopics(r);

@@ -106,6 +106,45 @@ TEST(RawReplayer, StepReleasesNextFrame) {
   EXPECT_EQ(h.out.back().payload, kBin2);
 }
 
+// A recorded server ping or pong is released like any server frame, keeping its opcode (the
+// server sends it as a control frame); the client's recorded pong is never waited for; a
+// recorded close frame is not a frame to send (the connection's close is replayed instead).
+TEST(RawReplayer, ServerPingsAndPongsAreReleasedAsControlFrames) {
+  Recording r;
+  r.Connect(0, "/raw", "");
+  r.S(10, "are you there", 9);
+  r.C(11, "are you there", 10);  // the client's pong
+  r.S(20, "after the ping");
+  r.S(30, "unsolicited", 10);
+  r.S(40, std::string("\x03\xe8", 2), 8);
+  r.Close(40, 1000, "", "upstream");
+  r.Finish();
+  Harness h(r, {});
+  auto seen = h.RunUntil(100);
+  ASSERT_EQ(h.out.size(), 0u);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], std::make_pair(int64_t{10}, std::string("are you there")));
+  EXPECT_EQ(seen[1], std::make_pair(int64_t{20}, std::string("after the ping")));
+  EXPECT_EQ(seen[2], std::make_pair(int64_t{30}, std::string("unsolicited")));
+  EXPECT_EQ(seen[3].first, 40);  // the close action
+  EXPECT_EQ(h.rep->report().delivered, 3);
+  EXPECT_EQ(h.rep->report().mismatch_count, 0);
+}
+
+TEST(RawReplayer, ServerPingKeepsItsOpcode) {
+  Recording r;
+  r.Connect(0, "/raw", "");
+  r.S(10, "p", 9);
+  r.S(20, "q", 10);
+  r.Finish();
+  Harness h(r, {});
+  h.At(20);
+  ASSERT_EQ(h.out.size(), 2u);
+  EXPECT_EQ(h.out[0].opcode, 9);
+  EXPECT_EQ(h.out[0].payload, "p");
+  EXPECT_EQ(h.out[1].opcode, 10);
+}
+
 TEST(RawReplayer, FinishReportsUndelivered) {
   Recording r;
   RecordRaw(r);

@@ -43,6 +43,19 @@ TEST(OutgoingQueue, FramesMessagesWithTheShortestLengthAndTheRecordedFragments) 
                                  Hex("cdef") + "8103" + Hex("xyz"));
 }
 
+// A recorded ping or pong goes out as that control frame (FIN, never fragmented, whatever its
+// recorded fragments say), in order with the data frames; an unknown opcode goes as text.
+TEST(OutgoingQueue, PingsAndPongsAreControlFrames) {
+  OutgoingQueue q(0);
+  q.PushMessage(Send("a"));
+  q.PushMessage(Send("ping?", 9));
+  q.PushMessage(Send("pong", 10, {2, 2}));
+  q.PushMessage(Send("z", 7));
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(Hex(q.Bytes(q.front())),
+            "8101" + Hex("a") + "8905" + Hex("ping?") + "8a04" + Hex("pong") + "8101" + Hex("z"));
+}
+
 TEST(OutgoingQueue, LongPayloadsUseTheExtendedLengths) {
   OutgoingQueue q(0);
   q.PushMessage(Send(std::string(126, 'a')));

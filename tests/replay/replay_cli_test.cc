@@ -166,6 +166,42 @@ TEST(ReplayCli, RawBinaryAndFragmentedFramesByteForByte) {
   EXPECT_EQ(p.Wait(), 0) << p.stderr_text();
 }
 
+// A recorded ping (and an unsolicited pong) from the server reaches the client as that control
+// frame, in recorded order among the data frames (the batched writer frames it itself).
+TEST(ReplayCli, RawServerPingReachesTheClientAsAPingFrame) {
+  TempDir dir;
+  std::string cassette = dir.File("ping.db");
+  {
+    Recording r(cassette);
+    r.Connect(0, "/raw", "");
+    r.S(10, "before");
+    r.S(20, "keepalive?", 9);
+    r.C(21, "keepalive?", 10);  // the recorded client's pong: not expected from the live one
+    r.S(30, "after");
+    r.S(40, "beat", 10);
+    r.Finish();
+  }
+  Process p(ReplayArgs(cassette, {"--speed", "10", "--strict"}));
+  int port = PortOf(p.WaitForListening());
+  ASSERT_GT(port, 0) << p.stderr_text();
+  WsClient c(port, "/raw");
+  ASSERT_TRUE(c.ok());
+  std::vector<std::pair<int, std::string>> got;
+  for (int i = 0; i < 4; ++i) {
+    auto f = c.Read();
+    ASSERT_TRUE(f) << "frame " << i << "; " << p.stderr_text();
+    EXPECT_TRUE(f->fin);
+    got.emplace_back(f->opcode, f->payload);
+  }
+  std::vector<std::pair<int, std::string>> want = {
+      {1, "before"}, {9, "keepalive?"}, {1, "after"}, {10, "beat"}};
+  EXPECT_EQ(got, want);
+  c.Send(10, "keepalive?");  // the live client's pong: no mismatch
+  c.Close();
+  p.Signal(SIGINT);
+  EXPECT_EQ(p.Wait(), 0) << p.stderr_text();  // --strict: no mismatch, nothing undelivered
+}
+
 nlohmann::json Json(const wire::HttpResponse& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << "HTTP " << r.status << " body: " << r.body;
