@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <span>
 
 #include "cassettes/schema_sql.h"
 #include "common/error.h"
@@ -379,7 +380,6 @@ void Cassette::BuildIndexes() {
 void Cassette::BuildSeqIndex() {
   Exec("CREATE UNIQUE INDEX IF NOT EXISTS frames_by_seq ON frames (connection_id, seq);");
 }
-
 void Cassette::DropIndexes() {
   Exec("DROP INDEX IF EXISTS frames_by_seq; DROP INDEX IF EXISTS frames_by_topic;");
 }
@@ -749,32 +749,85 @@ void Cassette::UpdateConnection(const Connection& c) {
   if (sqlite3_step(s) != SQLITE_DONE) Fail("updating a connection");
 }
 
-int64_t Cassette::InsertFrame(const Frame& f) {
-  sqlite3_stmt* s = Prepare(
-      "INSERT INTO frames(connection_id, seq, offset_ns, direction, opcode, payload, fragments, "
-      "topic, event, join_ref, ref, flags, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-      /*clear_bindings=*/false);  // all 13 are bound below
-  sqlite3_bind_int64(s, 1, f.connection_id);
-  sqlite3_bind_int64(s, 2, f.seq);
-  sqlite3_bind_int64(s, 3, f.offset_ns);
-  sqlite3_bind_text(s, 4, DirectionName(f.direction), 3, SQLITE_STATIC);
-  sqlite3_bind_int(s, 5, f.opcode);
-  sqlite3_bind_blob(s, 6, f.payload.data(), static_cast<int>(f.payload.size()), SQLITE_STATIC);
-  if (f.fragments.size() > 1)
-    BindText(s, 7, FragmentsToJson(f.fragments));
-  else
-    sqlite3_bind_null(s, 7);
-  BindOptText(s, 8, f.topic);
-  BindOptText(s, 9, f.event);
-  BindOptText(s, 10, f.join_ref);
-  BindOptText(s, 11, f.ref);
-  sqlite3_bind_int(s, 12, f.flags);
+namespace {
+
+constexpr int kFrameParams = 13;
+constexpr const char* kFrameInsertHead =
+    "INSERT INTO frames(connection_id, seq, offset_ns, direction, opcode, payload, fragments, "
+    "topic, event, join_ref, ref, flags, note) VALUES ";
+constexpr const char* kFrameInsertRow = "(?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+// The statement inserting kFramesPerInsert rows; built once (its address keys the cache).
+const std::string& MultiFrameInsertSql() {
+  static const std::string sql = [] {
+    std::string out = kFrameInsertHead;
+    for (size_t i = 0; i < Cassette::kFramesPerInsert; ++i) {
+      if (i) out += ',';
+      out += kFrameInsertRow;
+    }
+    return out;
+  }();
+  return sql;
+}
+
+// Binds f to parameters base+1 .. base+13. Text and blobs are bound without a copy: f and
+// *fragments_json must outlive the statement's step.
+void BindFrame(sqlite3_stmt* s, int base, const Frame& f, std::string* fragments_json) {
+  auto bind_opt = [&](int i, const std::optional<std::string>& v) {
+    if (v)
+      sqlite3_bind_text(s, base + i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC);
+    else
+      sqlite3_bind_null(s, base + i);
+  };
+  sqlite3_bind_int64(s, base + 1, f.connection_id);
+  sqlite3_bind_int64(s, base + 2, f.seq);
+  sqlite3_bind_int64(s, base + 3, f.offset_ns);
+  sqlite3_bind_text(s, base + 4, DirectionName(f.direction), 3, SQLITE_STATIC);
+  sqlite3_bind_int(s, base + 5, f.opcode);
+  sqlite3_bind_blob(s, base + 6, f.payload.data(), static_cast<int>(f.payload.size()),
+                    SQLITE_STATIC);
+  if (f.fragments.size() > 1) {
+    *fragments_json = FragmentsToJson(f.fragments);
+    sqlite3_bind_text(s, base + 7, fragments_json->data(), static_cast<int>(fragments_json->size()),
+                      SQLITE_STATIC);
+  } else {
+    sqlite3_bind_null(s, base + 7);
+  }
+  bind_opt(8, f.topic);
+  bind_opt(9, f.event);
+  bind_opt(10, f.join_ref);
+  bind_opt(11, f.ref);
+  sqlite3_bind_int(s, base + 12, f.flags);
   if (f.note.empty())
-    sqlite3_bind_null(s, 13);
+    sqlite3_bind_null(s, base + 13);
   else
-    sqlite3_bind_text(s, 13, f.note.data(), static_cast<int>(f.note.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 13, f.note.data(), static_cast<int>(f.note.size()), SQLITE_STATIC);
+}
+
+}  // namespace
+
+int64_t Cassette::InsertFrame(const Frame& f) {
+  static const std::string sql = std::string(kFrameInsertHead) + kFrameInsertRow;
+  sqlite3_stmt* s = Prepare(sql.c_str(), /*clear_bindings=*/false);  // all 13 are bound below
+  std::string fragments_json;
+  BindFrame(s, 0, f, &fragments_json);
   if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting a frame");
   return sqlite3_last_insert_rowid(db_);
+}
+
+void Cassette::InsertFrames(std::span<const Frame* const> frames) {
+  size_t i = 0;
+  if (frames.size() >= kFramesPerInsert) {
+    std::string fragments_json[kFramesPerInsert];
+    for (; i + kFramesPerInsert <= frames.size(); i += kFramesPerInsert) {
+      sqlite3_stmt* s = Prepare(MultiFrameInsertSql().c_str(), /*clear_bindings=*/false);
+      for (size_t k = 0; k < kFramesPerInsert; ++k) {
+        BindFrame(s, static_cast<int>(k) * kFrameParams, *frames[i + k], &fragments_json[k]);
+      }
+      if (sqlite3_step(s) != SQLITE_DONE) Fail("inserting frames");
+    }
+  }
+  for (; i < frames.size(); ++i) InsertFrame(*frames[i]);
 }
 
 int64_t Cassette::InsertExchange(const Exchange& e) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -129,7 +130,11 @@ class Cassette {
   int64_t InsertConnection(const Connection& c);  // returns the new id
   void UpdateConnection(const Connection& c);     // by c.id
   int64_t InsertFrame(const Frame& f);            // returns the new id
-  int64_t InsertExchange(const Exchange& e);      // by e.session_id; returns the new id
+  // Inserts the frames in order, kFramesPerInsert rows per INSERT statement (a recorder's
+  // batch: one statement per row costs about a third more).
+  void InsertFrames(std::span<const Frame* const> frames);
+  static constexpr size_t kFramesPerInsert = 32;
+  int64_t InsertExchange(const Exchange& e);  // by e.session_id; returns the new id
   // Rewrites an exchange's query, headers and bodies (by e.id): what `redact` changes.
   void UpdateExchange(const Exchange& e);
   void DeleteSession(int64_t session_id);

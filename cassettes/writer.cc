@@ -143,8 +143,21 @@ void CassetteWriter::Fail(const std::string& what) {
   if (cb) cb();
 }
 
-void CassetteWriter::Write(Cassette* db, Item* item, uint64_t* frames, uint64_t* exchanges,
-                           uint64_t* bytes) {
+void CassetteWriter::Write(Cassette* db, Item* item, std::vector<const Frame*>* frames_due,
+                           uint64_t* frames, uint64_t* exchanges, uint64_t* bytes) {
+  if (auto* f = std::get_if<Frame>(&item->row)) {
+    auto it = conn_ids_.find(static_cast<int>(f->connection_id));
+    if (it == conn_ids_.end()) return;
+    f->connection_id = it->second;
+    if (!f->topic) f->FillPhoenixColumns();
+    frames_due->push_back(f);  // inserted with the frames next to it, in one statement
+    ++*frames;
+    *bytes += f->payload.size();
+    return;
+  }
+  // Any other row keeps its place after the frames queued before it.
+  db->InsertFrames(*frames_due);
+  frames_due->clear();
   if (auto* o = std::get_if<OpenConn>(&item->row)) {
     conn_ids_[o->row->ordinal] = db->InsertConnection(*o->row);
   } else if (auto* u = std::get_if<UpdateConn>(&item->row)) {
@@ -152,14 +165,6 @@ void CassetteWriter::Write(Cassette* db, Item* item, uint64_t* frames, uint64_t*
     if (it == conn_ids_.end()) return;
     u->row->id = it->second;
     db->UpdateConnection(*u->row);
-  } else if (auto* f = std::get_if<Frame>(&item->row)) {
-    auto it = conn_ids_.find(static_cast<int>(f->connection_id));
-    if (it == conn_ids_.end()) return;
-    f->connection_id = it->second;
-    if (!f->topic) f->FillPhoenixColumns();
-    db->InsertFrame(*f);
-    ++*frames;
-    *bytes += f->payload.size();
   } else if (auto* e = std::get_if<std::unique_ptr<Exchange>>(&item->row)) {
     db->InsertExchange(**e);
     ++*exchanges;
@@ -182,6 +187,8 @@ void CassetteWriter::Run() {
   // rest of the batch to the next one.
   std::vector<Item> batch;
   size_t next = 0;
+  std::vector<const Frame*> frames_due;  // frames of the current chunk not yet inserted
+  frames_due.reserve(kChunkItems);
   const auto interval = std::chrono::nanoseconds(options_.flush_interval_ns);
   for (;;) {
     {
@@ -220,12 +227,15 @@ void CassetteWriter::Run() {
         for (; next < end; ++next) {
           ++items;
           item_bytes += batch[next].bytes;
-          Write(db.get(), &batch[next], &frames, &exchanges, &bytes);
+          Write(db.get(), &batch[next], &frames_due, &frames, &exchanges, &bytes);
         }
+        db->InsertFrames(frames_due);
+        frames_due.clear();
         if (SteadyClock::now() - began >= interval) break;
       }
       db->Commit();
     } catch (const std::exception& e) {
+      frames_due.clear();
       batch.clear();
       next = 0;
       try {

@@ -114,8 +114,11 @@ class CassetteWriter {
   bool AboveHigh() const;  // REQUIRES: mu_ held
   bool BelowLow() const;   // REQUIRES: mu_ held
   void Run();
-  // Writes one row in the open transaction; counts it in the totals passed.
-  void Write(Cassette* db, Item* item, uint64_t* frames, uint64_t* exchanges, uint64_t* bytes);
+  // Writes one row in the open transaction, or (a frame) adds it to *frames_due, inserted
+  // together before the next other row (or by the caller at the end of a chunk); counts it in
+  // the totals passed.
+  void Write(Cassette* db, Item* item, std::vector<const Frame*>* frames_due, uint64_t* frames,
+             uint64_t* exchanges, uint64_t* bytes);
   void Fail(const std::string& what);
 
   std::string path_;

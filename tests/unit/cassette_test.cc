@@ -92,6 +92,69 @@ TEST(Cassette, CreateWriteReadBack) {
   EXPECT_THROW(c->ResolveSession(std::string("nope")), Error);
 }
 
+// The recorder's batched insert (several rows per statement, the rest one by one) stores
+// every field of every frame, in order, as InsertFrame does.
+TEST(Cassette, InsertFramesStoresEveryFieldOfEveryFrameInOrder) {
+  TempDir dir;
+  std::string path = dir.File("batch.cassette");
+  const size_t n = 2 * Cassette::kFramesPerInsert + 5;  // two full statements and a rest
+  std::vector<Frame> frames;
+  {
+    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
+    Session s;
+    s.name = "batch";
+    int64_t sid = c->InsertSession(s);
+    Connection conn;
+    conn.session_id = sid;
+    conn.ordinal = 1;
+    int64_t cid = c->InsertConnection(conn);
+    for (size_t i = 0; i < n; ++i) {
+      Frame f = TextFrame(
+          cid, static_cast<int64_t>(i), static_cast<int64_t>(i) * 7,
+          i % 2 ? Direction::kServerToClient : Direction::kClientToServer,
+          R"([")" + std::to_string(i) + R"(",null,"room:)" + std::to_string(i) + R"(","ev",{}])");
+      if (i % 3 == 0) {  // a binary frame with NUL bytes, fragments and a violation note
+        f = Frame{};
+        f.connection_id = cid;
+        f.seq = static_cast<int64_t>(i);
+        f.offset_ns = static_cast<int64_t>(i) * 7;
+        f.opcode = 2;
+        f.payload = std::string("\x00\x01", 2) + std::to_string(i);
+        f.fragments = {1, static_cast<uint32_t>(i + 1)};
+        f.flags = kFrameViolation;
+        f.note = "note " + std::to_string(i);
+      }
+      frames.push_back(std::move(f));
+    }
+    std::vector<const Frame*> ptrs;
+    for (const Frame& f : frames) ptrs.push_back(&f);
+    c->Begin();
+    c->InsertFrames(ptrs);
+    c->Commit();
+    c->Seal();
+  }
+  auto c = Cassette::Open(path, Cassette::Mode::kReadOnly);
+  auto cur = c->Frames({.include_control = true});
+  Frame got;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(cur.Next(&got)) << "frame " << i << " of " << n << " missing";
+    const Frame& want = frames[i];
+    EXPECT_EQ(got.seq, want.seq);
+    EXPECT_EQ(got.offset_ns, want.offset_ns);
+    EXPECT_EQ(got.direction, want.direction);
+    EXPECT_EQ(got.opcode, want.opcode);
+    EXPECT_EQ(got.payload, want.payload);
+    EXPECT_EQ(got.fragments, want.fragments);
+    EXPECT_EQ(got.topic, want.topic);
+    EXPECT_EQ(got.event, want.event);
+    EXPECT_EQ(got.join_ref, want.join_ref);
+    EXPECT_EQ(got.ref, want.ref);
+    EXPECT_EQ(got.flags, want.flags);
+    EXPECT_EQ(got.note, want.note);
+  }
+  EXPECT_FALSE(cur.Next(&got));
+}
+
 TEST(Cassette, RefusesMissingForeignAndNewerFiles) {
   TempDir dir;
   EXPECT_THROW(Cassette::Open(dir.File("missing"), Cassette::Mode::kReadOnly), Error);
