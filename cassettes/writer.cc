@@ -27,13 +27,15 @@ constexpr int64_t kDropIndexesBelowFrames = 1'000'000;
 
 CassetteWriter::CassetteWriter(const std::string& path, Session session, Options options)
     : path_(path), options_(options), high_items_(options.max_queue_items) {
-  // Open once here to report errors synchronously, then hand the path to the thread, which
-  // opens its own handle (SQLite handles stay on the thread that uses them).
-  {
-    auto c = Cassette::Open(path, Cassette::Mode::kCreate);
-    session_id_ = c->InsertSession(session);
-  }
-  thread_ = std::thread([this] { Run(); });
+  // The writer's handle is opened here, before any connection is served: errors are reported
+  // synchronously, and the descriptors SQLite needs (the file and its WAL) are held before
+  // clients can take the last ones (record under a low open-file limit). The thread then owns
+  // it: a SQLite handle may change threads when it is never used by two at once.
+  std::unique_ptr<Cassette> db = Cassette::Open(path, Cassette::Mode::kCreate);
+  session_id_ = db->InsertSession(session);
+  db->TuneForRecording();
+  if (db->MaxFrameId() < kDropIndexesBelowFrames) db->DropIndexes();
+  thread_ = std::thread([this, db = std::move(db)]() mutable { Run(std::move(db)); });
 }
 
 CassetteWriter::~CassetteWriter() { Stop(-1); }
@@ -172,16 +174,7 @@ void CassetteWriter::Write(Cassette* db, Item* item, std::vector<const Frame*>* 
   }
 }
 
-void CassetteWriter::Run() {
-  std::unique_ptr<Cassette> db;
-  try {
-    db = Cassette::Open(path_, Cassette::Mode::kReadWrite);
-    db->TuneForRecording();
-    if (db->MaxFrameId() < kDropIndexesBelowFrames) db->DropIndexes();
-  } catch (const std::exception& e) {
-    Fail(e.what());
-    return;
-  }
+void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
   // Rows taken off the queue (the whole queue at once, by swapping vectors) and not yet
   // written: batch_[next..]. A transaction that reaches the interval commits and leaves the
   // rest of the batch to the next one.

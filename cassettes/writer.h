@@ -111,9 +111,9 @@ class CassetteWriter {
   };
 
   bool Push(Item item);
-  bool AboveHigh() const;  // REQUIRES: mu_ held
-  bool BelowLow() const;   // REQUIRES: mu_ held
-  void Run();
+  bool AboveHigh() const;                  // REQUIRES: mu_ held
+  bool BelowLow() const;                   // REQUIRES: mu_ held
+  void Run(std::unique_ptr<Cassette> db);  // the thread; owns the handle the constructor opened
   // Writes one row in the open transaction, or (a frame) adds it to *frames_due, inserted
   // together before the next other row (or by the caller at the end of a chunk); counts it in
   // the totals passed.

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "common/accept_guard.h"
+
 namespace wsr::proxy {
 namespace {
 using cassette::Direction;
@@ -220,10 +222,7 @@ const std::vector<RelayCommand>& RelayConnection::OnOutOfDescriptors(const std::
   if (!awaiting_answer) return OnUpstreamConnectFailed(why, now_ns);
   Begin(now_ns);
   closed_[1] = true;
-  AnswerClient(503, "Service Unavailable",
-               "record is out of file descriptors (" + why +
-                   "): try again later, or raise its limit (ulimit -n) before starting it",
-               true);
+  AnswerClient(503, "Service Unavailable", OutOfDescriptorsLine("record", why), true);
   if (finished() && !http_) recorder_.Finish();
   return out_;
 }

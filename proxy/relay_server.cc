@@ -204,6 +204,11 @@ void RelayServer::Start() {
   context_ = CreateContextOnEvLoop(&info, &ev_, "record");
   if (!context_) throw Error("cannot create the libwebsockets context");
 
+  // One spare descriptor: enough for the next accept(). The upstream socket is checked for when
+  // the request has arrived (ConnectUpstream), so that a refusal there is recorded. A TLS
+  // listener's refusals are closed unanswered: plain text would not be understood.
+  accept_guard_ = std::make_unique<AcceptGuard>("record", 1, options_.tls_cert.empty());
+
   lws_context_creation_info vi{};
   vi.vhost_name = "default";
   vi.port = options_.listen.port;
@@ -380,6 +385,10 @@ int RelayServer::Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t 
   if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
     if (drained_.exchange(false)) OnDrained();
     return 0;
+  }
+  if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) {  // accepted, nothing built yet
+    const int fd = static_cast<int>(reinterpret_cast<intptr_t>(in));
+    return accept_guard_ && !accept_guard_->Admit(fd, Now()) ? 1 : 0;
   }
   if (reason == LWS_CALLBACK_RAW_ADOPT) {
     if (shutting_down_) return -1;
@@ -619,27 +628,10 @@ void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
   if (connect) ConnectUpstream(link);
 }
 
-namespace {
-
-// True when two more descriptors can be opened: one for the upstream socket and one for the
-// next client lws accepts. Without the second, the next accept() fails with EMFILE and lws 4.1
-// leaves that client waiting (and its listener polling) until a descriptor is freed; refusing
-// this connection with the proxy's 503 instead keeps one free for whoever comes next.
-bool HaveDescriptorHeadroom(int* err) {
-  int a = fcntl(0, F_DUPFD_CLOEXEC, 0);
-  if (a < 0) a = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int b = a >= 0 ? fcntl(a, F_DUPFD_CLOEXEC, 0) : -1;
-  *err = errno;
-  if (a >= 0) close(a);
-  if (b >= 0) close(b);
-  return b >= 0 || (*err != EMFILE && *err != ENFILE);
-}
-
-}  // namespace
-
 void RelayServer::ConnectUpstream(Link* link) {
   const WsUrl& up = options_.upstream;
-  if (int err = 0; !HaveDescriptorHeadroom(&err)) {
+  // Two descriptors: the upstream socket, and one for the next client lws accepts.
+  if (int err = 0; !HaveSpareDescriptors(2, &err)) {
     link->legs[1].gone = true;
     link->legs[1].wsi = nullptr;
     Apply(link, link->conn.OnOutOfDescriptors(std::strerror(err), Now()));

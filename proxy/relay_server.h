@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "cassettes/writer.h"
+#include "common/accept_guard.h"
 #include "common/ev_loop.h"
 #include "common/url.h"
 #include "proxy/relay_connection.h"
@@ -127,9 +128,10 @@ class RelayServer {
     std::atomic<bool>* drained = nullptr;
   };
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
-  std::string tls_plain_, tls_cipher_;  // scratch buffers, reused
-  std::string joined_;                  // scratch: sends in a row joined into one write
-  std::unique_ptr<LoopTimer> tick_;     // wakes the loop while stopping
+  std::string tls_plain_, tls_cipher_;         // scratch buffers, reused
+  std::string joined_;                         // scratch: sends in a row joined into one write
+  std::unique_ptr<LoopTimer> tick_;            // wakes the loop while stopping
+  std::unique_ptr<AcceptGuard> accept_guard_;  // 503 at accept when descriptors run out
 };
 
 }  // namespace wsr::proxy

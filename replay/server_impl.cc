@@ -688,6 +688,11 @@ void ReplayServer::Impl::OnClosed(lws* wsi) {
 int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in,
                                  size_t len) {
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // accepted, nothing built yet
+      return accept_guard_.Admit(static_cast<int>(reinterpret_cast<intptr_t>(in)),
+                                 SteadyClock().NowNs())
+                 ? 0
+                 : 1;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       if (in && std::strcmp(static_cast<const char*>(in), "websocket") == 0) {
         return OnConfirmUpgrade(wsi);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cassettes/session_source.h"
+#include "common/accept_guard.h"
 #include "common/clock.h"
 #include "common/ev_loop.h"
 #include "replay/causal_gate.h"
@@ -206,6 +207,7 @@ class ReplayServer::Impl {
 
   std::unique_ptr<cassette::SessionSource> source_;  // the recorded session served
   ServerOptions options_;
+  AcceptGuard accept_guard_{"replay", 1, true};  // 503 at accept when descriptors run out
   std::unique_ptr<Clock> clock_;
   ManualClock* manual_ = nullptr;
   ConnectionMatcher matcher_;

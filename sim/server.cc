@@ -16,6 +16,8 @@
 #include <optional>
 #include <set>
 
+#include "common/accept_guard.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/ev_loop.h"
 #include "common/log.h"
@@ -79,6 +81,7 @@ struct SimServer::Impl {
   SimOptions opt;
   std::unique_ptr<EvLoop> ev;  // the epoll loop ctx runs on; null: lws's poll() loop
   lws_context* ctx = nullptr;
+  AcceptGuard accept_guard{"sim", 1, true};  // 503 at accept when descriptors run out
   lws_vhost* vhost = nullptr;
   int port = 0;
   std::set<Conn*> conns;
@@ -509,6 +512,11 @@ int SimServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* user,
                               size_t len) {
   auto* pss = static_cast<Pss*>(user);
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // accepted, nothing built yet
+      return accept_guard.Admit(static_cast<int>(reinterpret_cast<intptr_t>(in)),
+                                SteadyClock().NowNs())
+                 ? 0
+                 : 1;
     case LWS_CALLBACK_HTTP:
       return pss ? HttpStart(wsi, pss) : -1;
     case LWS_CALLBACK_HTTP_BODY:

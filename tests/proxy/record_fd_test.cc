@@ -1,9 +1,10 @@
 // Out of file descriptors: `wsreplay record` under a low RLIMIT_NOFILE (set with prlimit(1))
 // answers the connections it cannot open an upstream socket for (and one more descriptor for
 // the next accept) with its own 503 and one line saying so, records them as the proxy's
-// refusal (not as "1006 by client"), and serves new connections again once descriptors are
-// free. At start record and sim raise their soft limit to the hard one and say in one warning
-// how many connections fit when fewer than 10,000 do.
+// refusal (not as "1006 by client"; a refusal at the very last descriptor happens at accept,
+// before the request is read, and is only logged), and serves new connections again once
+// descriptors are free. At start record and sim raise their soft limit to the hard one and say in
+// one warning how many connections fit when fewer than 10,000 do.
 #include <signal.h>
 #include <unistd.h>
 
@@ -90,7 +91,17 @@ TEST_P(RecordFdExhaustion, FailedUpstreamSocketsAreTheProxysErrorAndServingResum
       EXPECT_EQ(conn.http_status, 101) << "connection " << conn.ordinal;
     }
   }
-  EXPECT_EQ(proxy_503, refused_503);
+  // A refusal is recorded when the request had arrived (no descriptor for the upstream
+  // socket); one at the very last descriptor happens at accept(), before any request is read,
+  // and only the log counts it (tests/e2e/accept_exhaustion_test.cc). Which of the two comes
+  // first depends on the parity of the descriptors left: the two limits cover both.
+  EXPECT_LE(proxy_503, refused_503);
+  if (proxy_503 == 0) {
+    EXPECT_NE(proc_->stderr_text().find("record: out of file descriptors (Too many open files): "
+                                        "refused "),
+              std::string::npos)
+        << proc_->stderr_text();
+  }
   EXPECT_NE(proc_->stderr_text().find("out of file descriptors"), std::string::npos)
       << proc_->stderr_text();
 }

@@ -70,4 +70,7 @@ int EpollDescriptors(pid_t pid);
 // Port of "ws://host:port[/...]".
 int PortOf(const std::string& url);
 
+// A TCP connection to 127.0.0.1:port (blocking socket), or -1. The caller closes it.
+int ConnectLoopback(int port);
+
 }  // namespace wsr::testing
