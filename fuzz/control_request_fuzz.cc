@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_replay
+// fuzz-options: -max_len=256 -dict=fuzz/dict/control.dict
 //
 // Fuzzes the replay control endpoint's request parsing (replay/control_request.h): the input
 // is split at NUL bytes into method, endpoint name and the ?ms= / ?x= arguments (absent when

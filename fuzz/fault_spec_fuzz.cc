@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_replay
+// fuzz-options: -max_len=256 -dict=fuzz/dict/fault.dict
 //
 // Fuzzes the fault and breakpoint grammar (replay/fault_spec.h): the first byte picks
 // ParseFaultSpec (even) or ParseBreakSpec (odd), the rest is the spec text. Checks, beyond

@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_tools
+// fuzz-options: -max_len=8192 -dict=fuzz/dict/har.dict
 //
 // Fuzzes the HAR import (tools/har.h LooksLikeHar and ImportHar), which reads HAR files saved
 // by browsers and other tools. Each input is imported into the process's in-memory scratch

@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_wire
+// fuzz-options: -max_len=5000 -dict=fuzz/dict/http.dict
 // Fuzzes wire/http_body: the input (after a first byte choosing framing, length and keep limit)
 // is fed to an HttpBodyReader whole and split at a point taken from the first byte; both ways
 // must give the same status, consumed count, content and error; consumed never exceeds the

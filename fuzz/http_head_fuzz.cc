@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_wire
+// fuzz-options: -max_len=1024 -dict=fuzz/dict/http.dict
 // Fuzzes wire/http_head: the input is fed to a request parser and a response parser, whole and
 // split in two at a point taken from the first byte; both ways must give the same status, the same
 // consumed count and the same head. On a parsed request, RewriteRequestHead's output must parse

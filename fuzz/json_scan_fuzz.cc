@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_phoenix
+// fuzz-options: -max_len=2048 -dict=fuzz/dict/json.dict
 //
 // Fuzzes the JSON scanner under the Phoenix codec (phoenix/json_scan.h). Checks, beyond "no
 // crash and no sanitizer report":

@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_tools
+// fuzz-options: -max_len=4096 -dict=fuzz/dict/jsonl.dict
 //
 // Fuzzes the JSON Lines import (tools/jsonl.h ImportJsonl), which reads files users bring
 // from elsewhere. Each input is imported into the process's in-memory scratch cassette

@@ -1,4 +1,5 @@
 // fuzz-libs: wsr_phoenix
+// fuzz-options: -max_len=2048 -dict=fuzz/dict/json.dict
 //
 // Fuzzes phoenix::Parse, the codec every client and upstream text frame goes through when
 // recording and replaying. Checks, beyond "no crash and no sanitizer report":

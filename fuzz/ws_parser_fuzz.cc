@@ -35,11 +35,19 @@ bool SameInfo(const FrameInfo& a, const FrameInfo& b) {
          a.compressed == b.compressed && a.stream_offset == b.stream_offset;
 }
 
-// Logs events with payload pieces coalesced (unmasked), so any split gives the same log.
+// Logs events with payload pieces coalesced (unmasked), so any split gives the same log. The log
+// is binary (fixed-size records, then the payload bytes) and its buffers are reused across
+// inputs: formatting text and growing fresh strings per event cost more than the parser itself.
 class CheckingSink : public FrameSink {
  public:
-  std::string log;
-  std::string last_payload;  // of the last frame
+  // log and last_payload are cleared here and filled by the events; the caller owns them.
+  CheckingSink(std::string& log, std::string& last_payload) : log(log), last_payload(last_payload) {
+    log.clear();
+    last_payload.clear();
+  }
+
+  std::string& log;
+  std::string& last_payload;  // of the last frame
 
   void OnFrameStart(const FrameInfo& f) override {
     Check(!in_frame_, "frame started inside a frame");
@@ -52,12 +60,12 @@ class CheckingSink : public FrameSink {
     cur_ = f;
     received_ = 0;
     last_payload.clear();
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "S%d%d%d%d op%u m%d %02x%02x%02x%02x len%llu msg%u z%d at%llu\n",
-                  f.fin, f.rsv1, f.rsv2, f.rsv3, f.opcode, f.masked, f.mask[0], f.mask[1],
-                  f.mask[2], f.mask[3], static_cast<unsigned long long>(f.length), f.message_opcode,
-                  f.compressed, static_cast<unsigned long long>(f.stream_offset));
-    log += buf;
+    const uint8_t head[] = {
+        'S',       f.fin,     f.rsv1,    f.rsv2,    f.rsv3,           f.opcode,    f.masked,
+        f.mask[0], f.mask[1], f.mask[2], f.mask[3], f.message_opcode, f.compressed};
+    Append(head, sizeof head);
+    Append(&f.length, sizeof f.length);
+    Append(&f.stream_offset, sizeof f.stream_offset);
   }
   void OnFramePayload(const FrameInfo& f, const uint8_t* data, size_t len,
                       uint64_t offset) override {
@@ -66,10 +74,12 @@ class CheckingSink : public FrameSink {
     Check(len > 0, "empty payload piece");
     Check(offset == received_, "payload pieces not contiguous");
     Check(len <= f.length - received_, "payload beyond the announced length");
-    std::string piece(reinterpret_cast<const char*>(data), len);
-    if (f.masked)
-      wsr::wire::ApplyMask(reinterpret_cast<uint8_t*>(piece.data()), len, f.mask, offset);
-    last_payload += piece;
+    const size_t at = last_payload.size();
+    last_payload.append(reinterpret_cast<const char*>(data), len);
+    if (f.masked) {
+      wsr::wire::ApplyMask(reinterpret_cast<uint8_t*>(last_payload.data() + at), len, f.mask,
+                           offset);
+    }
     received_ += len;
   }
   void OnFrameEnd(const FrameInfo& f) override {
@@ -78,15 +88,23 @@ class CheckingSink : public FrameSink {
     Check(received_ == f.length, "frame ended before its payload");
     in_frame_ = false;
     next_min_offset_ = f.stream_offset + 2 + f.length;
-    log += "E " + last_payload + "\n";
+    const uint64_t n = last_payload.size();
+    log.push_back('E');
+    Append(&n, sizeof n);
+    log += last_payload;
   }
   void OnViolation(const FrameInfo* f, Violation v) override {
     Check(f != nullptr && in_frame_ && SameInfo(*f, cur_), "violation outside its frame");
     Check(wsr::wire::ViolationText(v)[0] != '\0', "violation without text");
-    log += "V" + std::to_string(static_cast<int>(v)) + " after " + std::to_string(received_) + "\n";
+    const int code = static_cast<int>(v);
+    log.push_back('V');
+    Append(&code, sizeof code);
+    Append(&received_, sizeof received_);
   }
 
  private:
+  void Append(const void* p, size_t n) { log.append(static_cast<const char*>(p), n); }
+
   bool in_frame_ = false;
   FrameInfo cur_;
   uint64_t received_ = 0;
@@ -94,19 +112,24 @@ class CheckingSink : public FrameSink {
 };
 
 struct Run {
-  std::string log;
   bool header, frame, message;
   uint64_t fed;
 };
 
-Run Parse(Role role, bool rsv1, const uint8_t* data, size_t size, size_t cut1, size_t cut2) {
+// Buffers reused by every input (libFuzzer calls the target from one thread).
+struct Buffers {
+  std::string log, payload;
+};
+
+Run Parse(Role role, bool rsv1, const uint8_t* data, size_t size, size_t cut1, size_t cut2,
+          Buffers& out) {
   FrameParser p({.role = role, .allow_rsv1 = rsv1, .max_message_size = 1000});
-  CheckingSink sink;
+  CheckingSink sink(out.log, out.payload);
   p.Feed(data, cut1, sink);
   p.Feed(data + cut1, cut2 - cut1, sink);
   p.Feed(data + cut2, size - cut2, sink);
   Check(p.bytes_fed() == size, "bytes_fed");
-  return {sink.log, p.in_frame_header(), p.mid_frame(), p.mid_message(), p.bytes_fed()};
+  return {p.in_frame_header(), p.mid_frame(), p.mid_message(), p.bytes_fed()};
 }
 
 void CheckEncodeRoundTrip(const uint8_t* data, size_t size) {
@@ -116,7 +139,8 @@ void CheckEncodeRoundTrip(const uint8_t* data, size_t size) {
   std::string_view payload(reinterpret_cast<const char*>(data), size);
   std::string wire = wsr::wire::EncodeFrame(opcode, payload, true, masked ? key : nullptr);
   FrameParser p({.role = masked ? Role::kClient : Role::kServer, .max_message_size = 0});
-  CheckingSink sink;
+  static Buffers* buffers = new Buffers();
+  CheckingSink sink(buffers->log, buffers->payload);
   p.Feed(reinterpret_cast<const uint8_t*>(wire.data()), wire.size(), sink);
   Check(!p.mid_frame() && !p.in_frame_header(), "encoded frame not complete");
   Check(sink.last_payload == payload, "encoded payload does not parse back");
@@ -133,9 +157,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (cut1 > cut2) std::swap(cut1, cut2);
   for (Role role : {Role::kClient, Role::kServer}) {
     const bool rsv1 = (a & 1) != 0;
-    Run whole = Parse(role, rsv1, data, size, size, size);
-    Run split = Parse(role, rsv1, data, size, cut1, cut2);
-    Check(whole.log == split.log, "split changed the events");
+    static Buffers* whole_out = new Buffers();
+    static Buffers* split_out = new Buffers();
+    Run whole = Parse(role, rsv1, data, size, size, size, *whole_out);
+    Run split = Parse(role, rsv1, data, size, cut1, cut2, *split_out);
+    Check(whole_out->log == split_out->log, "split changed the events");
     Check(whole.header == split.header && whole.frame == split.frame &&
               whole.message == split.message && whole.fed == split.fed,
           "split changed the parser state");
