@@ -330,20 +330,9 @@ TEST(FaultStage, ResumePointsMatchPathAndQueryOldestFirst) {
   EXPECT_FALSE(plan.TakeResumePoint("/socket", "api_key=live&vsn=2.0.0"));
 }
 
-// Recorded: join A (reply 10 ms), pushes m1@100, m2@200, m3@300 ms.
-void RecordThree(testing::Recording& r) {
-  r.Connect();
-  r.C(5, R"(["1","1","room:A","phx_join",{}])");
-  r.S(10, R"(["1","1","room:A","phx_reply",{"status":"ok","response":{}}])");
-  r.S(100, R"(["1",null,"room:A","m",{"n":1}])");
-  r.S(200, R"(["1",null,"room:A","m",{"n":2}])");
-  r.S(300, R"(["1",null,"room:A","m",{"n":3}])");
-  r.Finish();
-}
-
 TEST(FaultStage, ReplayerResumingSkipsWhatWasDeliveredAndKeepsTheRecordedGaps) {
   testing::Recording r;
-  RecordThree(r);
+  testing::RecordJoinAndThreePushes(r);
   ReplayOptions o;
   auto from = std::make_shared<ResumeFrom>();
   // First connection: m1 went out (seq 2), then a fault ended it.

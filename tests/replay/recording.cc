@@ -119,4 +119,14 @@ cassette::SessionSource& Recording::source() {
   return *sources_.back();
 }
 
+void RecordJoinAndThreePushes(Recording& r) {
+  r.Connect();
+  r.C(5, R"(["1","1","room:A","phx_join",{}])");
+  r.S(10, R"(["1","1","room:A","phx_reply",{"status":"ok","response":{}}])");
+  r.S(100, R"(["1",null,"room:A","m",{"n":1}])");
+  r.S(200, R"(["1",null,"room:A","m",{"n":2}])");
+  r.S(300, R"(["1",null,"room:A","m",{"n":3}])");
+  r.Finish();
+}
+
 }  // namespace wsr::testing

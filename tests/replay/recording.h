@@ -61,4 +61,8 @@ class Recording {
   bool changed_ = true;
 };
 
+// The Phoenix connection several tests share: join room:A (client at 5 ms, recorded reply at
+// 10 ms), then pushes m1@100, m2@200, m3@300 ms ({"n":1..3}, join_ref "1"); no recorded close.
+void RecordJoinAndThreePushes(Recording& r);
+
 }  // namespace wsr::testing
