@@ -21,9 +21,7 @@ void ReplayServer::Impl::DoAdvance(int64_t ms) {
     manual_->Advance(ns);
   } else {
     int64_t now = clock_->NowNs();
-    for (auto& [wsi, c] : live_) {
-      if (c->engine) c->engine->Skip(now, ns);
-    }
+    for (auto& [wsi, c] : live_) c->s->Skip(now, ns);
   }
   feed_.Control("advanced " + std::to_string(ms) + " ms", clock_->NowNs());
   PollAll();
@@ -34,10 +32,9 @@ bool ReplayServer::Impl::DoStep() {
   int64_t now = clock_->NowNs();
   // A frame held at a breakpoint goes first.
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued || !c->stage->at_break()) continue;
-    std::vector<Action> out;
-    if (c->stage->StepHeld(now, &out)) {
-      Enqueue(*c, out);
+    if (c->s->close_queued() || !c->s->at_break()) continue;
+    if (c->s->StepHeld(now)) {
+      Apply(*c);
       Reschedule();
       return true;
     }
@@ -46,8 +43,8 @@ bool ReplayServer::Impl::DoStep() {
   Live* best = nullptr;
   std::optional<int64_t> best_d;
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued || c->stage->ended_by_fault()) continue;
-    auto d = NextDeadlineOf(*c);
+    if (c->s->close_queued() || c->s->ended_by_fault()) continue;
+    auto d = c->s->NextDeadline();
     if (d && (!best_d || *d < *best_d)) {
       best_d = d;
       best = c.get();
@@ -68,11 +65,9 @@ bool ReplayServer::Impl::DoStep() {
     if (c.get() != best) order.push_back(c.get());
   }
   for (Live* c : order) {
-    if (!c->engine || c->close_queued || c->stage->ended_by_fault()) continue;
-    std::vector<Action> actions;
-    if (c->engine->Step(now, &actions)) {
-      feed_.Control("stepped", now);
-      Drive(*c, now, actions, /*stepping=*/true);
+    if (c->s->close_queued() || c->s->ended_by_fault()) continue;
+    if (c->s->Step(now)) {  // publishes "stepped" on the feed
+      Apply(*c);
       Reschedule();
       return true;
     }
@@ -84,9 +79,7 @@ bool ReplayServer::Impl::DoStep() {
 void ReplayServer::Impl::DoPause() {
   paused_ = true;
   int64_t now = clock_->NowNs();
-  for (auto& [wsi, c] : live_) {
-    if (c->engine) c->engine->Pause(now);
-  }
+  for (auto& [wsi, c] : live_) c->s->Pause(now);
   feed_.Control("paused", now);
   NotifySubscribers();
   Reschedule();
@@ -96,11 +89,8 @@ void ReplayServer::Impl::DoResume() {
   paused_ = false;
   int64_t now = clock_->NowNs();
   for (auto& [wsi, c] : live_) {
-    if (!c->engine) continue;
-    c->engine->Resume(now);
-    std::vector<Action> out;
-    c->stage->ResumeHeld(now, &out);
-    Enqueue(*c, out);
+    c->s->Resume(now);  // and lets what a breakpoint held go
+    Apply(*c);
   }
   feed_.Control("resumed", now);
   NotifySubscribers();
@@ -110,9 +100,7 @@ void ReplayServer::Impl::DoResume() {
 void ReplayServer::Impl::DoSetSpeed(double speed) {
   speed_ = speed;
   int64_t now = clock_->NowNs();
-  for (auto& [wsi, c] : live_) {
-    if (c->engine) c->engine->SetSpeed(now, speed);
-  }
+  for (auto& [wsi, c] : live_) c->s->SetSpeed(now, speed);
   feed_.Control("speed " + SpeedText(speed), now);
   NotifySubscribers();
   PollAll();
@@ -140,15 +128,8 @@ nlohmann::json ReplayServer::Impl::DoStatus() {
   json conns = json::array();
   int64_t delivered = 0, mismatches = 0;
   for (auto& [wsi, c] : live_) {
-    if (!c->engine) continue;
-    json s = c->engine->Status(now);
-    const ConnectionReport rep = ReportOf(*c);
-    s["fault_stage"] = c->stage->Status(now);
-    s["connection"] = c->index;
-    s["recorded_connection"] = rep.recorded_ordinal;
-    s["path"] = rep.path;
-    s["open"] = true;
-    s["queued_to_send"] = c->queue.size();
+    json s = c->s->Status(now);
+    const ConnectionReport rep = c->s->Report();
     delivered += rep.delivered;
     mismatches += rep.mismatch_count;
     conns.push_back(s);
@@ -193,7 +174,7 @@ wsr::replay::Report ReplayServer::Impl::DoReport() {
   r.cassette = source_->origin();
   r.session = session_.name;
   for (auto& [wsi, c] : live_) {
-    if (c->engine) reports_[static_cast<size_t>(c->index - 1)] = ReportOf(*c);
+    reports_[static_cast<size_t>(c->s->index() - 1)] = c->s->Report();
   }
   for (const auto& rep : reports_) {
     if (rep.live_index != 0) r.connections.push_back(rep);

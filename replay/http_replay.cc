@@ -151,10 +151,9 @@ ReplayServer::Impl::HeldWait ReplayServer::Impl::HeldWaitOf(const HeldResponse& 
   std::vector<int> who;  // live index of each entry of `reached`
   if (e.response_ns) {
     for (const auto& [wsi, c] : live_) {
-      if (!c->engine) continue;
-      if (auto t = c->engine->ReachesSessionTime(*e.response_ns)) {
+      if (auto t = c->s->ReachesSessionTime(*e.response_ns)) {
         reached.push_back(*t);
-        who.push_back(c->index);
+        who.push_back(c->s->index());
       }
     }
   }
@@ -203,9 +202,7 @@ void ReplayServer::Impl::ReleaseResponse(lws* wsi, HeldResponse& h, int64_t now,
   }
   // Causality (causal_gate.h): the pushes this exchange caused may go, after their delay.
   causal_.Answered(h.index, now);
-  for (auto& [live_wsi, c] : live_) {
-    if (c->engine) c->engine->OnExchangeAnswered(now, h.index);
-  }
+  for (auto& [live_wsi, c] : live_) c->s->OnExchangeAnswered(now, h.index);
 }
 
 bool ReplayServer::Impl::ReleaseDueResponses(int64_t now) {

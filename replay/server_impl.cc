@@ -27,8 +27,6 @@ using lwshttp::HeaderCopy;
 using lwshttp::MethodOf;
 using lwshttp::QueryOf;
 
-constexpr size_t kMaxClientMessage = 16u << 20;
-
 int StaticCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* impl = static_cast<ReplayServer::Impl*>(lws_context_user(lws_get_context(wsi)));
   if (!impl) return 0;
@@ -150,8 +148,12 @@ void ReplayServer::Impl::RunThread() {
     lws_sul_cancel(&sul_.sul);
     if (ev_) ev_->CancelTimer();
     final_report_ = DoReport();
-    for (auto& [wsi, c] : live_) c->engine.reset();
     destroying_ = true;
+    // The sessions go before the context: the callbacks its destruction may still make find
+    // no connection to finish (the report above is final).
+    schedule_.clear();
+    by_index_.clear();
+    live_.clear();
     if (options_.stop_on_signal) UnregisterForStopWakeup(ctx_);
     {
       // From here on no other thread wakes the context: it is about to be freed.
@@ -162,8 +164,6 @@ void ReplayServer::Impl::RunThread() {
     lws_context_destroy(ctx);  // may still call back for leftover connections
     ctx_ = nullptr;
     ev_.reset();
-    due_.clear();
-    live_.clear();
     std::deque<std::function<void()>> left;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -205,7 +205,10 @@ void ReplayServer::Impl::DrainCommands() {
 }
 
 void ReplayServer::Impl::ShutdownConnections() {
-  for (auto& [wsi, c] : live_) QueueClose(*c, 1001, "wsreplay stopping");
+  for (auto& [wsi, c] : live_) {
+    c->s->Close(1001, "wsreplay stopping");
+    Apply(*c);
+  }
 }
 
 // ---------------- timing ----------------
@@ -235,66 +238,25 @@ void ReplayServer::Impl::PollAll() {
   int64_t now = clock_->NowNs();
   ReleaseDueResponses(now);
   for (auto& [wsi, c] : live_) {
-    if (!c->engine || c->close_queued || !c->queue.empty()) continue;  // busy: polled when drained
-    PollOne(*c, now);
+    c->s->Poll(now);  // a busy one is polled when its queue drained
+    Apply(*c);
   }
   Reschedule();
 }
 
-void ReplayServer::Impl::PollOne(Live& c, int64_t now) {
-  std::vector<Action> actions;
-  if (!c.stage->HoldsReplayer()) c.engine->Poll(now, &actions);
-  Drive(c, now, actions);
-}
-
-void ReplayServer::Impl::Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping,
-                               bool mismatch) {
-  std::vector<Action> out;
-  c.stage->Filter(now, &actions, &out, stepping, mismatch);
-  Enqueue(c, out);
-  if (c.stage->TakeBreakHit() && !paused_) {
-    log::Info("replay: breakpoint on connection " + std::to_string(c.index) +
+void ReplayServer::Impl::Apply(Live& c) {
+  ReplaySession::Commands cmd = c.s->TakeCommands();
+  if (cmd.want_writable) lws_callback_on_writable(c.wsi);
+  if (cmd.feed_published) NotifySubscribers();
+  if (cmd.pause_clock && !paused_) {
+    log::Info("replay: breakpoint on connection " + std::to_string(c.s->index()) +
               ": clock paused (step, resume or advance to go on)");
     DoPause();
   }
 }
 
-std::optional<int64_t> ReplayServer::Impl::NextDeadlineOf(Live& c) {
-  std::optional<int64_t> d = c.stage->HoldsReplayer() ? std::nullopt : c.engine->NextDeadline();
-  auto s = c.stage->NextDeadline();
-  if (s && (!d || *s < *d)) d = s;
-  return d;
-}
-
-ConnectionReport ReplayServer::Impl::ReportOf(Live& c) {
-  ConnectionReport r = c.engine->report();
-  r.delivered -= c.stage->suppressed();
-  for (const auto& f : c.stage->lost()) {
-    if (r.undelivered.size() < ConnectionReport::kMaxListed) r.undelivered.push_back(f);
-  }
-  r.undelivered_count += c.stage->suppressed();
-  r.resumes = c.resumes;
-  if (!c.stage->end_note().empty()) {
-    bool by_server = r.close.rfind("server closed", 0) == 0 || r.close.empty() ||
-                     r.close == "closed without a close frame";
-    r.close = c.stage->end_note() + (by_server ? "" : "; then " + r.close);
-  }
-  return r;
-}
-
 void ReplayServer::Impl::Touch(Live& c) {
-  Forget(c);
-  if (manual_ || !c.engine || c.close_queued || !c.queue.empty()) return;
-  if (auto d = NextDeadlineOf(c)) {
-    c.due = *d;
-    due_.emplace(*d, c.index, &c);
-  }
-}
-
-void ReplayServer::Impl::Forget(Live& c) {
-  if (!c.due) return;
-  due_.erase({*c.due, c.index, &c});
-  c.due.reset();
+  schedule_.Set(c.s->index(), manual_ ? std::nullopt : c.s->DueAt());
 }
 
 void ReplayServer::Impl::Reschedule() {
@@ -315,9 +277,7 @@ void ReplayServer::Impl::ArmTimer() {
   if (manual_) return;  // manual time moves only through Advance/Step
   std::optional<int64_t> earliest;
   if (auto r = NextHeldResponse(); r && r->first != Timeline::kNever) earliest = r->first;
-  if (!due_.empty() && (!earliest || std::get<0>(*due_.begin()) < *earliest)) {
-    earliest = std::get<0>(*due_.begin());
-  }
+  if (auto d = schedule_.Earliest(); d && (!earliest || *d < *earliest)) earliest = d;
   if (!earliest) return;
   int64_t best = *earliest;
   // lws wakes up with about 1 ms resolution: wake up early, then SleepUntilDue() sleeps the
@@ -343,17 +303,15 @@ void ReplayServer::Impl::PollDue() {
     PollAll();  // what the released responses caused may be due too
     return;
   }
-  std::vector<Live*> due;
-  while (!due_.empty() && std::get<0>(*due_.begin()) <= now) {
-    Live* c = std::get<2>(*due_.begin());
-    due_.erase(due_.begin());
-    c->due.reset();
-    due.push_back(c);
-  }
-  for (Live* c : due) {
+  due_ids_.clear();
+  schedule_.TakeDue(now, &due_ids_);
+  for (int id : due_ids_) {
+    Live* c = by_index_[static_cast<size_t>(id)];
+    if (!c) continue;
     // A connection that became busy since it was filed is polled when its queue drains.
-    if (c->engine && !c->close_queued && c->queue.empty()) {
-      PollOne(*c, now);
+    if (c->s->idle()) {
+      c->s->Poll(now);
+      Apply(*c);
       WriteDueNow(*c);
     }
     Touch(*c);
@@ -363,91 +321,53 @@ void ReplayServer::Impl::PollDue() {
 
 // ---------------- connections ----------------
 
-void ReplayServer::Impl::Enqueue(Live& c, std::vector<Action>& actions) {
-  if (actions.empty()) return;
-  int64_t now = clock_->NowNs();
-  bool published = false;
-  for (auto& a : actions) {
-    if (c.close_queued) break;
-    if (a.kind == Action::Kind::kSend) {
-      int64_t rec = a.recorded_ns >= 0 ? a.recorded_ns : c.engine ? c.engine->RecordedNow(now) : -1;
-      feed_.Frame(c.index, false, a.seq, rec, now, a.opcode, a.payload);
-      published = true;
-    }
-    if (a.kind == Action::Kind::kClose) {
-      QueueClose(c, a.close_code, a.close_reason);
-      continue;
-    }
-    if (a.kind == Action::Kind::kDrop) {
-      c.queue.PushDrop();
-      c.close_queued = true;
-      continue;
-    }
-    c.queue.PushMessage(a);
-  }
-  lws_callback_on_writable(c.wsi);
-  if (published) NotifySubscribers();
-}
-
-void ReplayServer::Impl::QueueClose(Live& c, int code, const std::string& reason) {
-  if (c.close_queued) return;
-  c.queue.PushClose(code, reason);
-  c.close_queued = true;
-  if (c.engine && c.engine->report().close.empty()) {
-    c.engine->report().close = "server closed " + std::to_string(code);
-  }
-  lws_callback_on_writable(c.wsi);
-}
-
 int ReplayServer::Impl::OnWriteable(Live& c) {
-  if (c.queue.empty()) return 0;
-  OutgoingQueue::Entry& o = c.queue.front();
-  if (o.kind == OutgoingQueue::Entry::Kind::kClose) {
-    lws_close_reason(c.wsi, static_cast<lws_close_status>(o.close_code),
-                     reinterpret_cast<unsigned char*>(o.close_reason.data()),
-                     o.close_reason.size());
+  OutgoingQueue::Entry* o = c.s->Front();
+  if (!o) return 0;
+  if (o->kind == OutgoingQueue::Entry::Kind::kClose) {
+    lws_close_reason(c.wsi, static_cast<lws_close_status>(o->close_code),
+                     reinterpret_cast<unsigned char*>(o->close_reason.data()),
+                     o->close_reason.size());
     return -1;
   }
-  if (o.kind == OutgoingQueue::Entry::Kind::kDrop) {
+  if (o->kind == OutgoingQueue::Entry::Kind::kDrop) {
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    c.queue.clear();
+    c.s->OnDropping();
     return 0;
   }
   if (!WriteFrontBatch(c)) return -1;
-  if (!c.queue.empty()) {
+  if (c.s->Front()) {
     lws_callback_on_writable(c.wsi);
-  } else if (c.engine && !c.close_queued) {
+  } else if (!c.s->close_queued()) {
     // Drained: release what became due meanwhile (bounded batches keep memory flat).
-    PollOne(c, clock_->NowNs());
+    c.s->Poll(clock_->NowNs());
+    Apply(c);
     Reschedule(c);
   }
   return 0;
 }
 
 bool ReplayServer::Impl::WriteFrontBatch(Live& c) {
-  OutgoingQueue::Entry& o = c.queue.front();
+  OutgoingQueue::Entry& o = *c.s->Front();
   size_t len = o.buf.size() - LWS_PRE;
   // Whole frames framed by OutgoingQueue: lws writes them as they are (and keeps what the
   // socket did not take, sending it before anything written later).
   int n = lws_write(c.wsi, o.buf.data() + LWS_PRE, len, LWS_WRITE_RAW);
   if (n < static_cast<int>(len)) return false;
-  if (c.engine && !o.deadlines.empty()) {
-    int64_t now = clock_->NowNs();
-    for (int64_t d : o.deadlines) c.engine->NoteWritten(now, d);
-  }
-  c.queue.pop_front();
+  // Lateness is measured now, when the bytes are written (the clock is read only then).
+  c.s->OnWritten(o.deadlines.empty() ? 0 : clock_->NowNs());
   return true;
 }
 
 void ReplayServer::Impl::WriteDueNow(Live& c) {
-  if (c.queue.empty() || c.queue.front().kind != OutgoingQueue::Entry::Kind::kData ||
-      c.queue.front().deadlines.empty() || lws_partial_buffered(c.wsi)) {
-    return;  // the writable callback Enqueue asked for writes it
+  OutgoingQueue::Entry* o = c.s->Front();
+  if (!o || o->kind != OutgoingQueue::Entry::Kind::kData || o->deadlines.empty() ||
+      lws_partial_buffered(c.wsi)) {
+    return;  // the writable callback the session asked for writes it
   }
   if (!WriteFrontBatch(c)) {
     // The socket failed: end the connection as the writable callback would have.
-    c.queue.clear();
-    c.close_queued = true;
+    c.s->OnDropping();
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
   // Whatever is left (a close behind the frames) goes in the writable callback, which an
@@ -606,54 +526,51 @@ void ReplayServer::Impl::Prepare(Pending& p) {
   p.engine->MeasureLatenessAtWrite();
 }
 
-void ReplayServer::Impl::OnEstablished(lws* wsi) {
+int ReplayServer::Impl::OnEstablished(lws* wsi) {
   // The connection's timeline starts here, when the upgrade is accepted: before anything
   // else this callback does, so that nothing shifts its schedule.
   int64_t now = clock_->NowNs();
   auto it = pending_.find(wsi);
-  auto c = std::make_unique<Live>();
-  c->wsi = wsi;
-  c->index = next_index_++;
+  const int index = next_index_++;
   reports_.emplace_back();
   if (it == pending_.end()) {
     log::Error("replay: established connection without a chosen recording");
-    reports_.back().live_index = c->index;
-    live_[wsi] = std::move(c);
-    QueueClose(*live_[wsi], 1011, "wsreplay: no recording chosen");
-    return;
+    reports_.back().live_index = index;
+    static char kWhy[] = "wsreplay: no recording chosen";
+    lws_close_reason(wsi, static_cast<lws_close_status>(1011),
+                     reinterpret_cast<unsigned char*>(kWhy), sizeof kWhy - 1);
+    return -1;
   }
   Pending p = std::move(it->second);
   pending_.erase(it);
   if (!p.engine) Prepare(p);
-  c->engine = std::move(p.engine);
-  c->recorded_index = p.recorded_index;
-  c->resumed_from = p.resume;
-  c->resumes = p.resumes;
-  auto& rep = c->engine->report();
-  rep.live_index = c->index;
-  rep.path = p.path;
-  rep.query = p.query;
-  c->stage = std::make_unique<FaultStage>(&faults_, c->index, now);
-  faults_.OnConnected(c->index);
+  auto c = std::make_unique<Live>();
+  c->wsi = wsi;
+  c->s = std::make_unique<ReplaySession>(
+      ReplaySession::Identity{index, p.recorded_index, p.path, p.query, p.resume, p.resumes},
+      std::move(p.engine), &faults_, &feed_, LWS_PRE);
   if (p.resumes > 0) {
     // The connection it resumes owes nothing any more: what is still undelivered is this one's.
     ConnectionReport& old = reports_[static_cast<size_t>(p.resumes - 1)];
-    old.resumed_by = c->index;
+    old.resumed_by = index;
     old.undelivered.clear();
     old.undelivered_count = 0;
   }
-  c->engine->Start(now);
-  if (p.speed != speed_) c->engine->SetSpeed(now, speed_);  // changed since it was prepared
-  if (paused_) c->engine->Pause(now);
-  log::Info("replay: connection " + std::to_string(c->index) + " " + p.path +
-            " served by recorded #" +
-            std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + rep.mode + "]" +
-            (p.resumes ? " resuming connection " + std::to_string(p.resumes) : ""));
-  feed_.Open(c->index, matcher_.recorded()[p.recorded_index].ordinal, p.path, rep.mode, now);
+  c->s->Start(now);
+  if (p.speed != speed_) c->s->SetSpeed(now, speed_);  // changed since it was prepared
+  if (paused_) c->s->Pause(now);
+  log::Info("replay: connection " + std::to_string(index) + " " + p.path + " served by recorded #" +
+            std::to_string(matcher_.recorded()[p.recorded_index].ordinal) + " [" + c->s->mode() +
+            "]" + (p.resumes ? " resuming connection " + std::to_string(p.resumes) : ""));
   Live& ref = *c;
   live_[wsi] = std::move(c);
-  PollOne(ref, now);
+  if (by_index_.size() <= static_cast<size_t>(index))
+    by_index_.resize(static_cast<size_t>(index) + 1, nullptr);
+  by_index_[static_cast<size_t>(index)] = &ref;
+  ref.s->Poll(now);
+  Apply(ref);
   Reschedule(ref);
+  return 0;
 }
 
 void ReplayServer::Impl::OnClosed(lws* wsi) {
@@ -661,24 +578,12 @@ void ReplayServer::Impl::OnClosed(lws* wsi) {
   auto it = live_.find(wsi);
   if (it == live_.end()) return;
   Live& c = *it->second;
-  if (c.engine) {
-    int64_t now = clock_->NowNs();
-    auto& rep = c.engine->report();
-    if (rep.close.empty()) rep.close = "closed without a close frame";
-    c.engine->Finish(now);
-    reports_[static_cast<size_t>(c.index - 1)] = ReportOf(c);
-    if (c.stage->ended_by_fault() && faults_.after_fault() == AfterFault::kResume) {
-      // The client's reconnect continues this recorded connection where it stopped.
-      auto from = std::make_shared<ResumeFrom>();
-      if (c.resumed_from) *from = *c.resumed_from;
-      from->delivered.insert(c.stage->delivered().begin(), c.stage->delivered().end());
-      from->v = std::max(from->v, c.stage->reached_v());
-      faults_.AddResumePoint({c.recorded_index, rep.path, rep.query, c.index, std::move(from)});
-    }
-    feed_.Close(c.index, rep.close, now);
-    NotifySubscribers();
-  }
-  Forget(c);
+  const int index = c.s->index();
+  c.s->OnSocketEnded(clock_->NowNs());
+  reports_[static_cast<size_t>(index - 1)] = c.s->Report();
+  if (c.s->TakeCommands().feed_published) NotifySubscribers();
+  schedule_.Remove(index);
+  by_index_[static_cast<size_t>(index)] = nullptr;
   live_.erase(it);
   ArmTimer();
 }
@@ -699,39 +604,18 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
       }
       return 0;
     case LWS_CALLBACK_ESTABLISHED:
-      OnEstablished(wsi);
-      return 0;
+      return OnEstablished(wsi);
     case LWS_CALLBACK_RECEIVE: {
       auto it = live_.find(wsi);
       if (it == live_.end()) return -1;
       Live& c = *it->second;
-      if (lws_is_first_fragment(wsi)) {
-        c.rx.clear();
-        c.rx_opcode = lws_frame_is_binary(wsi) ? 2 : 1;
-      }
-      if (c.rx.size() + len > kMaxClientMessage) {
-        QueueClose(c, 1009, "message too big for wsreplay");
-        return 0;
-      }
-      c.rx.append(static_cast<const char*>(in), len);
-      if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
-      if (!c.engine || c.close_queued) return 0;
-      std::vector<Action> actions;
-      int64_t now = clock_->NowNs();
-      const ConnectionReport& rep = c.engine->report();
-      int64_t mismatches = rep.mismatch_count;
-      c.engine->OnClientMessage(now, c.rx_opcode, c.rx, &actions);
-      std::string why;
-      if (rep.mismatch_count > mismatches) {
-        why = static_cast<int64_t>(rep.mismatches.size()) == rep.mismatch_count
-                  ? rep.mismatches.back().explanation
-                  : "not in the cassette (explanations listed for the first mismatches only)";
-      }
-      feed_.Frame(c.index, true, -1, c.engine->RecordedNow(now), now, c.rx_opcode, c.rx, why);
-      NotifySubscribers();
-      c.rx.clear();
-      Drive(c, now, actions, false, c.engine->report().mismatch_count > mismatches);
-      Reschedule(c);
+      // A new message starts with its opcode (1 text, 2 binary); its continuations carry 0.
+      int opcode = lws_is_first_fragment(wsi) ? (lws_frame_is_binary(wsi) ? 2 : 1) : 0;
+      bool fin = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+      c.s->OnClientFrame(clock_->NowNs(), opcode,
+                         std::string_view(static_cast<const char*>(in), len), fin);
+      Apply(c);
+      if (fin) Reschedule(c);
       return 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
@@ -741,7 +625,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
     }
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
       auto it = live_.find(wsi);
-      if (it == live_.end() || !it->second->engine) return 0;
+      if (it == live_.end()) return 0;
       int code = 1005;
       std::string why;
       auto* b = static_cast<const unsigned char*>(in);
@@ -749,7 +633,7 @@ int ReplayServer::Impl::Callback(lws* wsi, lws_callback_reasons reason, void* /*
         code = (b[0] << 8) | b[1];
         why.assign(reinterpret_cast<const char*>(b) + 2, len - 2);
       }
-      it->second->engine->OnClientClose(clock_->NowNs(), code, why);
+      it->second->s->OnPeerClosed(clock_->NowNs(), code, why);
       return 0;
     }
     case LWS_CALLBACK_CLOSED:

@@ -1,6 +1,13 @@
 // ReplayServer::Impl (internal): the libwebsockets service thread, its connections and the
 // command queue other threads use. Everything below runs on the service thread except
 // Post()/Call(), which other threads use to hand it work. See replay_server.h.
+//
+// For replayed WebSocket connections it is the thin lws transport: each live connection's
+// logic is a ReplaySession (replay_session.h, sans-I/O); the callbacks here translate lws
+// events into session events and the session's commands into lws_write, lws_close_reason,
+// lws_set_timeout (drop) and lws_callback_on_writable. One timer serves every connection,
+// armed for the earliest entry of the Schedule (schedule.h). The HTTP half lives in
+// http_replay.cc, the control endpoint in control_endpoint.cc (routes: control_api.h).
 #pragma once
 
 #include <libwebsockets.h>
@@ -15,9 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "cassettes/session_source.h"
@@ -34,6 +39,8 @@
 #include "replay/live_feed.h"
 #include "replay/outgoing_queue.h"
 #include "replay/replay_server.h"
+#include "replay/replay_session.h"
+#include "replay/schedule.h"
 
 namespace wsr::replay {
 
@@ -91,20 +98,11 @@ class ReplayServer::Impl {
 
   // lws sends up to kMaxSend bytes of a connection's batches (OutgoingQueue) per send().
   static constexpr size_t kMaxSend = 256 * 1024;
+  // A live replayed connection: its socket and its session (replay_session.h, sans-I/O),
+  // whose events this file feeds from lws callbacks and whose commands it carries out.
   struct Live {
-    int index = 0;
     lws* wsi = nullptr;
-    std::unique_ptr<ConnectionReplayer> engine;
-    std::unique_ptr<FaultStage> stage;  // every action of `engine` passes through it
-    int recorded_index = -1;
-    std::shared_ptr<const ResumeFrom> resumed_from;  // --after-fault resume
-    int resumes = 0;                                 // the live connection it resumes
-    OutgoingQueue queue{LWS_PRE};                    // what it writes next, framed
-    std::string rx;
-    int rx_opcode = 1;
-    bool close_queued = false;
-    // Its entry in due_ (the deadline it is filed under), when it has one.
-    std::optional<int64_t> due;
+    std::unique_ptr<ReplaySession> s;
   };
   // An accepted upgrade, between LWS_CALLBACK_HTTP_CONFIRM_UPGRADE and ESTABLISHED: its
   // replayer is built here (reading the cassette), before the 101 goes out, so that the
@@ -120,26 +118,17 @@ class ReplayServer::Impl {
   // Builds p.engine (MakeReplayer) for an accepted upgrade.
   void Prepare(Pending& p);
 
-  // Publishes the actions on the live feed and queues them on c (OutgoingQueue frames them).
-  void Enqueue(Live& c, std::vector<Action>& actions);
-  // Passes what the replayer emitted through the connection's fault stage to the socket, and
-  // pauses the clock when a breakpoint fired.
-  void Drive(Live& c, int64_t now, std::vector<Action>& actions, bool stepping = false,
-             bool mismatch = false);
-  // Polls the replayer (unless the stage holds it back) and drives the result.
-  void PollOne(Live& c, int64_t now);
-  std::optional<int64_t> NextDeadlineOf(Live& c);
-  // The schedule: due_ holds (deadline, index, connection) for every connection that is idle
-  // (nothing queued, no close pending) and has a next deadline, so that an event costs
-  // O(log n) and a timer turn polls only the connections that are due, never all of them.
+  // Carries out what the session asked for after an event: a writable callback, waking the
+  // live page's subscribers, pausing the clock when a breakpoint fired.
+  void Apply(Live& c);
+  // The schedule (schedule.h) holds every connection that is idle (nothing queued, no close
+  // pending) and has a next deadline, so that an event costs O(log n) and a timer turn polls
+  // only the connections that are due, never all of them.
   void Touch(Live& c);       // files c under its current deadline (or removes it)
-  void Forget(Live& c);      // removes c from due_
   void Reschedule(Live& c);  // Touch(c), then ArmTimer()
-  void ArmTimer();           // the lws timer for the earliest entry of due_
+  void ArmTimer();           // the lws timer for the earliest entry of the schedule
   void PollDue();            // the timer: polls the connections whose deadline has come
-  ConnectionReport ReportOf(Live& c);
   bool WriteFaultRefusal(lws* wsi, int status);
-  void QueueClose(Live& c, int code, const std::string& reason);
   int OnWriteable(Live& c);
   // Hands the front data batch to lws (lws_write), notes each frame's lateness, pops it; false
   // when the socket failed.
@@ -148,7 +137,7 @@ class ReplayServer::Impl {
   // loop turn later in the writable callback (which lws_callback_on_writable would cost), when
   // lws holds nothing unsent for the connection; otherwise the writable callback writes it.
   void WriteDueNow(Live& c);
-  void OnEstablished(lws* wsi);
+  int OnEstablished(lws* wsi);
   void OnClosed(lws* wsi);
   int OnConfirmUpgrade(lws* wsi);
   bool WriteRecordedRefusal(lws* wsi, const ConnectionMatcher::Choice& choice);
@@ -232,7 +221,9 @@ class ReplayServer::Impl {
   std::deque<std::function<void()>> commands_;
 
   std::map<lws*, std::unique_ptr<Live>> live_;
-  std::set<std::tuple<int64_t, int, Live*>> due_;  // (deadline, Live::index, connection)
+  std::vector<Live*> by_index_;  // live_ by live index (null once closed)
+  Schedule schedule_;            // by live index
+  std::vector<int> due_ids_;     // PollDue's scratch
   std::map<lws*, Pending> pending_;
   std::map<lws*, std::string> http_bodies_;
   HttpMatcher http_matcher_;
