@@ -105,6 +105,10 @@ class RelayConnection {
   // Both sides' TCP connections are gone (or were never opened): the connection can be freed.
   bool finished() const;
   bool upstream_requested() const { return upstream_requested_; }
+  // True while the connection waits for OnSinkDrained: the sink refused one of its rows, or its
+  // sockets are paused until the sink drains. OnSinkDrained does nothing for any other
+  // connection, so a transport needs to deliver it only to these.
+  bool waiting_for_sink() const { return paused_for_sink_ || recorder_.backpressure(); }
   const recorder::ConnectionRecorder& recorder() const { return recorder_; }
 
  private:

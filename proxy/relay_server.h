@@ -119,6 +119,9 @@ class RelayServer {
   bool shutting_down_ = false;
   std::atomic<bool> stop_{false};  // Stop() was called
   std::unordered_set<Link*> links_;
+  // The links whose connection waits for the sink to drain (RelayConnection::waiting_for_sink,
+  // noted after each event): the writer's drained signal visits these, not every connection.
+  std::unordered_set<Link*> sink_waiters_;
   std::atomic<bool> drained_{false};
   // What the writer's drained callback (another thread) may touch; emptied before the
   // context is destroyed.

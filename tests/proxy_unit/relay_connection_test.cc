@@ -460,13 +460,16 @@ TEST_F(RelayConnectionTest, AMessageOverTheCapIsCutAtItsFrameAndBothSidesGet1009
 
 TEST_F(RelayConnectionTest, AFullSinkPausesBothSidesUntilItDrains) {
   Open();
+  EXPECT_FALSE(conn_->waiting_for_sink());  // the transport owes it no drained signal
   sink_.full = true;
   Out o = Upstream(ServerFrame(1, "a"));
   EXPECT_EQ(o.pause, 2);
   EXPECT_EQ(o.to_client, ServerFrame(1, "a"));  // what was read is still relayed
+  EXPECT_TRUE(conn_->waiting_for_sink());
   sink_.full = false;
   Out d = Gather(conn_->OnSinkDrained(Tick()));
   EXPECT_EQ(d.resume, 2);
+  EXPECT_FALSE(conn_->waiting_for_sink());
 }
 
 TEST_F(RelayConnectionTest, ViolationsAreRelayedAndMarked) {
