@@ -29,8 +29,9 @@ struct Options {
   std::string self;             // path of this binary (for --serve-echo)
   // Section "scale".
   int connections = 10000;
-  int push_interval_ms = 3000;  // per connection, alternating between its two topics
-  double scale_seconds = 60;    // how long each connection stays open
+  int push_interval_ms = 3000;     // per connection, alternating between its two topics
+  double scale_seconds = 60;       // how long each connection stays open
+  bool scale_record_only = false;  // stop after record (replay needs record's cassette)
   // Section "replay": also replay a 10,000,000-frame cassette at --speed max (RSS target;
   // generating it takes about a minute and 1.5 GB of temp space).
   bool replay_10m = false;

@@ -63,6 +63,9 @@ int Main(int argc, char** argv) {
   app.add_option("--push-interval", push_interval_s,
                  "Scale section: seconds between two pushes to one connection (default 3)")
       ->check(CLI::Range(0.05, 600.0));
+  app.add_flag("--scale-record-only", opt.scale_record_only,
+               "Scale section: measure record only (replay needs record's cassette, so there is "
+               "no replay-only run)");
   app.add_option("--serve-echo", serve_echo, "Internal: run the echo server on this port")
       ->group("");
   int serve_phoenix = -1;

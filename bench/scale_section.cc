@@ -400,6 +400,10 @@ void RunScaleSection(const Env& env, Summary* summary) {
   PrintMeasured(mr);
   AddTargets(mr, summary);
   fflush(stdout);
+  if (env.opt.scale_record_only) {
+    printf("  replay not run (--scale-record-only)\n");
+    return;
+  }
   if (rc.connections < n) {
     try {
       int64_t added = TopUpRecording(cassette, n);
