@@ -4,6 +4,21 @@
 #include <utility>
 
 namespace wsr::replay {
+namespace {
+
+// The actions of the event in flight: what the replayer emitted (in) and what the fault stage
+// lets go (out). One pair per thread, shared by every session of the service thread (an event
+// of one session never runs inside another's, nor inside another of its own), reused so that a
+// poll allocates no vectors and thousands of sessions do not each keep 256-action buffers.
+struct Scratch {
+  std::vector<Action> in, out;
+};
+Scratch& Scr() {
+  static thread_local Scratch s;
+  return s;
+}
+
+}  // namespace
 
 ReplaySession::ReplaySession(Identity id, std::unique_ptr<ConnectionReplayer> engine,
                              FaultPlan* plan, LiveFeed* feed, size_t headroom)
@@ -38,8 +53,8 @@ void ReplaySession::OnClientFrame(int64_t now, int opcode, std::string_view byte
   if (!fin || close_queued_) return;
   const ConnectionReport& rep = engine_->report();
   const int64_t mismatches = rep.mismatch_count;
-  in_.clear();
-  engine_->OnClientMessage(now, rx_opcode_, rx_, &in_);
+  Scr().in.clear();
+  engine_->OnClientMessage(now, rx_opcode_, rx_, &Scr().in);
   const bool mismatch = rep.mismatch_count > mismatches;
   if (feed_) {
     std::string why;
@@ -57,14 +72,14 @@ void ReplaySession::OnClientFrame(int64_t now, int opcode, std::string_view byte
 
 void ReplaySession::Poll(int64_t now) {
   if (!idle()) return;
-  in_.clear();
-  if (!stage_->HoldsReplayer()) engine_->Poll(now, &in_);
+  Scr().in.clear();
+  if (!stage_->HoldsReplayer()) engine_->Poll(now, &Scr().in);
   Drive(now, false, false);
 }
 
 bool ReplaySession::Step(int64_t now) {
-  in_.clear();
-  if (!engine_->Step(now, &in_)) return false;
+  Scr().in.clear();
+  if (!engine_->Step(now, &Scr().in)) return false;
   if (feed_) {
     feed_->Control("stepped", now);  // before the frames it releases, as the page shows them
     commands_.feed_published = true;
@@ -74,29 +89,29 @@ bool ReplaySession::Step(int64_t now) {
 }
 
 bool ReplaySession::StepHeld(int64_t now) {
-  out_.clear();
-  if (!stage_->StepHeld(now, &out_)) return false;
+  Scr().out.clear();
+  if (!stage_->StepHeld(now, &Scr().out)) return false;
   Enqueue(now);
   return true;
 }
 
 void ReplaySession::Resume(int64_t now) {
   engine_->Resume(now);
-  out_.clear();
-  stage_->ResumeHeld(now, &out_);
+  Scr().out.clear();
+  stage_->ResumeHeld(now, &Scr().out);
   Enqueue(now);
 }
 
 void ReplaySession::Drive(int64_t now, bool stepping, bool mismatch) {
-  out_.clear();
-  stage_->Filter(now, &in_, &out_, stepping, mismatch);
+  Scr().out.clear();
+  stage_->Filter(now, &Scr().in, &Scr().out, stepping, mismatch);
   Enqueue(now);
   if (stage_->TakeBreakHit()) commands_.pause_clock = true;
 }
 
 void ReplaySession::Enqueue(int64_t now) {
-  if (out_.empty()) return;
-  for (auto& a : out_) {
+  if (Scr().out.empty()) return;
+  for (auto& a : Scr().out) {
     if (close_queued_) break;
     if (a.kind == Action::Kind::kSend && feed_) {
       int64_t rec = a.recorded_ns >= 0 ? a.recorded_ns : engine_->RecordedNow(now);
@@ -114,7 +129,7 @@ void ReplaySession::Enqueue(int64_t now) {
     }
     queue_.PushMessage(a);
   }
-  out_.clear();
+  Scr().out.clear();
   commands_.want_writable = true;
 }
 

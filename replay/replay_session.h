@@ -19,7 +19,8 @@
 // ManualClock (tests/replay/replay_session_test.cc).
 //
 // Ownership: owns its replayer, stage and queue; borrows the session-wide FaultPlan and
-// LiveFeed (may be null), which must outlive it. Not thread-safe: the service thread owns it.
+// LiveFeed (may be null), which must outlive it. Not thread-safe: the service thread owns it
+// (the sessions of a thread share one scratch pair of action vectors, replay_session.cc).
 #pragma once
 
 #include <cstddef>
@@ -133,7 +134,8 @@ class ReplaySession {
  private:
   // Passes what the replayer emitted through the stage and queues what goes out now.
   void Drive(int64_t now, bool stepping, bool mismatch);
-  // Publishes `out_`'s frames on the feed and queues them (close and drop end the queue).
+  // Publishes the frames the stage let go on the feed and queues them (close and drop end
+  // the queue).
   void Enqueue(int64_t now);
 
   Identity id_;
@@ -146,8 +148,6 @@ class ReplaySession {
   Commands commands_;
   std::string rx_;  // the client message being reassembled
   int rx_opcode_ = 1;
-  // Scratch for Poll/Drive, reused so that a poll does not allocate its vectors.
-  std::vector<Action> in_, out_;
 };
 
 }  // namespace wsr::replay
