@@ -1,6 +1,9 @@
 #include "common/ev_loop.h"
 
 #include <ev.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -10,16 +13,45 @@
 
 namespace wsr {
 
+namespace {
+
+int64_t MonotonicNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
 struct EvLoop::Impl {
   struct ev_loop* loop = nullptr;
   void* foreign[1] = {nullptr};
-  std::unique_ptr<Timer> timer;  // ArmTimer's: an EvLoop::Timer calling `fn`
-  std::function<void()> fn;
+  std::function<void()> fn;  // ArmTimer's callback
+  // ArmTimer's timer: a timerfd (absolute CLOCK_MONOTONIC expiry, nanosecond resolution) read
+  // by an ev_io watcher; libev's own timers wake through epoll_wait()'s millisecond timeout.
+  // Cancelling is lazy (`armed` false): a stale expiry wakes the loop once and fires nothing.
+  int tfd = -1;
+  ev_io tfd_watcher{};
+  bool armed = false;
+  int64_t set_at = -1;  // the absolute expiry the timerfd holds now, -1 when none
+  // A libev timer calling `fn`: for delays <= 0 (the next turn, no system call to arm it) and
+  // for every delay when no timerfd could be created.
+  std::unique_ptr<Timer> soon;
 
-  static void OnTimer(void* arg) {
-    auto* self = static_cast<Impl*>(arg);
+  static void Fire(Impl* self) {
     auto fn = self->fn;  // fn may re-arm (and replace self->fn) while it runs
     if (fn) fn();
+  }
+  static void OnSoon(void* arg) { Fire(static_cast<Impl*>(arg)); }
+  static void OnTimerFd(struct ev_loop*, ev_io* w, int) {
+    auto* self = static_cast<Impl*>(w->data);
+    uint64_t expirations = 0;
+    // Nothing to read: the timer was re-armed after the kernel signalled the old expiry.
+    if (read(self->tfd, &expirations, sizeof expirations) != sizeof expirations) return;
+    self->set_at = -1;
+    if (!self->armed) return;  // cancelled, or replaced by an arming that fired already
+    self->armed = false;
+    Fire(self);
   }
 };
 
@@ -27,11 +59,21 @@ EvLoop::EvLoop() : impl_(std::make_unique<Impl>()) {
   impl_->loop = ev_loop_new(EVFLAG_AUTO);
   if (!impl_->loop) throw Error("cannot create an event loop (libev ev_loop_new failed)");
   impl_->foreign[0] = impl_->loop;
-  impl_->timer = std::make_unique<Timer>(this, &Impl::OnTimer, impl_.get());
+  impl_->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (impl_->tfd >= 0) {
+    ev_io_init(&impl_->tfd_watcher, &Impl::OnTimerFd, impl_->tfd, EV_READ);
+    impl_->tfd_watcher.data = impl_.get();
+    ev_io_start(impl_->loop, &impl_->tfd_watcher);
+  }
+  impl_->soon = std::make_unique<Timer>(this, &Impl::OnSoon, impl_.get());
 }
 
 EvLoop::~EvLoop() {
-  impl_->timer.reset();  // stops it, on the loop that is still there
+  impl_->soon.reset();  // stops it, on the loop that is still there
+  if (impl_->tfd >= 0) {
+    ev_io_stop(impl_->loop, &impl_->tfd_watcher);
+    close(impl_->tfd);
+  }
   ev_loop_destroy(impl_->loop);
 }
 
@@ -48,12 +90,29 @@ void EvLoop::Detach(lws_context_creation_info* info) {
 void EvLoop::RunOnce() { ev_run(impl_->loop, EVRUN_ONCE); }
 
 void EvLoop::ArmTimer(int64_t delay_ns, std::function<void()> fn) {
-  impl_->timer->Cancel();
-  impl_->fn = std::move(fn);
-  impl_->timer->Arm(delay_ns);
+  Impl& m = *impl_;
+  m.soon->Cancel();
+  m.armed = false;
+  if (m.tfd >= 0 && delay_ns > 0) {
+    m.fn = std::move(fn);
+    m.armed = true;
+    const int64_t at = MonotonicNowNs() + delay_ns;
+    if (at == m.set_at) return;  // the timerfd holds this expiry already
+    itimerspec spec{};
+    spec.it_value.tv_sec = static_cast<time_t>(at / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(at % 1'000'000'000);
+    timerfd_settime(m.tfd, TFD_TIMER_ABSTIME, &spec, nullptr);
+    m.set_at = at;
+    return;
+  }
+  m.fn = std::move(fn);
+  m.soon->Arm(delay_ns);
 }
 
-void EvLoop::CancelTimer() { impl_->timer->Cancel(); }
+void EvLoop::CancelTimer() {
+  impl_->armed = false;
+  impl_->soon->Cancel();
+}
 
 struct EvLoop::Timer::Impl {
   struct ev_loop* loop;

@@ -6,9 +6,9 @@
 // (package libwebsockets-evlib-ev, LWS_SERVER_OPTION_LIBEV) on a loop we own, a turn costs
 // O(ready sockets). lws 4.1's plugin arms its lws_sul timer (which also drives lws's own
 // timeouts, e.g. lws_set_timeout) only after socket activity: a timer scheduled outside a
-// socket callback may never fire. So the owner's timers are libev timers here (ArmTimer, and
-// EvLoop::Timer for one timer per object), and whoever calls into lws from such a timer
-// callback pokes lws with lws_cancel_service() afterwards.
+// socket callback may never fire. So the owner's timers live on this loop (ArmTimer on a
+// timerfd, EvLoop::Timer for one libev timer per object), and whoever calls into lws from such a
+// timer callback pokes lws with lws_cancel_service() afterwards.
 //
 // Use: Attach(&info) before lws_create_context(); RunOnce() instead of lws_service(); when
 // the context cannot be created with it (plugin missing), Detach(&info) and create it again
@@ -37,8 +37,9 @@ class EvLoop {
   void Detach(lws_context_creation_info* info);
   // Waits for at least one event (socket, lws_cancel_service(), timer) and handles it.
   void RunOnce();
-  // One-shot timer: `fn` runs inside RunOnce() after `delay_ns` (>= 0). Re-arming replaces
-  // the previous one.
+  // One-shot timer: `fn` runs inside RunOnce() after `delay_ns` (>= 0), to the microsecond
+  // (a timerfd, where libev's timers wake up to a millisecond late). Re-arming replaces the
+  // previous one; CancelTimer() makes sure it does not run.
   void ArmTimer(int64_t delay_ns, std::function<void()> fn);
   void CancelTimer();
 

@@ -258,9 +258,11 @@ class ReplayServer::Impl {
   bool paused_ = false;
   bool destroying_ = false;
   std::optional<int64_t> next_deadline_;
+  // How early the lws_sul timer (poll() fallback, ~1 ms resolution) wakes before a deadline.
   static constexpr int64_t kEarlyWakeNs = 1'500'000;
   // SleepUntilDue() sleeps until this long before the deadline, then spins: a thread woken
-  // from sleep runs tens of microseconds later (more on a VM), one that spins does not.
+  // from sleep runs tens of microseconds later (more on a VM), one that spins does not. The
+  // EvLoop's timerfd wakes this long before the deadline (no sleep: the loop stays free).
   static constexpr int64_t kSpinNs = 100'000;
   double speed_;
   struct Sul {

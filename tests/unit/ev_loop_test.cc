@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 namespace wsr {
@@ -55,6 +56,37 @@ TEST(EvLoopTimer, RearmingReplacesAndCancelledTimersDoNotFire) {
   loop.ArmTimer(20'000'000, [&woke] { woke = true; });
   while (!woke) loop.RunOnce();
   EXPECT_EQ(order, (std::vector<int>{2, 1}));
+}
+
+TEST(EvLoopArmTimer, FiresOnceNotEarlyAndCancelledArmingsNeverRun) {
+  EvLoop loop;
+  int first = 0, second = 0, third = 0;
+  loop.ArmTimer(0, [&first] { ++first; });
+  loop.CancelTimer();  // cancelled before the loop ran: never fires
+  loop.ArmTimer(1'000'000, [&second] { ++second; });
+  loop.ArmTimer(3'000'000, [&third] { ++third; });  // replaces the 1 ms arming
+  auto start = SteadyClock::now();
+  while (third == 0) loop.RunOnce();
+  EXPECT_GE(SteadyClock::now() - start, std::chrono::milliseconds(3));
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(second, 0);
+  EXPECT_EQ(third, 1);
+  // Re-armed from inside its own callback: fires again, once per arming.
+  int chained = 0;
+  std::function<void()> again = [&] {
+    if (++chained < 3) loop.ArmTimer(0, again);
+  };
+  loop.ArmTimer(0, again);
+  while (chained < 3) loop.RunOnce();
+  EXPECT_EQ(chained, 3);
+  // Nothing armed any more: a separate timer's wake-up finds no extra firing.
+  bool woke = false;
+  EvLoop::Timer t(
+      &loop, [](void* arg) { *static_cast<bool*>(arg) = true; }, &woke);
+  t.Arm(10'000'000);
+  while (!woke) loop.RunOnce();
+  EXPECT_EQ(chained, 3);
+  EXPECT_EQ(third, 1);
 }
 
 }  // namespace
