@@ -30,7 +30,7 @@ struct EvLoop::Impl {
   // ArmTimer's timer: a timerfd (absolute CLOCK_MONOTONIC expiry, nanosecond resolution) read
   // by an ev_io watcher; libev's own timers wake through epoll_wait()'s millisecond timeout.
   // Cancelling is lazy (`armed` false): a stale expiry wakes the loop once and fires nothing.
-  int tfd = -1;
+  int tfd = -1;  // -1: not created yet; -2: timerfd_create failed
   ev_io tfd_watcher{};
   bool armed = false;
   int64_t set_at = -1;  // the absolute expiry the timerfd holds now, -1 when none
@@ -59,12 +59,6 @@ EvLoop::EvLoop() : impl_(std::make_unique<Impl>()) {
   impl_->loop = ev_loop_new(EVFLAG_AUTO);
   if (!impl_->loop) throw Error("cannot create an event loop (libev ev_loop_new failed)");
   impl_->foreign[0] = impl_->loop;
-  impl_->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (impl_->tfd >= 0) {
-    ev_io_init(&impl_->tfd_watcher, &Impl::OnTimerFd, impl_->tfd, EV_READ);
-    impl_->tfd_watcher.data = impl_.get();
-    ev_io_start(impl_->loop, &impl_->tfd_watcher);
-  }
   impl_->soon = std::make_unique<Timer>(this, &Impl::OnSoon, impl_.get());
 }
 
@@ -93,6 +87,17 @@ void EvLoop::ArmTimer(int64_t delay_ns, std::function<void()> fn) {
   Impl& m = *impl_;
   m.soon->Cancel();
   m.armed = false;
+  if (m.tfd == -1 && delay_ns > 0) {
+    // Created on first use: a loop that never arms a delayed timer holds no extra descriptor.
+    m.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (m.tfd >= 0) {
+      ev_io_init(&m.tfd_watcher, &Impl::OnTimerFd, m.tfd, EV_READ);
+      m.tfd_watcher.data = &m;
+      ev_io_start(m.loop, &m.tfd_watcher);
+    } else {
+      m.tfd = -2;  // none to be had (descriptors exhausted?): libev timers from now on
+    }
+  }
   if (m.tfd >= 0 && delay_ns > 0) {
     m.fn = std::move(fn);
     m.armed = true;

@@ -38,8 +38,9 @@ bool QueryMatches(const std::string& recorded, const std::string& live) {
 ConnectionMatcher::Choice ConnectionMatcher::Choose(const std::string& path,
                                                     const std::string& query) {
   Choice c;
+  while (first_unused_ < used_.size() && used_[first_unused_]) ++first_unused_;
   bool any_path = false;
-  for (size_t i = 0; i < recorded_.size(); ++i) {
+  for (size_t i = first_unused_; i < recorded_.size(); ++i) {
     const auto& r = recorded_[i];
     if (r.path != path) continue;
     any_path = true;
@@ -56,6 +57,7 @@ ConnectionMatcher::Choice ConnectionMatcher::Choose(const std::string& path,
     }
     return c;
   }
+  for (size_t i = 0; i < first_unused_ && !any_path; ++i) any_path = recorded_[i].path == path;
   c.status = any_path ? 409 : 404;
   std::string target = path + (query.empty() ? "" : "?" + query);
   c.message =

@@ -20,6 +20,8 @@ class ConnectionMatcher {
  public:
   explicit ConnectionMatcher(std::vector<cassette::Connection> recorded)
       : recorded_(std::move(recorded)), used_(recorded_.size(), false) {}
+  // O(1) per upgrade when clients connect in recorded order (every entry before the first
+  // unused one is skipped without a look), O(recorded) at worst.
 
   struct Choice {
     int index = -1;       // into recorded(); -1 when nothing serves it
@@ -40,6 +42,7 @@ class ConnectionMatcher {
  private:
   std::vector<cassette::Connection> recorded_;
   std::vector<bool> used_;
+  size_t first_unused_ = 0;  // every entry before it is used
 };
 
 }  // namespace wsr::replay

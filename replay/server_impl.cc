@@ -103,6 +103,11 @@ void ReplayServer::Impl::Listen() {
     info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
   }
   info.server_string = "wsreplay";
+  // No lws validity timers: by default lws 4.1 pings a connection idle for 300 s and hangs up
+  // at 310 s (frames the recording never had), and re-files every connection's validity timer
+  // on each frame it reads into one sorted list, O(connections) per frame.
+  static const lws_retry_bo_t kNoValidityTimers = {};
+  info.retry_and_idle_policy = &kNoValidityTimers;
   ctx_ = CreateContextOnEvLoop(&info, &ev_, "replay");
   if (!ctx_) {
     throw Error("cannot listen on " + host_ + ":" + std::to_string(options_.port) +
