@@ -5,9 +5,10 @@
 // (and a log line per try) for as long as idle clients hold every descriptor, while the
 // clients behind them wait unanswered. A server therefore checks each accepted connection at
 // LWS_CALLBACK_FILTER_NETWORK_CONNECTION (its protocols[0] callback, before lws builds anything
-// for it): when fewer than `spare` more descriptors could be opened after it, the connection is
-// answered at once with the server's 503 and closed (lws closes it when the callback returns
-// non-zero), so accept() always has a descriptor left, never fails, and never spins.
+// for it; record, which has no lws, right after its accept4): when fewer than `spare` more
+// descriptors could be opened after it, the connection is answered at once with the server's
+// 503 and closed (lws closes it when the callback returns non-zero; record closes it itself),
+// so accept() always has a descriptor left, never fails, and never spins.
 // `spare` is 1 (a descriptor for the next accept) for every server: record checks for its
 // upstream socket once the request has arrived, so that its refusal there is recorded.
 //
@@ -31,7 +32,7 @@ class AcceptGuard {
   AcceptGuard(std::string command, int spare, bool answer);
 
   // Call with the accepted socket. True: serve it. False: it was answered (best effort,
-  // non-blocking) and the caller must have lws close it (return non-zero from the callback).
+  // non-blocking) and the caller must close it (under lws: return non-zero from the callback).
   // Logs the first refusal, then at most one line per second with the count since the last.
   bool Admit(int fd, int64_t now_ns);
 

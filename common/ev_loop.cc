@@ -151,6 +151,69 @@ void EvLoop::Timer::Arm(int64_t delay_ns) {
 
 void EvLoop::Timer::Cancel() { ev_timer_stop(impl_->loop, &impl_->timer); }
 
+struct EvLoop::Io::Impl {
+  struct ev_loop* loop;
+  ev_io io;
+  void (*fn)(void*, int);
+  void* arg;
+  int fd = -1;
+  int events = 0;
+
+  static void OnIo(struct ev_loop*, ev_io* w, int revents) {
+    auto* self = static_cast<Impl*>(w->data);
+    self->fn(self->arg, revents & (EV_READ | EV_WRITE));
+  }
+};
+
+EvLoop::Io::Io(EvLoop* loop, void (*fn)(void* arg, int events), void* arg)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop->impl_->loop;
+  impl_->fn = fn;
+  impl_->arg = arg;
+  ev_io_init(&impl_->io, &Impl::OnIo, 0, 0);
+  impl_->io.data = impl_.get();
+}
+
+EvLoop::Io::~Io() { ev_io_stop(impl_->loop, &impl_->io); }
+
+void EvLoop::Io::Watch(int fd, int events) {
+  static_assert(kReadable == EV_READ && kWritable == EV_WRITE, "libev's event bits");
+  if (fd < 0) events = 0;
+  if (fd == impl_->fd && events == impl_->events) return;
+  ev_io_stop(impl_->loop, &impl_->io);
+  impl_->fd = fd;
+  impl_->events = events;
+  if (events == 0) return;
+  ev_io_set(&impl_->io, fd, events);
+  ev_io_start(impl_->loop, &impl_->io);
+}
+
+struct EvLoop::Async::Impl {
+  struct ev_loop* loop;
+  ev_async async;
+  void (*fn)(void*);
+  void* arg;
+
+  static void OnAsync(struct ev_loop*, ev_async* w, int) {
+    auto* self = static_cast<Impl*>(w->data);
+    self->fn(self->arg);
+  }
+};
+
+EvLoop::Async::Async(EvLoop* loop, void (*fn)(void* arg), void* arg)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop->impl_->loop;
+  impl_->fn = fn;
+  impl_->arg = arg;
+  ev_async_init(&impl_->async, &Impl::OnAsync);
+  impl_->async.data = impl_.get();
+  ev_async_start(impl_->loop, &impl_->async);
+}
+
+EvLoop::Async::~Async() { ev_async_stop(impl_->loop, &impl_->async); }
+
+void EvLoop::Async::Send() { ev_async_send(impl_->loop, &impl_->async); }
+
 LoopTimer::LoopTimer(EvLoop* ev, lws_context* context, void (*fn)(void* arg), void* arg)
     : context_(context), fn_(fn), arg_(arg) {
   sul_.self = this;

@@ -61,6 +61,43 @@ class EvLoop {
     std::unique_ptr<Impl> impl_;
   };
 
+  // One socket watcher of its owner on an EvLoop (e.g. one per socket): `fn(arg, events)` runs
+  // inside RunOnce() while the descriptor is ready for what Watch() asked (level-triggered;
+  // events: kReadable | kWritable). Does not own the descriptor. Destroy it (or Stop) before
+  // the descriptor is closed and before the loop. Same thread as the loop.
+  static constexpr int kReadable = 1;  // EV_READ
+  static constexpr int kWritable = 2;  // EV_WRITE
+  class Io {
+   public:
+    Io(EvLoop* loop, void (*fn)(void* arg, int events), void* arg);
+    ~Io();
+    Io(const Io&) = delete;
+    Io& operator=(const Io&) = delete;
+    // Watches `fd` for `events` (0: not at all); cheap when nothing changes.
+    void Watch(int fd, int events);
+    void Stop() { Watch(-1, 0); }
+
+   private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // Wakes the loop from any thread: Send() is thread-safe and async-signal-safe; `fn(arg)` then
+  // runs inside RunOnce() on the loop's thread (several Sends may be merged into one call).
+  // Construct and destroy on the loop's thread, before the loop is destroyed.
+  class Async {
+   public:
+    Async(EvLoop* loop, void (*fn)(void* arg), void* arg);
+    ~Async();
+    Async(const Async&) = delete;
+    Async& operator=(const Async&) = delete;
+    void Send();
+
+   private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
   // False when WSREPLAY_EVENT_LOOP=poll asks for lws's own poll() loop (a way out, and the
   // comparison in the benchmark).
   static bool Wanted();

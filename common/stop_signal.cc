@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxContexts = 16;
 std::atomic<bool> g_stop{false};
 std::atomic<lws_context*> g_contexts[kMaxContexts];
+std::atomic<const StopWaker*> g_wakers[kMaxContexts];
 // How many WakeAll() calls are running. A waker that loaded a context before
 // UnregisterForStopWakeup() cleared its slot may still be writing to that context's wake pipe;
 // Unregister waits for it, so the context can be destroyed afterwards.
@@ -23,6 +24,10 @@ void WakeAll() {
   for (auto& slot : g_contexts) {
     lws_context* c = slot.load();
     if (c) lws_cancel_service(c);
+  }
+  for (auto& slot : g_wakers) {
+    const StopWaker* w = slot.load();
+    if (w) w->fn(w->arg);
   }
   g_waking.fetch_sub(1);
 }
@@ -79,6 +84,21 @@ void RegisterForStopWakeup(lws_context* ctx) {
 void UnregisterForStopWakeup(lws_context* ctx) {
   for (auto& slot : g_contexts) {
     lws_context* expected = ctx;
+    slot.compare_exchange_strong(expected, nullptr);
+  }
+  while (g_waking.load() != 0) std::this_thread::yield();
+}
+
+void RegisterForStopWakeup(const StopWaker* waker) {
+  for (auto& slot : g_wakers) {
+    const StopWaker* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, waker)) return;
+  }
+}
+
+void UnregisterForStopWakeup(const StopWaker* waker) {
+  for (auto& slot : g_wakers) {
+    const StopWaker* expected = waker;
     slot.compare_exchange_strong(expected, nullptr);
   }
   while (g_waking.load() != 0) std::this_thread::yield();

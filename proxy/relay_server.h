@@ -1,34 +1,35 @@
-// RelayServer: the libwebsockets transport behind `wsreplay record`.
+// RelayServer: the transport behind `wsreplay record`: plain TCP sockets on an epoll loop.
 //
-// libwebsockets is only the event loop here: the listening vhost adopts every accepted
-// connection as a raw socket (TLS included when --tls-cert is given), and upstream
-// connections are raw client sockets; for `wss` upstreams this class drives OpenSSL itself
-// over them (wire/tls_client.h), because raw client TLS is broken in Debian's lws 4.1.6. All
-// protocol and session logic lives in RelayConnection (proxy/relay_connection.h), a sans-I/O
-// state machine: the callbacks here only translate socket events into its events and carry
-// out the commands it returns (write these bytes, connect, close, pause reading, set a timer).
+// Both legs of every connection are sockets of our own on one libev loop (common/ev_loop.h,
+// epoll): the listener (common/tcp_listener.h) accepts with accept4, upstream connections are
+// non-blocking connects (common/tcp_socket.h), reads go into one reused buffer, writes go
+// straight to the socket. No libwebsockets: Debian's lws 4.1.6 is built with _DEBUG and scans
+// its whole descriptor table (RLIMIT_NOFILE entries) at every accept, connect and close, which
+// made those turns cost milliseconds at 10,000 connections (bench/README.md).
+// WSREPLAY_EVENT_LOOP does not apply to record. TLS is OpenSSL over memory BIOs
+// (wire/tls_client.h): client side towards a `wss` upstream, server side towards clients with
+// --tls-cert/--tls-key.
 //
-// The context runs on an epoll loop (common/ev_loop.h: lws's libev plugin on a loop this class
-// owns), so a turn costs O(ready sockets), not O(connections); WSREPLAY_EVENT_LOOP=poll, or a
-// missing plugin (with a warning), selects lws's poll() loop. Connection timers are libev timers
-// on the epoll loop and lws_sul timers on poll().
+// All protocol and session logic lives in RelayConnection (proxy/relay_connection.h), a sans-I/O
+// state machine: this class only translates socket events into its events and carries out the
+// commands it returns (write these bytes, connect, close, pause reading, set a timer).
+// Closing a socket is deferred to the end of the event being handled (Kill), so that the state
+// machine never sees an event from inside another.
 //
-// Writes go to the socket at once (lws keeps what the kernel did not take and writes it when
-// the socket drains); while a socket holds unsent bytes, the other side of its connection is
-// not read (backpressure), so memory per connection stays bounded by one read.
+// Writes go to the socket at once; what the kernel did not take is kept per socket and written
+// when it drains. While a socket holds unsent bytes, the other side of its connection is not
+// read (backpressure), so memory per connection stays bounded by about one read.
 //
 // Threads: construct, Start() and Run() on one thread; every callback runs inside Run() on it.
-// The cassette writer's drained callback (another thread) only calls lws_cancel_service.
-// Run() returns after Stop() (this relay only) or wsr::StopRequested() (SIGINT/SIGTERM: the
-// whole process) once every connection ended with 1001 (or the grace period passed); a closing
-// handshake under way is finished first (its answer awaited up to RelayConfig::close_linger_ns).
-// An in-process upstream (demo's simulator) must be stopped only after Run() returned: stopped
-// at the same moment, its own shutdown close can overtake the client's last close frame. No
-// exception crosses an lws callback: one raised while handling a connection ends that connection
-// with 1011 (recorded).
+// The cassette writer's drained callback (another thread) and Stop() only wake the loop
+// (an ev_async). Run() returns after Stop() (this relay only) or wsr::StopRequested()
+// (SIGINT/SIGTERM: the whole process) once every connection ended with 1001 (or the grace
+// period passed); a closing handshake under way is finished first (its answer awaited up to
+// RelayConfig::close_linger_ns). An in-process upstream (demo's simulator) must be stopped
+// only after Run() returned: stopped at the same moment, its own shutdown close can overtake
+// the client's last close frame. No exception leaves a loop callback: one raised while
+// handling a connection ends that connection with 1011 (recorded).
 #pragma once
-
-#include <libwebsockets.h>
 
 #include <atomic>
 #include <cstdint>
@@ -36,11 +37,14 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "cassettes/writer.h"
 #include "common/accept_guard.h"
 #include "common/ev_loop.h"
+#include "common/stop_signal.h"
+#include "common/tcp_listener.h"
 #include "common/url.h"
 #include "proxy/relay_connection.h"
 #include "recorder/connection_recorder.h"
@@ -66,7 +70,7 @@ class RelayServer {
   RelayServer(const RelayServer&) = delete;
   RelayServer& operator=(const RelayServer&) = delete;
 
-  // Creates the context and binds the listening socket. Throws wsr::Error with one line
+  // Creates the loop and binds the listening socket. Throws wsr::Error with one line
   // (port in use, unreadable certificate, bad upstream CA file, ...).
   void Start();
   int port() const { return port_; }
@@ -81,59 +85,81 @@ class RelayServer {
   // before Run() or after it returned.
   void Stop();
 
-  static int Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
-
  private:
   struct Link;
-  int Handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
+  struct Leg;
+  static void OnAccept(void* self, int fd);
+  static void OnLegIo(void* leg, int events);
+  static void OnTimer(void* link);
+  static void OnTick(void* self);
+  static void OnWake(void* self);
+  static void WakeFromAnyThread(void* async);
+
+  // Runs `fn` as one event of `link` (null: of no connection): an exception ends the
+  // connection with 1011; afterwards the sockets killed meanwhile are closed and finished
+  // links freed.
+  template <typename Fn>
+  void Guarded(Link* link, Fn&& fn);
+  void HandleIo(Link* link, Side side, int events);
+  void FinishConnect(Link* link);
+  void TryNextAddress(Link* link);
+  void Read(Link* link, Side side);
+  void Deliver(Link* link, Side side, const uint8_t* data, size_t len);
+  void OnTlsRx(Link* link, Side side, const uint8_t* data, size_t len);
+  void Flush(Link* link, Side side);
   void Apply(Link* link, const std::vector<RelayCommand>& commands);
   void ConnectUpstream(Link* link);
   void Write(Link* link, Side side, std::string_view bytes);
-  void FlushTls(Link* link);
-  void OnUpstreamRx(Link* link, const uint8_t* data, size_t len);
-  void UpdateRx(Link* link, Side side);
+  void RawWrite(Link* link, Side side, std::string_view bytes);
+  void FlushTls(Link* link, Side side);
+  // Which events the side's socket is watched for, from its state.
+  void UpdateIo(Link* link, Side side);
   // `reader` is not read while the other socket holds unsent bytes (paused) or is read again.
   void SetPeerPaused(Link* link, Side reader, bool paused);
-  void Kill(lws* wsi);
+  // Closes the side's socket once the current event is handled (then OnClosed & co.).
+  void Kill(Link* link, Side side);
+  void CloseLeg(Link* link, Side side);
+  void Settle();
   void MaybeFree(Link* link);
+  void DeleteLink(Link* link);
   void BeginShutdown();
   void OnDrained();
-  static void OnTimer(void* link);
-  static void OnTick(void* self);
-  void PokeLws();
   int64_t Now() const;
 
   Options options_;
   recorder::RecordingContext recording_;
   std::unique_ptr<recorder::RowSink> sink_;
   RelayConfig config_;
-  std::shared_ptr<wire::TlsClientContext> tls_context_;  // wss upstreams
-  std::unique_ptr<EvLoop> ev_;  // the epoll loop the context runs on; null: lws's poll() loop
-  std::vector<lws_protocols> protocols_;
-  lws_context* context_ = nullptr;
-  lws_vhost* vhost_ = nullptr;
+  std::shared_ptr<wire::TlsClientContext> tls_context_;         // wss upstreams
+  std::shared_ptr<wire::TlsClientContext> client_tls_context_;  // --tls-cert: towards clients
+  std::unique_ptr<EvLoop> ev_;
+  std::unique_ptr<TcpListener> listener_;
   int port_ = 0;
   int next_ordinal_ = 0;
-  int depth_ = 0;               // nesting of Handle (lws may call back from inside a call we make)
-  Link* connecting_ = nullptr;  // the link inside lws_client_connect_via_info, if any
+  int depth_ = 0;  // nesting of Guarded: sockets are closed and links freed only at 0
   bool shutting_down_ = false;
   std::atomic<bool> stop_{false};  // Stop() was called
   std::unordered_set<Link*> links_;
   // The links whose connection waits for the sink to drain (RelayConnection::waiting_for_sink,
   // noted after each event): the writer's drained signal visits these, not every connection.
   std::unordered_set<Link*> sink_waiters_;
+  std::vector<std::pair<Link*, Side>> doomed_;  // sockets to close at the end of the event
   std::atomic<bool> drained_{false};
-  // What the writer's drained callback (another thread) may touch; emptied before the
-  // context is destroyed.
+  // What the writer's drained callback and Stop() (other threads) may touch; emptied before
+  // the loop is destroyed.
   struct Waker {
     std::mutex mu;
-    lws_context* context = nullptr;  // guarded by mu
+    EvLoop::Async* async = nullptr;  // guarded by mu
     std::atomic<bool>* drained = nullptr;
   };
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
+  std::unique_ptr<EvLoop::Async> wake_;  // wakes Run(): Stop(), signals, the writer drained
+  StopWaker stop_waker_{};               // registered from Start() until Run() ends
+  bool stop_waker_registered_ = false;
+  std::vector<uint8_t> read_buf_;              // one read, reused
   std::string tls_plain_, tls_cipher_;         // scratch buffers, reused
   std::string joined_;                         // scratch: sends in a row joined into one write
-  std::unique_ptr<LoopTimer> tick_;            // wakes the loop while stopping
+  std::unique_ptr<EvLoop::Timer> tick_;        // wakes the loop while stopping
   std::unique_ptr<AcceptGuard> accept_guard_;  // 503 at accept when descriptors run out
 };
 

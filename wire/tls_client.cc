@@ -54,26 +54,38 @@ std::string NameSummary(const X509_NAME* name) {
   return buf;
 }
 
+// A context with what both roles share: TLS 1.2 or later, no renegotiation, no compression,
+// and a write that OpenSSL could not finish retried from a different buffer (pending_).
+// nullptr with *error set if OpenSSL cannot make one.
+SSL_CTX* NewContext(const SSL_METHOD* method, const char* role, std::string* error) {
+  ERR_clear_error();
+  SSL_CTX* ctx = SSL_CTX_new(method);
+  if (ctx == nullptr) {
+    *error = std::string("cannot create a TLS ") + role + " context: " + DrainErrorQueue();
+    return nullptr;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return ctx;
+}
+
+// Frees `ctx` and sets *error to `message` and OpenSSL's reason, if it has one.
+std::shared_ptr<TlsClientContext> FailContext(SSL_CTX* ctx, std::string message,
+                                              std::string* error) {
+  std::string reason = DrainErrorQueue();
+  *error = reason.empty() ? std::move(message) : message + ": " + reason;
+  SSL_CTX_free(ctx);
+  return nullptr;
+}
+
 }  // namespace
 
 std::shared_ptr<TlsClientContext> TlsClientContext::Create(const Options& options,
                                                            std::string* error) {
-  ERR_clear_error();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (ctx == nullptr) {
-    *error = "cannot create a TLS client context: " + DrainErrorQueue();
-    return nullptr;
-  }
-  auto fail = [&](std::string message) -> std::shared_ptr<TlsClientContext> {
-    std::string reason = DrainErrorQueue();
-    *error = reason.empty() ? std::move(message) : message + ": " + reason;
-    SSL_CTX_free(ctx);
-    return nullptr;
-  };
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  // Lets a write that OpenSSL could not finish be retried from a different buffer (pending_).
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX* ctx = NewContext(TLS_client_method(), "client", error);
+  if (ctx == nullptr) return nullptr;
+  auto fail = [&](std::string message) { return FailContext(ctx, std::move(message), error); };
   SSL_CTX_set_verify(ctx, options.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
     return fail("cannot load the system CA store");
@@ -100,10 +112,47 @@ std::shared_ptr<TlsClientContext> TlsClientContext::Create(const Options& option
   return std::shared_ptr<TlsClientContext>(new TlsClientContext(ctx, options.verify));
 }
 
+namespace {
+int SelectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                 unsigned int inlen, void*) {
+  static const unsigned char kHttp11[] = "\x08http/1.1";
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11 - 1, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+}  // namespace
+
+std::shared_ptr<TlsClientContext> TlsClientContext::CreateServer(const std::string& cert_file,
+                                                                 const std::string& key_file,
+                                                                 std::string* error) {
+  SSL_CTX* ctx = NewContext(TLS_server_method(), "server", error);
+  if (ctx == nullptr) return nullptr;
+  auto fail = [&](std::string message) { return FailContext(ctx, std::move(message), error); };
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    return fail("cannot use the TLS certificate '" + cert_file + "' (is it PEM?)");
+  }
+  const std::string mismatch =
+      "the TLS key '" + key_file + "' does not match the certificate '" + cert_file + "'";
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) return fail(mismatch);
+    return fail("cannot use the TLS key '" + key_file + "' (is it PEM?)");
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return fail(mismatch);
+  }
+  SSL_CTX_set_alpn_select_cb(ctx, &SelectHttp11, nullptr);
+  return std::shared_ptr<TlsClientContext>(new TlsClientContext(ctx, false, true));
+}
+
 TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 
 TlsClient::TlsClient(std::shared_ptr<TlsClientContext> ctx, std::string host)
     : ctx_(std::move(ctx)), host_(std::move(host)) {
+  peer_ = ctx_ != nullptr && ctx_->server_ ? host_ : "upstream " + host_;
   ERR_clear_error();
   if (ctx_ == nullptr) {
     FailWith("TLS client created without a context (upstream " + host_ + ")");
@@ -116,10 +165,11 @@ TlsClient::TlsClient(std::shared_ptr<TlsClientContext> ctx, std::string host)
     BIO_free(network_in_);
     BIO_free(network_out_);
     network_in_ = network_out_ = nullptr;
-    FailWith("cannot create a TLS connection: " + DrainErrorQueue() + " (upstream " + host_ + ")");
+    FailWith("cannot create a TLS connection: " + DrainErrorQueue() + " (" + peer_ + ")");
     return;
   }
   SSL_set_bio(ssl_, network_in_, network_out_);  // ssl_ owns both from here
+  if (ctx_->server_) return;                     // the peer's name is neither sent nor verified
 
   // The name as the certificate would carry it: no IPv6 brackets, no trailing root dot.
   std::string name = host_;
@@ -137,7 +187,7 @@ TlsClient::TlsClient(std::shared_ptr<TlsClientContext> ctx, std::string host)
   }
   ERR_clear_error();
   if (SSL_set_tlsext_host_name(ssl_, name.c_str()) != 1 || SSL_set1_host(ssl_, name.c_str()) != 1) {
-    FailWith("invalid upstream host name: " + DrainErrorQueue() + " (upstream " + host_ + ")");
+    FailWith("invalid upstream host name: " + DrainErrorQueue() + " (" + peer_ + ")");
     return;
   }
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -150,7 +200,11 @@ void TlsClient::Start() { EnsureStarted(); }
 void TlsClient::EnsureStarted() {
   if (started_ || failed_) return;
   started_ = true;
-  SSL_set_connect_state(ssl_);
+  if (ctx_->server_) {
+    SSL_set_accept_state(ssl_);
+  } else {
+    SSL_set_connect_state(ssl_);
+  }
   ContinueHandshake();
 }
 
@@ -174,8 +228,7 @@ TlsClient::Status TlsClient::Feed(const uint8_t* data, size_t len, std::string* 
   while (len > 0) {
     size_t written = 0;
     if (BIO_write_ex(network_in_, data, std::min(len, kMaxBioChunk), &written) != 1) {
-      FailWith("cannot buffer received TLS data: " + DrainErrorQueue() + " (upstream " + host_ +
-               ")");
+      FailWith("cannot buffer received TLS data: " + DrainErrorQueue() + " (" + peer_ + ")");
       return Status::kFailed;
     }
     data += written;
@@ -331,9 +384,8 @@ void TlsClient::Fail(std::string_view stage, int ssl_error) {
   long verify_result = SSL_get_verify_result(ssl_);
   if (stage == "handshake" && ctx_->verify_ && verify_result != X509_V_OK) {
     ERR_clear_error();
-    FailWith(
-        "certificate verify failed: " + std::string(X509_verify_cert_error_string(verify_result)) +
-        " (upstream " + host_ + ")");
+    FailWith("certificate verify failed: " +
+             std::string(X509_verify_cert_error_string(verify_result)) + " (" + peer_ + ")");
     return;
   }
   std::string reason = DrainErrorQueue();
@@ -341,7 +393,7 @@ void TlsClient::Fail(std::string_view stage, int ssl_error) {
     reason = ssl_error == SSL_ERROR_SYSCALL ? "unexpected end of stream"
                                             : "SSL_get_error " + std::to_string(ssl_error);
   }
-  FailWith("TLS " + std::string(stage) + " failed: " + reason + " (upstream " + host_ + ")");
+  FailWith("TLS " + std::string(stage) + " failed: " + reason + " (" + peer_ + ")");
 }
 
 void TlsClient::FailWith(std::string message) {

@@ -8,6 +8,10 @@
 // file, the ALPN list). It is immutable after Create and thread-safe: one can be shared by every
 // connection of a process. Each TlsClient keeps a shared_ptr to it.
 //
+// The same engine runs the server side of a connection (record's --tls-cert/--tls-key: TLS
+// towards its clients) when its context comes from TlsClientContext::CreateServer: the
+// handshake is then answered instead of started, and `host` only names the peer in messages.
+//
 // TlsClient is one client-side connection. It owns its SSL object and both BIOs. Not
 // thread-safe: call it from one thread (the event loop's). After every Start, Feed, Write and
 // Shutdown the caller checks has_ciphertext() and sends what TakeCiphertext gives: Feed can
@@ -42,19 +46,28 @@ class TlsClientContext {
   // ca_file). The system store is OpenSSL's default paths, which honour SSL_CERT_FILE and
   // SSL_CERT_DIR as they are set at the time of this call.
   static std::shared_ptr<TlsClientContext> Create(const Options& options, std::string* error);
+  // A server-side context: the certificate chain and private key from PEM files (TLS 1.2 or
+  // later, ALPN http/1.1 chosen when offered, client certificates not asked for); nullptr with
+  // *error set to one line when a file cannot be read or the key does not match.
+  static std::shared_ptr<TlsClientContext> CreateServer(const std::string& cert_file,
+                                                        const std::string& key_file,
+                                                        std::string* error);
 
   ~TlsClientContext();
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
 
   bool verify() const { return verify_; }
+  bool server() const { return server_; }
 
  private:
   friend class TlsClient;
-  TlsClientContext(SSL_CTX* ctx, bool verify) : ctx_(ctx), verify_(verify) {}
+  TlsClientContext(SSL_CTX* ctx, bool verify, bool server = false)
+      : ctx_(ctx), verify_(verify), server_(server) {}
 
   SSL_CTX* const ctx_;
   const bool verify_;
+  const bool server_;
 };
 
 class TlsClient {
@@ -120,6 +133,7 @@ class TlsClient {
 
   std::shared_ptr<TlsClientContext> ctx_;
   std::string host_;
+  std::string peer_;  // names the peer in error messages: "upstream HOST", or `host` (server)
   SSL* ssl_ = nullptr;
   BIO* network_in_ = nullptr;   // owned by ssl_: ciphertext fed, read by OpenSSL
   BIO* network_out_ = nullptr;  // owned by ssl_: ciphertext OpenSSL produced, to be taken

@@ -36,7 +36,8 @@ TEST(RecordStopOrder, ClientCloseSentBeforeTheStopIsAnsweredByTheUpstreamNotCutW
   const std::string path = dir.File("stop.cassette");
   constexpr int kRounds = 8;
   for (int round = 0; round < kRounds; ++round) {
-    // Odd rounds on lws's poll() loop, even ones on the epoll loop (read when a context is made).
+    // Odd rounds with the simulator on lws's poll() loop, even ones on its epoll loop (read when
+    // a context is made; the relay has its own epoll loop either way).
     const bool poll_loop = round % 2 == 1;
     SCOPED_TRACE("round " + std::to_string(round) + (poll_loop ? " (poll)" : " (epoll)"));
     if (poll_loop) {
