@@ -269,6 +269,29 @@ TEST_F(Record, SigintMidSessionLosesNothing) {
   EXPECT_EQ(r.connections[0].close_initiator, "proxy");
 }
 
+// The upstream's host name is resolved (getaddrinfo, as libwebsockets' client did) and the
+// connection goes to the address that answers: `localhost` reaches an upstream on 127.0.0.1.
+TEST_F(Record, ResolvesTheUpstreamHostName) {
+  TestUpstream up;
+  std::string upstream = up.url();
+  const std::string loopback = "127.0.0.1";
+  upstream.replace(upstream.find(loopback), loopback.size(), "localhost");
+  StartRecord(upstream);
+  auto c = WsClient::Connect(url_ + "/named");
+  ASSERT_TRUE(c->connected()) << c->error();
+  c->SendText("by name");
+  auto m = c->Receive();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->data, "by name");
+  c->Close(1000, "done");
+  EXPECT_EQ(c->WaitClosed(), 1000);
+  ASSERT_EQ(StopRecord(), 0) << proc_->stderr_text();
+  Recorded r = Read();
+  ASSERT_EQ(r.connections.size(), 1u);
+  EXPECT_EQ(r.connections[0].upstream_url, upstream + "/named");
+  EXPECT_EQ(r.connections[0].http_status, 101);
+}
+
 // record drives its sockets itself on one epoll loop (libev), so a turn does not scan every
 // socket; WSREPLAY_EVENT_LOOP=poll (lws's poll() loop for replay and sim) changes nothing.
 TEST_F(Record, RelaysOnAnEpollLoopWhateverWsreplayEventLoopSays) {
