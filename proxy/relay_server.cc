@@ -401,13 +401,11 @@ void RelayServer::OnTlsRx(Link* link, Side side, const uint8_t* data, size_t len
     Apply(link, link->conn.OnUpstreamConnected(Now()));
   }
   if (!tls_plain_.empty()) {
-    // Moved out: the commands carried out below may use the scratch buffer again.
-    std::string plain;
-    plain.swap(tls_plain_);
-    const auto* p = reinterpret_cast<const uint8_t*>(plain.data());
-    Apply(link, side == Side::kClient ? link->conn.OnClientData(p, plain.size(), Now())
-                                      : link->conn.OnUpstreamData(p, plain.size(), Now()));
-    if (tls_plain_.empty()) tls_plain_.swap(plain);
+    // Nothing below reads a socket, so the scratch buffer stays as it is while it is relayed.
+    const auto* p = reinterpret_cast<const uint8_t*>(tls_plain_.data());
+    const size_t n = tls_plain_.size();
+    Apply(link, side == Side::kClient ? link->conn.OnClientData(p, n, Now())
+                                      : link->conn.OnUpstreamData(p, n, Now()));
   }
   if (status == wire::TlsClient::Status::kFailed) {
     std::string why = "TLS: " + leg.tls->error();
