@@ -1,6 +1,9 @@
 // TcpListener: a listening TCP socket (common/tcp_socket.h: bound exactly to its address) on an
 // EvLoop, accepting with accept4(SOCK_NONBLOCK | SOCK_CLOEXEC), up to kAcceptsPerWake
 // connections each time it is readable, and handing each accepted descriptor to its owner.
+// Eight, not more: during a ramp each accepted connection soon costs its owner a request and
+// an upstream connect in the same turn, and 64 per wake made record's ramp turns 5-10 ms of CPU
+// at 4,000 connections (bench/README.md); with 8 they stay under 5 ms and the ramp is as fast.
 //
 // If accept4 fails for lack of descriptors (EMFILE/ENFILE: an AcceptGuard in the owner keeps a
 // spare, so this is rare), it stops watching for 100 ms instead of spinning on the
@@ -21,7 +24,7 @@ namespace wsr {
 
 class TcpListener {
  public:
-  static constexpr int kAcceptsPerWake = 64;
+  static constexpr int kAcceptsPerWake = 8;
   // Called with each accepted descriptor (TCP_NODELAY set), which it then owns.
   using OnAccept = void (*)(void* arg, int fd);
 
