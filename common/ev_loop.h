@@ -1,4 +1,4 @@
-// EvLoop: an epoll-backed event loop (libev) for one libwebsockets context, and one timer on it.
+// EvLoop: an epoll loop (libev) for an lws context (replay, sim) or for own sockets (record).
 //
 // Why: Debian's libwebsockets 4.1 serves with poll() by default, and every lws_service() turn
 // then scans every socket, in the kernel and in lws: at 3,000 connections a turn costs
@@ -10,7 +10,7 @@
 // timerfd, EvLoop::Timer for one libev timer per object), and whoever calls into lws from such a
 // timer callback pokes lws with lws_cancel_service() afterwards.
 //
-// Use: Attach(&info) before lws_create_context(); RunOnce() instead of lws_service(); when
+// Use with lws: Attach(&info) before lws_create_context(); RunOnce() instead of lws_service(); when
 // the context cannot be created with it (plugin missing), Detach(&info) and create it again
 // with poll(). Owned by the thread that runs the context; not thread-safe (lws_cancel_service()
 // from another thread wakes RunOnce() as usual). Destroy the lws context before the EvLoop.
