@@ -28,10 +28,10 @@ struct EvLoop::Impl {
   void* foreign[1] = {nullptr};
   std::function<void()> fn;  // ArmTimer's callback
   // ArmTimer's timer: a timerfd (absolute CLOCK_MONOTONIC expiry, nanosecond resolution) read
-  // by an ev_io watcher; libev's own timers wake through epoll_wait()'s millisecond timeout.
+  // through an Io watcher; libev's own timers wake through epoll_wait()'s millisecond timeout.
   // Cancelling is lazy (`armed` false): a stale expiry wakes the loop once and fires nothing.
-  int tfd = -1;  // -1: not created yet; -2: timerfd_create failed
-  ev_io tfd_watcher{};
+  int tfd = -1;                // -1: not created yet; -2: timerfd_create failed
+  std::unique_ptr<Io> tfd_io;  // watches tfd for its expiries
   bool armed = false;
   int64_t set_at = -1;  // the absolute expiry the timerfd holds now, -1 when none
   // A libev timer calling `fn`: for delays <= 0 (the next turn, no system call to arm it) and
@@ -43,8 +43,8 @@ struct EvLoop::Impl {
     if (fn) fn();
   }
   static void OnSoon(void* arg) { Fire(static_cast<Impl*>(arg)); }
-  static void OnTimerFd(struct ev_loop*, ev_io* w, int) {
-    auto* self = static_cast<Impl*>(w->data);
+  static void OnTimerFd(void* arg, int /*events*/) {
+    auto* self = static_cast<Impl*>(arg);
     uint64_t expirations = 0;
     // Nothing to read: the timer was re-armed after the kernel signalled the old expiry.
     if (read(self->tfd, &expirations, sizeof expirations) != sizeof expirations) return;
@@ -63,11 +63,9 @@ EvLoop::EvLoop() : impl_(std::make_unique<Impl>()) {
 }
 
 EvLoop::~EvLoop() {
-  impl_->soon.reset();  // stops it, on the loop that is still there
-  if (impl_->tfd >= 0) {
-    ev_io_stop(impl_->loop, &impl_->tfd_watcher);
-    close(impl_->tfd);
-  }
+  impl_->soon.reset();  // stops them, on the loop that is still there
+  impl_->tfd_io.reset();
+  if (impl_->tfd >= 0) close(impl_->tfd);
   ev_loop_destroy(impl_->loop);
 }
 
@@ -91,9 +89,8 @@ void EvLoop::ArmTimer(int64_t delay_ns, std::function<void()> fn) {
     // Created on first use: a loop that never arms a delayed timer holds no extra descriptor.
     m.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (m.tfd >= 0) {
-      ev_io_init(&m.tfd_watcher, &Impl::OnTimerFd, m.tfd, EV_READ);
-      m.tfd_watcher.data = &m;
-      ev_io_start(m.loop, &m.tfd_watcher);
+      m.tfd_io = std::make_unique<Io>(this, &Impl::OnTimerFd, &m);
+      m.tfd_io->Watch(m.tfd, kReadable);
     } else {
       m.tfd = -2;  // none to be had (descriptors exhausted?): libev timers from now on
     }
