@@ -24,9 +24,13 @@ int HexVal(char c) {
 }
 }  // namespace
 
-std::string WsUrl::ToString() const {
+std::string HostPort(const std::string& host, int port) {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return std::string(tls ? "wss://" : "ws://") + h + ":" + std::to_string(port) + path;
+  return h + ":" + std::to_string(port);
+}
+
+std::string WsUrl::ToString() const {
+  return std::string(tls ? "wss://" : "ws://") + HostPort(host, port) + path;
 }
 
 WsUrl ParseWsUrl(std::string_view url) {

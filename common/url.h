@@ -20,6 +20,9 @@ struct WsUrl {
   std::string ToString() const;  // scheme://host:port/path
 };
 
+// "host:port" as a URL spells it: an IPv6 literal in brackets ("[::1]:8080").
+std::string HostPort(const std::string& host, int port);
+
 // Parses ws:// or wss:// URLs. http(s):// are accepted as aliases of ws(s)://.
 WsUrl ParseWsUrl(std::string_view url);
 

@@ -133,11 +133,8 @@ RelayServer::~RelayServer() {
 }
 
 std::string RelayServer::url() const {
-  std::string host = options_.listen.host.find(':') != std::string::npos
-                         ? "[" + options_.listen.host + "]"
-                         : options_.listen.host;
   bool tls = !options_.tls_cert.empty();
-  return std::string(tls ? "wss://" : "ws://") + host + ":" + std::to_string(port_);
+  return std::string(tls ? "wss://" : "ws://") + HostPort(options_.listen.host, port_);
 }
 
 void RelayServer::SetRecording(cassette::CassetteWriter* writer, int64_t session_start_ns) {

@@ -2,6 +2,7 @@
 
 #include "cassettes/cassette_session.h"
 #include "common/error.h"
+#include "common/url.h"
 #include "replay/server_impl.h"
 
 namespace wsr::replay {
@@ -21,11 +22,7 @@ std::unique_ptr<ReplayServer> ReplayServer::Start(const std::string& cassette_pa
 ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ReplayServer::~ReplayServer() { Stop(); }
 
-std::string ReplayServer::url() const {
-  const std::string& h = impl_->host();
-  std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
-  return "ws://" + host + ":" + std::to_string(impl_->port());
-}
+std::string ReplayServer::url() const { return "ws://" + HostPort(impl_->host(), impl_->port()); }
 int ReplayServer::port() const { return impl_->port(); }
 const std::string& ReplayServer::session() const { return impl_->session_name(); }
 

@@ -633,7 +633,7 @@ void SimServer::Listen() {
 int SimServer::port() const { return impl_->port; }
 
 std::string SimServer::url() const {
-  return "ws://" + impl_->opt.listen.host + ":" + std::to_string(impl_->port);
+  return "ws://" + HostPort(impl_->opt.listen.host, impl_->port);
 }
 
 void SimServer::Stop() {

@@ -33,6 +33,18 @@ TEST(Url, ListenAddr) {
   EXPECT_THROW(ParseListenAddr("x:y"), Error);
 }
 
+// The URLs record, replay and sim print: an IPv6 listen address must come out in brackets, or
+// a client given `ws://::1:8080` cannot parse it.
+TEST(Url, HostPortBracketsIPv6Literals) {
+  EXPECT_EQ(HostPort("127.0.0.1", 8080), "127.0.0.1:8080");
+  EXPECT_EQ(HostPort("localhost", 1), "localhost:1");
+  EXPECT_EQ(HostPort("::1", 8080), "[::1]:8080");
+  EXPECT_EQ(HostPort("fe80::1", 443), "[fe80::1]:443");
+  auto u = ParseWsUrl("wss://[::1]:9/x");
+  EXPECT_EQ(u.ToString(), "wss://[::1]:9/x");
+  EXPECT_EQ(ParseWsUrl(u.ToString()).host, "::1");
+}
+
 TEST(Url, QuerySplitJoinDecode) {
   auto q = SplitQuery("?b=2&a=1&flag&e=");
   ASSERT_EQ(q.size(), 4u);
