@@ -51,17 +51,21 @@ int ListenTcp(const ListenAddr& addr, int* port, std::string* error) {
   return fd;
 }
 
-std::vector<TcpAddress> ResolveTcp(const std::string& host, int port, std::string* error) {
+namespace {
+// getaddrinfo with `flags`: 0 with the addresses, else its error code (*error set).
+int GetAddrInfo(const std::string& host, int port, int flags, std::vector<TcpAddress>* out,
+                std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags;
   addrinfo* result = nullptr;
   const std::string service = std::to_string(port);
-  std::vector<TcpAddress> out;
+  out->clear();
   int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
   if (rc != 0) {
     *error = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-    return out;
+    return rc;
   }
   for (addrinfo* a = result; a; a = a->ai_next) {
     if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
@@ -71,11 +75,23 @@ std::vector<TcpAddress> ResolveTcp(const std::string& host, int port, std::strin
     TcpAddress t;
     std::memcpy(&t.addr, a->ai_addr, a->ai_addrlen);
     t.len = a->ai_addrlen;
-    out.push_back(t);
+    out->push_back(t);
   }
   freeaddrinfo(result);
-  if (out.empty()) *error = "no IPv4 or IPv6 address";
+  if (out->empty()) *error = "no IPv4 or IPv6 address";
+  return 0;
+}
+}  // namespace
+
+std::vector<TcpAddress> ResolveTcp(const std::string& host, int port, std::string* error) {
+  std::vector<TcpAddress> out;
+  GetAddrInfo(host, port, 0, &out, error);
   return out;
+}
+
+bool ResolveTcpLiteral(const std::string& host, int port, std::vector<TcpAddress>* out) {
+  std::string error;
+  return GetAddrInfo(host, port, AI_NUMERICHOST, out, &error) == 0 && !out->empty();
 }
 
 int ConnectTcp(const TcpAddress& to, int* err) {

@@ -25,9 +25,13 @@ struct TcpAddress {
 };
 
 // The addresses of host:port in the resolver's order (getaddrinfo, any family, as
-// libwebsockets' client resolved them: blocking, but an IP literal or an /etc/hosts name such
-// as localhost is answered at once). Empty with *error set to the resolver's one line.
+// libwebsockets' client resolved them). Blocking: a DNS round trip or more, seconds when the DNS
+// server is slow; record calls it through common/async_resolver.h, off its loop. Empty with *error
+// set to the resolver's one line.
 std::vector<TcpAddress> ResolveTcp(const std::string& host, int port, std::string* error);
+// True, with its address in *out, when `host` is an IPv4 or IPv6 literal (a numeric-host
+// lookup: no DNS query, never blocks); false otherwise.
+bool ResolveTcpLiteral(const std::string& host, int port, std::vector<TcpAddress>* out);
 
 // Starts a non-blocking connect (close-on-exec, TCP_NODELAY): the descriptor, whose
 // connection completes when it becomes writable (then SO_ERROR says how: TcpConnectResult), or
