@@ -195,12 +195,16 @@ void RelayConnection::HandleRequest(const uint8_t* data, size_t len) {
   if (used < len) held_client_.append(reinterpret_cast<const char*>(data) + used, len - used);
   state_ = State::kConnecting;
   upstream_requested_ = true;
+  upstream_resolving_ = true;
   Command(RelayCommand::Kind::kConnectUpstream, Side::kUpstream, 0);
   Command(RelayCommand::Kind::kSetTimer, Side::kUpstream, now_ns_ + config_.upstream_timeout_ns);
 }
 
+void RelayConnection::OnUpstreamResolved() { upstream_resolving_ = false; }
+
 const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnected(int64_t now_ns) {
   Begin(now_ns);
+  upstream_resolving_ = false;
   if (http_) {
     upstream_connected_ = true;
     std::string pending = std::move(upstream_pending_);
@@ -231,6 +235,7 @@ const std::vector<RelayCommand>& RelayConnection::OnUpstreamConnectFailed(const 
                                                                           int64_t now_ns) {
   Begin(now_ns);
   closed_[1] = true;
+  upstream_resolving_ = false;
   if (state_ == State::kHttpExchange && !response_head_done_) {
     AnswerClient(502, "Bad Gateway", "upstream " + config_.upstream_base + " unreachable: " + why,
                  true);
@@ -543,15 +548,16 @@ void RelayConnection::StopLingering() {
 
 const std::vector<RelayCommand>& RelayConnection::OnTimer(int64_t now_ns) {
   Begin(now_ns);
+  const std::string within =
+      " within " + std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms" +
+      (upstream_resolving_ ? " (its host name lookup had not finished)" : "");
   if (state_ == State::kHttpExchange && !response_head_done_) {
     AnswerClient(504, "Gateway Timeout",
-                 "upstream " + config_.upstream_base + " did not answer the request within " +
-                     std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
+                 "upstream " + config_.upstream_base + " did not answer the request" + within,
                  true);
   } else if (state_ == State::kConnecting || state_ == State::kAwaitingResponse) {
     AnswerClient(504, "Gateway Timeout",
-                 "upstream " + config_.upstream_base + " did not answer the upgrade within " +
-                     std::to_string(config_.upstream_timeout_ns / 1'000'000) + " ms",
+                 "upstream " + config_.upstream_base + " did not answer the upgrade" + within,
                  true);
   } else if (state_ == State::kOpen && closing_on_shutdown_) {
     EndOpen(1001, "wsreplay record is shutting down");
@@ -692,6 +698,7 @@ void RelayConnection::StartHttp(const uint8_t* rest, size_t n) {
   SendUpstream(wire::RewriteRequestHead(head, upstream_target, config_.upstream_host_header));
   if (!upstream_requested_) {
     upstream_requested_ = true;
+    upstream_resolving_ = true;
     Log(RelayCommand::Kind::kLogInfo,
         "HTTP " + head.method + " " + path + " -> " + config_.upstream_base);
     Command(RelayCommand::Kind::kConnectUpstream, Side::kUpstream, 0);

@@ -9,11 +9,11 @@
 //  - Reads the client's request head (wire/http_head.h). A WebSocket upgrade is relayed to
 //    the upstream as received except the Host header and the target (prefixed with the
 //    upstream URL's path). Anything else gets a 400 with a one-line body.
-//  - Until the upstream answers, the client's upgrade stays pending. The upstream's answer is
-//    forwarded as received: a 101 (headers, subprotocol, extensions) or a refusal with its
-//    headers and body. If the upstream cannot be reached the client gets a 502, if it does
-//    not answer within the timeout a 504, each with a one-line body and recorded as the
-//    proxy's answer.
+//  - Until the upstream answers, the client's upgrade stays pending (while the transport looks
+//    up the upstream's name, connects, and does the TLS handshake: kConnecting). The upstream's
+//    answer is forwarded as received: a 101 (headers, subprotocol, extensions) or a refusal with
+//    its headers and body. If the upstream cannot be reached the client gets a 502, if it does not
+//    answer within the timeout a 504, each with a one-line body and recorded as the proxy's answer.
 //  - After a 101 it is a byte pump: bytes go to the other side as read, never re-framed,
 //    while an RFC 6455 parser per direction (wire/ws_parser.h) feeds the recorder from the
 //    same buffers. Violations are relayed (the real peer decides) and marked in the cassette.
@@ -86,6 +86,10 @@ class RelayConnection {
   // Each event returns the commands to carry out (valid until the next event).
   const std::vector<RelayCommand>& OnClientData(const uint8_t* data, size_t len, int64_t now_ns);
   const std::vector<RelayCommand>& OnUpstreamData(const uint8_t* data, size_t len, int64_t now_ns);
+  // The upstream's host name was looked up (the transport tries its addresses now). Until then
+  // (from kConnectUpstream) upstream_resolving() is true, and a timeout says the lookup had not
+  // finished. No commands.
+  void OnUpstreamResolved();
   const std::vector<RelayCommand>& OnUpstreamConnected(int64_t now_ns);
   const std::vector<RelayCommand>& OnUpstreamConnectFailed(const std::string& why, int64_t now_ns);
   // The upstream socket could not be opened for lack of file descriptors (EMFILE/ENFILE; `why`
@@ -105,6 +109,9 @@ class RelayConnection {
   // Both sides' TCP connections are gone (or were never opened): the connection can be freed.
   bool finished() const;
   bool upstream_requested() const { return upstream_requested_; }
+  // The upstream was asked for and its host name lookup has not finished (nor failed): there
+  // is no upstream socket yet.
+  bool upstream_resolving() const { return upstream_resolving_; }
   // True while the connection waits for OnSinkDrained: the sink refused one of its rows, or its
   // sockets are paused until the sink drains. OnSinkDrained does nothing for any other
   // connection, so a transport needs to deliver it only to these.
@@ -173,6 +180,7 @@ class RelayConnection {
   wire::FrameParser from_upstream_;
   bool recording_frames_ = false;
   bool upstream_requested_ = false;
+  bool upstream_resolving_ = false;      // kConnectUpstream issued, OnUpstreamResolved not yet
   bool closed_[2] = {false, false};      // that side's TCP is gone
   bool close_sent_[2] = {false, false};  // kClose issued for that side
   bool cut_at_boundary_[2] = {false,

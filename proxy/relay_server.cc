@@ -99,7 +99,8 @@ struct RelayServer::Link {
   RelayConnection conn;
   EvLoop::Timer timer;  // the connection's one timer (--upstream-timeout)
   Leg client, upstream;
-  bool upstream_reported = false;  // OnUpstreamConnected was delivered
+  bool upstream_reported = false;       // OnUpstreamConnected was delivered
+  AsyncResolver::RequestId lookup = 0;  // the upstream's name lookup under way (0: none)
   std::vector<TcpAddress> addresses;
   size_t next_address = 0;  // upstream addresses not tried yet: addresses[next_address..]
   std::string connect_error;
@@ -126,6 +127,7 @@ RelayServer::~RelayServer() {
   if (stop_waker_registered_) UnregisterForStopWakeup(&stop_waker_);
   for (Link* l : links_) DeleteLink(l);
   links_.clear();
+  resolver_.reset();
   listener_.reset();
   tick_.reset();
   wake_.reset();
@@ -185,6 +187,9 @@ void RelayServer::Start() {
   port_ = listener_->port();
   listener_->Start();
   read_buf_.resize(kReadBytes);
+  AsyncResolver::Options resolver_options;
+  resolver_options.lookup = options_.lookup;
+  resolver_ = std::make_unique<AsyncResolver>(ev_.get(), std::move(resolver_options));
   tick_ = std::make_unique<EvLoop::Timer>(ev_.get(), &RelayServer::OnTick, this);
   wake_ = std::make_unique<EvLoop::Async>(ev_.get(), &RelayServer::OnWake, this);
   stop_waker_ = StopWaker{&RelayServer::WakeFromAnyThread, wake_.get()};
@@ -235,6 +240,7 @@ void RelayServer::Run() {
   links_.clear();
   sink_waiters_.clear();
   doomed_.clear();
+  resolver_.reset();  // a lookup still running is not waited for
   listener_.reset();  // later clients are refused by the kernel, not left waiting
 }
 
@@ -432,16 +438,48 @@ void RelayServer::ConnectUpstream(Link* link) {
     return;
   }
   if (up.tls) leg.tls = std::make_unique<wire::TlsClient>(tls_context_, up.host);
-  std::string error;
-  link->addresses = ResolveTcp(up.host, up.port, &error);
+  // Answered at once for an IP literal or a name looked up in the last 30 s; otherwise the
+  // connection waits (kConnecting, under its upstream timer) and the loop goes on.
+  AsyncResolver::Result now;
+  const int ordinal = link->conn.ordinal();
+  const AsyncResolver::RequestId id = resolver_->Resolve(
+      up.host, up.port, &now,
+      [this, ordinal](const AsyncResolver::Result& r) { OnResolved(ordinal, r); });
+  if (id == 0) {
+    UseAddresses(link, now);
+    return;
+  }
+  link->lookup = id;
+  resolving_[ordinal] = link;
+}
+
+void RelayServer::OnResolved(int ordinal, const AsyncResolver::Result& result) {
+  auto it = resolving_.find(ordinal);
+  if (it == resolving_.end()) return;  // the connection went meanwhile
+  Link* link = it->second;
+  resolving_.erase(it);
+  link->lookup = 0;
+  Guarded(link, [&] { UseAddresses(link, result); });
+}
+
+void RelayServer::UseAddresses(Link* link, const AsyncResolver::Result& result) {
+  link->conn.OnUpstreamResolved();
+  link->addresses = result.addresses;
   link->next_address = 0;
   if (link->addresses.empty()) {
-    leg.gone = true;
-    Apply(link,
-          link->conn.OnUpstreamConnectFailed("cannot resolve " + up.host + ": " + error, Now()));
+    link->upstream.gone = true;
+    Apply(link, link->conn.OnUpstreamConnectFailed(
+                    "cannot resolve " + options_.upstream.host + ": " + result.error, Now()));
     return;
   }
   TryNextAddress(link);
+}
+
+void RelayServer::DropLookup(Link* link) {
+  if (link->lookup == 0) return;
+  resolver_->Cancel(link->lookup);
+  resolving_.erase(link->conn.ordinal());
+  link->lookup = 0;
 }
 
 void RelayServer::TryNextAddress(Link* link) {
@@ -583,7 +621,7 @@ void RelayServer::UpdateIo(Link* link, Side side) {
 
 void RelayServer::Kill(Link* link, Side side) {
   Leg& leg = link->leg(side);
-  if (leg.fd < 0 || leg.doomed) return;
+  if ((leg.fd < 0 && !(side == Side::kUpstream && link->lookup)) || leg.doomed) return;
   leg.doomed = true;
   leg.io.Stop();
   doomed_.emplace_back(link, side);
@@ -591,11 +629,13 @@ void RelayServer::Kill(Link* link, Side side) {
 
 void RelayServer::CloseLeg(Link* link, Side side) {
   Leg& leg = link->leg(side);
-  if (leg.fd < 0) return;
+  const bool resolving = side == Side::kUpstream && link->lookup;
+  if (leg.fd < 0 && !resolving) return;
+  if (resolving) DropLookup(link);  // closed while its name was looked up: no socket yet
   leg.io.Stop();
-  if (leg.connected) {
+  if (leg.fd >= 0 && leg.connected) {
     CloseGracefully(leg.fd);
-  } else {
+  } else if (leg.fd >= 0) {
     close(leg.fd);
   }
   leg.fd = -1;
@@ -610,7 +650,8 @@ void RelayServer::CloseLeg(Link* link, Side side) {
   if (side == Side::kUpstream && !link->upstream_reported) {
     link->upstream_reported = true;
     Apply(link, link->conn.OnUpstreamConnectFailed(
-                    leg.tls && !leg.tls->error().empty()
+                    resolving ? std::string("closed while its host name was looked up")
+                    : leg.tls && !leg.tls->error().empty()
                         ? "TLS: " + leg.tls->error()
                         : std::string("the connection closed before it was established"),
                     Now()));
@@ -654,9 +695,10 @@ void RelayServer::Apply(Link* link, const std::vector<RelayCommand>& commands) {
         break;
       case RelayCommand::Kind::kClose: {
         Leg& leg = link->leg(c.side);
-        if (leg.fd < 0 || leg.doomed) break;
+        const bool resolving = c.side == Side::kUpstream && link->lookup;
+        if ((leg.fd < 0 && !resolving) || leg.doomed) break;
         if (!leg.connected) {
-          Kill(link, c.side);  // still connecting: nothing to flush
+          Kill(link, c.side);  // still connecting (or resolving): nothing to flush
           break;
         }
         if (leg.tls && leg.tls->handshake_done()) {
@@ -694,6 +736,7 @@ void RelayServer::MaybeFree(Link* link) {
 }
 
 void RelayServer::DeleteLink(Link* link) {
+  DropLookup(link);
   link->timer.Cancel();
   delete link;  // its Legs close their sockets
 }

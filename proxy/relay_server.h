@@ -8,7 +8,9 @@
 // made those turns cost milliseconds at 10,000 connections (bench/README.md).
 // WSREPLAY_EVENT_LOOP does not apply to record. TLS is OpenSSL over memory BIOs
 // (wire/tls_client.h): client side towards a `wss` upstream, server side towards clients with
-// --tls-cert/--tls-key.
+// --tls-cert/--tls-key. The upstream's host name is looked up off the loop
+// (common/async_resolver.h: IP literals at once, answers reused for 30 s, concurrent lookups
+// shared); a connection waits for it in RelayConnection's kConnecting, under --upstream-timeout.
 //
 // All protocol and session logic lives in RelayConnection (proxy/relay_connection.h), a sans-I/O
 // state machine: this class only translates socket events into its events and carries out the
@@ -22,13 +24,13 @@
 //
 // Threads: construct, Start() and Run() on one thread; every callback runs inside Run() on it.
 // The cassette writer's drained callback (another thread) and Stop() only wake the loop
-// (an ev_async). Run() returns after Stop() (this relay only) or wsr::StopRequested()
-// (SIGINT/SIGTERM: the whole process) once every connection ended with 1001 (or the grace
-// period passed); a closing handshake under way is finished first (its answer awaited up to
-// RelayConfig::close_linger_ns). An in-process upstream (demo's simulator) must be stopped
-// only after Run() returned: stopped at the same moment, its own shutdown close can overtake
-// the client's last close frame. No exception leaves a loop callback: one raised while
-// handling a connection ends that connection with 1011 (recorded).
+// (an ev_async); so does the resolver's worker thread, which Run() never waits for. Run() returns
+// after Stop() (this relay only) or wsr::StopRequested() (SIGINT/SIGTERM: the whole process) once
+// every connection ended with 1001 (or the grace period passed); a closing handshake under way is
+// finished first (its answer awaited up to RelayConfig::close_linger_ns). An in-process upstream
+// (demo's simulator) must be stopped only after Run() returned: stopped at the same moment, its own
+// shutdown close can overtake the client's last close frame. No exception leaves a loop callback:
+// one raised while handling a connection ends that connection with 1011 (recorded).
 #pragma once
 
 #include <atomic>
@@ -36,12 +38,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "cassettes/writer.h"
 #include "common/accept_guard.h"
+#include "common/async_resolver.h"
 #include "common/ev_loop.h"
 #include "common/stop_signal.h"
 #include "common/tcp_listener.h"
@@ -62,6 +66,9 @@ class RelayServer {
     std::string tls_cert, tls_key;  // both set: the client-facing side speaks TLS
     int64_t upstream_timeout_ns = 10'000'000'000;
     int shutdown_grace_ms = 5000;
+    // How the upstream's host name is looked up (on the resolver's worker thread); empty:
+    // getaddrinfo. Tests inject failures and slow lookups here.
+    AsyncResolver::Lookup lookup;
   };
 
   // `recording.sink` may be set later with SetRecording (before Run).
@@ -109,6 +116,12 @@ class RelayServer {
   void Flush(Link* link, Side side);
   void Apply(Link* link, const std::vector<RelayCommand>& commands);
   void ConnectUpstream(Link* link);
+  // The lookup of connection `ordinal`'s upstream answered (dropped if it went meanwhile).
+  void OnResolved(int ordinal, const AsyncResolver::Result& result);
+  // Tries the upstream's addresses, or reports that its name did not resolve.
+  void UseAddresses(Link* link, const AsyncResolver::Result& result);
+  // The link's upstream lookup is not waited for any more (its answer is dropped).
+  void DropLookup(Link* link);
   void Write(Link* link, Side side, std::string_view bytes);
   void RawWrite(Link* link, Side side, std::string_view bytes);
   void FlushTls(Link* link, Side side);
@@ -161,6 +174,11 @@ class RelayServer {
   std::string joined_;                         // scratch: sends in a row joined into one write
   std::unique_ptr<EvLoop::Timer> tick_;        // wakes the loop while stopping
   std::unique_ptr<AcceptGuard> accept_guard_;  // 503 at accept when descriptors run out
+  // Looks the upstream's name up off the loop; from Start() until Run() ends.
+  std::unique_ptr<AsyncResolver> resolver_;
+  // The links waiting for their upstream's lookup, by ordinal: an answer finds its link here,
+  // or nothing if the link went meanwhile.
+  std::unordered_map<int, Link*> resolving_;
 };
 
 }  // namespace wsr::proxy

@@ -269,8 +269,9 @@ TEST_F(Record, SigintMidSessionLosesNothing) {
   EXPECT_EQ(r.connections[0].close_initiator, "proxy");
 }
 
-// The upstream's host name is resolved (getaddrinfo, as libwebsockets' client did) and the
-// connection goes to the address that answers: `localhost` reaches an upstream on 127.0.0.1.
+// The upstream's host name is resolved (getaddrinfo, off the loop: common/async_resolver.h) and
+// the connection goes to the address that answers: `localhost` reaches an upstream on
+// 127.0.0.1. Slow, failing and abandoned lookups: record_resolve_test.cc.
 TEST_F(Record, ResolvesTheUpstreamHostName) {
   TestUpstream up;
   std::string upstream = up.url();

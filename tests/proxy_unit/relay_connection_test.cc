@@ -387,6 +387,54 @@ TEST_F(RelayConnectionTest, NoAnswerWithinTheTimeoutIsA504) {
   EXPECT_EQ(sink_.conn.close_initiator, "proxy");
 }
 
+// The upstream's name lookup is part of kConnecting: the transport reports its end
+// (OnUpstreamResolved) and a timeout before it says the lookup had not finished.
+TEST_F(RelayConnectionTest, ATimeoutDuringTheUpstreamsLookupSaysSo) {
+  EXPECT_FALSE(conn_->upstream_resolving());
+  Out a = Client(kRequest);
+  ASSERT_TRUE(a.connect);
+  ASSERT_TRUE(a.set_timer);
+  EXPECT_TRUE(conn_->upstream_resolving());
+  Out o = Gather(conn_->OnTimer(Tick()));
+  EXPECT_EQ(o.to_client.rfind("HTTP/1.1 504 ", 0), 0u) << o.to_client;
+  EXPECT_NE(o.to_client.find("did not answer the upgrade within 1000 ms (its host name lookup "
+                             "had not finished)\n"),
+            std::string::npos)
+      << o.to_client;
+  EXPECT_TRUE(o.close_client);
+  EXPECT_TRUE(o.close_upstream);  // the transport drops the lookup and reports the end:
+  Out f =
+      Gather(conn_->OnUpstreamConnectFailed("closed while its host name was looked up", Tick()));
+  EXPECT_TRUE(f.to_client.empty());
+  EXPECT_FALSE(conn_->upstream_resolving());
+  EXPECT_EQ(sink_.conn.http_status, 504);
+  conn_->OnClosed(Side::kClient, Tick());
+  EXPECT_TRUE(conn_->finished());
+}
+
+TEST_F(RelayConnectionTest, OnceResolvedATimeoutIsTheUpstreamsAlone) {
+  Client(kRequest);
+  conn_->OnUpstreamResolved();
+  EXPECT_FALSE(conn_->upstream_resolving());
+  Out o = Gather(conn_->OnTimer(Tick()));
+  EXPECT_NE(o.to_client.find("did not answer the upgrade within 1000 ms\n"), std::string::npos)
+      << o.to_client;
+}
+
+TEST_F(RelayConnectionTest, AClientLeavingDuringTheLookupClosesTheUpstreamThatIsNotThereYet) {
+  Client(kRequest);
+  ASSERT_TRUE(conn_->upstream_resolving());
+  Out o = Gather(conn_->OnClosed(Side::kClient, Tick()));
+  EXPECT_TRUE(o.close_upstream);
+  EXPECT_TRUE(o.cancel_timer);
+  EXPECT_FALSE(conn_->finished());  // until the transport reports the upstream's end
+  Out f =
+      Gather(conn_->OnUpstreamConnectFailed("closed while its host name was looked up", Tick()));
+  EXPECT_TRUE(f.to_client.empty());
+  EXPECT_TRUE(conn_->finished());
+  EXPECT_EQ(sink_.conn.close_initiator, "client");
+}
+
 TEST_F(RelayConnectionTest, AnUnreachableUpstreamIsA502) {
   Client(kRequest);
   Out o = Gather(conn_->OnUpstreamConnectFailed("connection refused", Tick()));
