@@ -962,6 +962,32 @@ void Cassette::TuneForRecording() {
   Exec("PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointWalBytes / page_size));
 }
 
+void Cassette::OnWalCommit(std::function<void(int64_t wal_pages, int64_t wal_bytes)> on_commit) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    page_size_ = std::max(512, sqlite3_column_int(s, 0));
+  }
+  sqlite3_finalize(s);
+  on_wal_commit_ = std::move(on_commit);
+  if (!on_wal_commit_) {  // SQLite's automatic checkpoints again
+    sqlite3_wal_autocheckpoint(db_, static_cast<int>(kCheckpointWalBytes / page_size_));
+    return;
+  }
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        auto* c = static_cast<Cassette*>(self);
+        c->on_wal_commit_(pages, static_cast<int64_t>(pages) * c->page_size_);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+void Cassette::CheckpointPassive() {
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
 void Cassette::Seal() {
   sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);

@@ -19,6 +19,7 @@
 // it). FrameCursor borrows the Cassette and must not outlive it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -160,6 +161,14 @@ class Cassette {
   // inserted itself) and checkpoints run less often, so every index page is not copied back
   // for each small batch.
   void TuneForRecording();
+  // Replaces SQLite's automatic checkpoints (run inside the commit that crosses the
+  // threshold) with `on_commit(wal_pages, wal_bytes)`, called on this connection's thread after
+  // each commit with the WAL's size: a recorder checkpoints on another connection (Checkpointer).
+  // An empty function restores the automatic checkpoints.
+  void OnWalCommit(std::function<void(int64_t wal_pages, int64_t wal_bytes)> on_commit);
+  // A PASSIVE checkpoint on this connection (the recorder's fallback when the Checkpointer
+  // cannot keep the WAL small); errors are ignored, as SQLite's own automatic checkpoints do.
+  void CheckpointPassive();
   // The secondary frame indexes (frames_by_seq, frames_by_topic): a recorder drops them while
   // it appends and, when it stops, builds frames_by_seq only (BuildSeqIndex: what replay reads
   // every connection through); an open for writing builds missing ones (BuildIndexes).
@@ -185,6 +194,8 @@ class Cassette {
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  std::function<void(int64_t, int64_t)> on_wal_commit_;
+  int64_t page_size_ = 4096;
   bool v3_columns_ = true;     // false: a read-only open of a version 1/2 file
   bool has_exchanges_ = true;  // false: a read-only open of a version 1-3 file
   // Prepared statements keyed by the address of their SQL literal.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cassettes/cassette.h"
+#include "cassettes/checkpointer.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -35,6 +36,16 @@ CassetteWriter::CassetteWriter(const std::string& path, Session session, Options
   session_id_ = db->InsertSession(session);
   db->TuneForRecording();
   if (db->MaxFrameId() < kDropIndexesBelowFrames) db->DropIndexes();
+  // Checkpoints run beside the commits, on a connection and thread of their own; the WAL only
+  // restarts once all of it is copied, so when that cannot happen between two commits the
+  // writer checkpoints it itself once it reaches options.writer_checkpoint_bytes.
+  checkpointer_ = std::make_unique<Checkpointer>(path, options.checkpoint_every_bytes, [this] {
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  });
+  db->OnWalCommit([this](int64_t wal_pages, int64_t wal_bytes) {  // writer thread, each commit
+    checkpointer_->OnCommit(wal_pages);
+    if (wal_bytes >= options_.writer_checkpoint_bytes) wal_too_big_ = true;
+  });
   thread_ = std::thread([this, db = std::move(db)]() mutable { Run(std::move(db)); });
 }
 
@@ -112,7 +123,9 @@ std::string CassetteWriter::error() const {
 
 CassetteWriter::Stats CassetteWriter::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  Stats s = stats_;
+  s.checkpoints = checkpoints_.load(std::memory_order_relaxed);
+  return s;
 }
 
 bool CassetteWriter::Stop(int64_t duration_ns) {
@@ -227,6 +240,12 @@ void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
         if (SteadyClock::now() - began >= interval) break;
       }
       db->Commit();
+      if (wal_too_big_) {
+        wal_too_big_ = false;
+        db->CheckpointPassive();
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.writer_checkpoints;
+      }
     } catch (const std::exception& e) {
       frames_due.clear();
       batch.clear();
@@ -268,6 +287,9 @@ void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
     }
     if (cb) cb();
   }
+  // The file to itself for sealing: no other connection of ours, no hook calling into it.
+  db->OnWalCommit(nullptr);
+  checkpointer_.reset();
   if (!failed_.load()) {
     try {
       if (final_duration_ns_ >= 0) db->FinishSession(session_id_, final_duration_ns_);

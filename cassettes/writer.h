@@ -21,7 +21,9 @@
 //
 // Durability: each transaction is one SQLite commit in WAL mode, synchronous=NORMAL: a
 // committed row survives a process crash (SIGKILL); a power cut can lose the commits made
-// since the last WAL sync (see README.md). While recording, the secondary frame indexes are
+// since the last WAL sync (see README.md). The WAL is checkpointed (copied into the file and
+// synced) every 16 MiB by a Checkpointer on its own connection and thread, so commits never
+// wait for a checkpoint. While recording, the secondary frame indexes are
 // dropped (on a cassette with few frames); Stop() builds frames_by_seq again, frames_by_topic
 // is built by the next open for writing.
 //
@@ -50,6 +52,7 @@
 namespace wsr::cassette {
 
 class Cassette;
+class Checkpointer;
 
 class CassetteWriter {
  public:
@@ -61,12 +64,19 @@ class CassetteWriter {
     // High mark, rows (low mark: half): bounds the backlog so it commits within ~20 ms. The
     // writer lowers it to what it measured it commits in one interval (never below 256).
     size_t max_queue_items = 8192;
+    // A checkpoint (on the Checkpointer's thread) whenever this much WAL is not yet copied.
+    int64_t checkpoint_every_bytes = 16 << 20;
+    // The writer checkpoints itself after a commit that leaves the WAL this big (the
+    // Checkpointer did not catch up between commits, so the WAL could not restart).
+    int64_t writer_checkpoint_bytes = 256 << 20;
   };
   struct Stats {
     uint64_t frames_written = 0;
     uint64_t exchanges_written = 0;
     uint64_t bytes_written = 0;
     uint64_t transactions = 0;
+    uint64_t checkpoints = 0;         // by the Checkpointer, beside the commits
+    uint64_t writer_checkpoints = 0;  // by the writer thread (the WAL reached its bound)
   };
 
   // Opens (or creates) the cassette and inserts `session`. Throws wsr::Error, e.g. when the
@@ -144,6 +154,11 @@ class CassetteWriter {
   Stats stats_;        // guarded by mu_
   bool stopped_ = false;
   std::unordered_map<int, int64_t> conn_ids_;  // writer thread only: ordinal -> row id
+  std::atomic<uint64_t> checkpoints_{0};       // the Checkpointer's, so far (declared before it)
+  // Checkpoints the WAL beside the writer's commits; created by the constructor, destroyed by
+  // the writer thread before it seals the file.
+  std::unique_ptr<Checkpointer> checkpointer_;
+  bool wal_too_big_ = false;  // writer thread only: the Checkpointer did not keep up
   std::thread thread_;
 };
 
