@@ -31,6 +31,7 @@
 #include "replay/replay_server.h"
 #include "sim/demo_agent.h"
 #include "sim/http_client.h"
+#include "sim/scenario.h"
 #include "sim/scripted_client.h"
 #include "sim/server.h"
 
@@ -109,6 +110,25 @@ ClientRun RunClient(const DemoClient& c, const std::string& base_url, int durati
         run.rest.push_back({call.method + " " + call.target, r.status, r.body, r.error});
       }
     };
+  }
+  // While recording, the client stops once the scenario's last push to its topics arrived
+  // (the simulator sends its pushes at fixed times after the socket opened; on a loaded
+  // machine a fixed window ended some sessions before their last pushes).
+  if (max_events < 0) {
+    const sim::Scenario scenario = sim::Scenario::Default();
+    std::string topic, event;
+    for (const auto& p : scenario.pushes()) {
+      if (std::find(c.topics.begin(), c.topics.end(), p.topic) != c.topics.end()) {
+        topic = p.topic;
+        event = p.event;
+      }
+    }
+    if (!topic.empty()) {
+      o.is_last = [topic, event](const sim::ScriptedFrame& f) {
+        auto p = phoenix::Parse(f.text);
+        return p && p->topic == topic && p->event == event;
+      };
+    }
   }
   run.ws = sim::ScriptedClient(o).Run();
   return run;
@@ -225,7 +245,7 @@ int RunDemo(const std::string& cassette_path, std::string session) {
     PrintfSafe(stdout, "[2/4] recording      %s -> simulator, into %s (session %s)\n",
                relay.url().c_str(), cassette_path.c_str(), session.c_str());
     for (const auto& c : Clients()) {
-      auto r = RunClient(c, relay.url(), 1900, -1);
+      auto r = RunClient(c, relay.url(), 10000, -1);
       if (!r.ws.connected) {
         throw Error("demo client could not connect through the proxy: " + r.ws.error);
       }

@@ -110,7 +110,10 @@ int Callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, si
         }
         s->result.frames.push_back(std::move(f));
         if (s->opt->on_frame) s->opt->on_frame(s->result.frames.back());
-        if (s->opt->max_events >= 0 && s->result.events >= s->opt->max_events) s->Stop();
+        if ((s->opt->max_events >= 0 && s->result.events >= s->opt->max_events) ||
+            (s->opt->is_last && s->opt->is_last(s->result.frames.back()))) {
+          s->Stop();
+        }
         return 0;
       }
       case LWS_CALLBACK_CLIENT_WRITEABLE:

@@ -42,6 +42,9 @@ struct ScriptedClientOptions {
   // Called on the Run() thread with every received message, after it is collected. It may
   // block briefly (e.g. for a REST call) and must not throw.
   std::function<void(const ScriptedFrame&)> on_frame;
+  // The client ends the session once this returns true for a received message (after
+  // on_frame), e.g. the last push a scenario sends it; duration_ms stays the upper bound.
+  std::function<bool(const ScriptedFrame&)> is_last;
 };
 
 struct ScriptedClientResult {
