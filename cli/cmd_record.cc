@@ -155,8 +155,8 @@ void AddRecord(CLI::App& app, int* exit_code) {
                   "PEM file of CA certificates to trust for a wss upstream, besides the system's "
                   "(SSL_CERT_FILE works too)");
   cmd->add_option("--upstream-timeout", flags->upstream_timeout,
-                  "How long the upstream may take to answer the upgrade before the client gets "
-                  "HTTP 504 (e.g. 10s, 500ms)")
+                  "How long the upstream may take to answer the upgrade, its host name lookup "
+                  "and connect included, before the client gets HTTP 504 (e.g. 10s, 500ms)")
       ->capture_default_str();
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate: accept clients over wss");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
