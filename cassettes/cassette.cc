@@ -949,26 +949,25 @@ bool Cassette::CheckpointTruncate() {
   return busy == 0;
 }
 
-void Cassette::TuneForRecording() {
-  Exec("PRAGMA foreign_keys=OFF");
-  // A checkpoint (which also syncs the WAL) every 16 MiB of WAL, whatever the page size.
-  int page_size = 4096;
+int64_t Cassette::PageSize() {
+  int64_t page_size = 4096;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW) {
     page_size = std::max(512, sqlite3_column_int(s, 0));
   }
   sqlite3_finalize(s);
-  Exec("PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointWalBytes / page_size));
+  return page_size;
+}
+
+void Cassette::TuneForRecording() {
+  Exec("PRAGMA foreign_keys=OFF");
+  // A checkpoint (which also syncs the WAL) every 16 MiB of WAL, whatever the page size.
+  Exec("PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointWalBytes / PageSize()));
 }
 
 void Cassette::OnWalCommit(std::function<void(int64_t wal_pages, int64_t wal_bytes)> on_commit) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    page_size_ = std::max(512, sqlite3_column_int(s, 0));
-  }
-  sqlite3_finalize(s);
+  page_size_ = PageSize();
   on_wal_commit_ = std::move(on_commit);
   if (!on_wal_commit_) {  // SQLite's automatic checkpoints again
     sqlite3_wal_autocheckpoint(db_, static_cast<int>(kCheckpointWalBytes / page_size_));

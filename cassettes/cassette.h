@@ -161,6 +161,8 @@ class Cassette {
   // inserted itself) and checkpoints run less often, so every index page is not copied back
   // for each small batch.
   void TuneForRecording();
+  // The file's page size in bytes.
+  int64_t PageSize();
   // Replaces SQLite's automatic checkpoints (run inside the commit that crosses the
   // threshold) with `on_commit(wal_pages, wal_bytes)`, called on this connection's thread after
   // each commit with the WAL's size: a recorder checkpoints on another connection (Checkpointer).

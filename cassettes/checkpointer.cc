@@ -9,8 +9,8 @@
 
 namespace wsr::cassette {
 
-Checkpointer::Checkpointer(const std::string& path, int64_t every_bytes, std::function<void()> done)
-    : path_(path), done_(std::move(done)) {
+Checkpointer::Checkpointer(const std::string& path, int64_t every_pages, std::function<void()> done)
+    : path_(path), every_pages_(std::max<int64_t>(1, every_pages)), done_(std::move(done)) {
   int rc =
       sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -21,14 +21,6 @@ Checkpointer::Checkpointer(const std::string& path, int64_t every_bytes, std::fu
   // This connection only checkpoints: it must never be the one that checkpoints on close or
   // deletes the WAL while the recorder's connection still writes it.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  int64_t page_size = 4096;
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    page_size = std::max(512, sqlite3_column_int(s, 0));
-  }
-  sqlite3_finalize(s);
-  every_pages_ = std::max<int64_t>(1, every_bytes / page_size);
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -28,17 +28,17 @@ namespace wsr::cassette {
 class Checkpointer {
  public:
   // Opens a connection to `path`, an existing cassette a recorder holds open in WAL mode; a
-  // checkpoint runs whenever `every_bytes` of WAL have not been copied yet, and `done` is
+  // checkpoint runs whenever `every_pages` pages of WAL have not been copied yet, and `done` is
   // called (on the Checkpointer's thread) after each one. Throws wsr::Error when it cannot be
   // opened.
-  Checkpointer(const std::string& path, int64_t every_bytes, std::function<void()> done);
+  Checkpointer(const std::string& path, int64_t every_pages, std::function<void()> done);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   // Called after each commit with the WAL's length in pages (the writer's wal hook): starts a
   // PASSIVE checkpoint (copies what no reader still needs; never blocks a writer) once
-  // `every_bytes` of it are not copied yet. Never blocks on a checkpoint in progress.
+  // `every_pages` of it are not copied yet. Never blocks on a checkpoint in progress.
   void OnCommit(int64_t wal_pages);
 
  private:

@@ -39,9 +39,9 @@ CassetteWriter::CassetteWriter(const std::string& path, Session session, Options
   // Checkpoints run beside the commits, on a connection and thread of their own; the WAL only
   // restarts once all of it is copied, so when that cannot happen between two commits the
   // writer checkpoints it itself once it reaches options.writer_checkpoint_bytes.
-  checkpointer_ = std::make_unique<Checkpointer>(path, options.checkpoint_every_bytes, [this] {
-    checkpoints_.fetch_add(1, std::memory_order_relaxed);
-  });
+  checkpointer_ = std::make_unique<Checkpointer>(
+      path, options.checkpoint_every_bytes / db->PageSize(),
+      [this] { checkpoints_.fetch_add(1, std::memory_order_relaxed); });
   db->OnWalCommit([this](int64_t wal_pages, int64_t wal_bytes) {  // writer thread, each commit
     checkpointer_->OnCommit(wal_pages);
     if (wal_bytes >= options_.writer_checkpoint_bytes) wal_too_big_ = true;
