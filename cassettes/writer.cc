@@ -219,6 +219,7 @@ void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
     // One transaction: rows until the queue is empty or the interval has passed.
     uint64_t frames = 0, exchanges = 0, bytes = 0, items = 0, item_bytes = 0;
     const auto began = SteadyClock::now();
+    auto committed = began;
     try {
       db->Begin();
       for (;;) {
@@ -240,6 +241,7 @@ void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
         if (SteadyClock::now() - began >= interval) break;
       }
       db->Commit();
+      committed = SteadyClock::now();  // the rate below leaves out a checkpoint of the writer's
       if (wal_too_big_) {
         wal_too_big_ = false;
         db->CheckpointPassive();
@@ -271,7 +273,7 @@ void CassetteWriter::Run(std::unique_ptr<Cassette> db) {
       // build is committed within about two intervals. (Raising it again after a quick
       // transaction was tried: on a machine with no CPU to spare, where the writer is not
       // scheduled for tens of milliseconds, a backlog of that size then waited over 150 ms.)
-      auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - began);
+      auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(committed - began);
       if (items >= kMinHighItems && took > interval / 2) {
         double per_interval = static_cast<double>(items) * interval.count() /
                               static_cast<double>(std::max<int64_t>(took.count(), 1));

@@ -68,7 +68,7 @@ class CassetteWriter {
     int64_t checkpoint_every_bytes = 16 << 20;
     // The writer checkpoints itself after a commit that leaves the WAL this big (the
     // Checkpointer did not catch up between commits, so the WAL could not restart).
-    int64_t writer_checkpoint_bytes = 256 << 20;
+    int64_t writer_checkpoint_bytes = 32 << 20;
   };
   struct Stats {
     uint64_t frames_written = 0;
