@@ -960,16 +960,12 @@ int64_t Cassette::PageSize() {
   return page_size;
 }
 
-void Cassette::TuneForRecording() {
-  Exec("PRAGMA foreign_keys=OFF");
-  // A checkpoint (which also syncs the WAL) every 16 MiB of WAL, whatever the page size.
-  Exec("PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointWalBytes / PageSize()));
-}
+void Cassette::TuneForRecording() { Exec("PRAGMA foreign_keys=OFF"); }
 
 void Cassette::OnWalCommit(std::function<void(int64_t wal_pages, int64_t wal_bytes)> on_commit) {
   page_size_ = PageSize();
   on_wal_commit_ = std::move(on_commit);
-  if (!on_wal_commit_) {  // SQLite's automatic checkpoints again
+  if (!on_wal_commit_) {  // SQLite's automatic checkpoints again: every 16 MiB of WAL
     sqlite3_wal_autocheckpoint(db_, static_cast<int>(kCheckpointWalBytes / page_size_));
     return;
   }

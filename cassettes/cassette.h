@@ -158,8 +158,7 @@ class Cassette {
   void Seal();
   // Settings for a connection that only appends a recording (CassetteWriter): foreign keys
   // are not re-checked per row (the writer inserts a frame only under a connection it
-  // inserted itself) and checkpoints run less often, so every index page is not copied back
-  // for each small batch.
+  // inserted itself). (Its checkpoints: OnWalCommit.)
   void TuneForRecording();
   // The file's page size in bytes.
   int64_t PageSize();
