@@ -24,9 +24,12 @@ int HexVal(char c) {
 }
 }  // namespace
 
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 std::string HostPort(const std::string& host, int port) {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return h + ":" + std::to_string(port);
+  return UrlHost(host) + ":" + std::to_string(port);
 }
 
 std::string WsUrl::ToString() const {

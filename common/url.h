@@ -20,7 +20,9 @@ struct WsUrl {
   std::string ToString() const;  // scheme://host:port/path
 };
 
-// "host:port" as a URL spells it: an IPv6 literal in brackets ("[::1]:8080").
+// A host as a URL (or a Host header) spells it: an IPv6 literal in brackets ("[::1]").
+std::string UrlHost(const std::string& host);
+// "host:port" as a URL spells it: UrlHost(host) + ":" + port ("[::1]:8080").
 std::string HostPort(const std::string& host, int port);
 
 // Parses ws:// or wss:// URLs. http(s):// are accepted as aliases of ws(s)://.

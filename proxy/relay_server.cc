@@ -25,9 +25,8 @@ constexpr int64_t kTickNs = 50'000'000;       // wake-ups while stopping
 constexpr int64_t kDrainTurnNs = 1'000'000;   // the last turn before a stop
 
 std::string HostHeader(const WsUrl& u) {
-  std::string h = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
   bool default_port = (u.tls && u.port == 443) || (!u.tls && u.port == 80);
-  return default_port ? h : h + ":" + std::to_string(u.port);
+  return default_port ? UrlHost(u.host) : HostPort(u.host, u.port);
 }
 
 void CheckReadable(const std::string& path, const char* what) {

@@ -40,6 +40,8 @@ TEST(Url, HostPortBracketsIPv6Literals) {
   EXPECT_EQ(HostPort("localhost", 1), "localhost:1");
   EXPECT_EQ(HostPort("::1", 8080), "[::1]:8080");
   EXPECT_EQ(HostPort("fe80::1", 443), "[fe80::1]:443");
+  EXPECT_EQ(UrlHost("::1"), "[::1]");
+  EXPECT_EQ(UrlHost("127.0.0.1"), "127.0.0.1");
   auto u = ParseWsUrl("wss://[::1]:9/x");
   EXPECT_EQ(u.ToString(), "wss://[::1]:9/x");
   EXPECT_EQ(ParseWsUrl(u.ToString()).host, "::1");
