@@ -23,6 +23,33 @@ namespace {
 
 using wsr::testing::TempDir;
 
+// Feeds a writer as a relay does: when AddFrame says the queue is above its high mark, waits
+// for the drained callback (or a failed writer) before the next frame.
+class PausingProducer {
+ public:
+  explicit PausingProducer(CassetteWriter* w) : w_(w) {
+    w_->SetDrainedCallback([this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      drained_ = true;
+      cv_.notify_one();
+    });
+  }
+  // Adds `f`; false when it had to pause for the writer.
+  bool Add(Frame f) {
+    if (w_->AddFrame(std::move(f))) return true;
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return drained_ || w_->failed(); });
+    drained_ = false;
+    return false;
+  }
+
+ private:
+  CassetteWriter* w_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool drained_ = false;
+};
+
 TEST(CassetteWriter, WritesEverythingQueuedBeforeStop) {
   TempDir dir;
   std::string path = dir.File("w.cassette");
@@ -223,15 +250,8 @@ TEST(CassetteWriter, UnderBacklogNoRowWaitsLongUncommitted) {
   Session s;
   s.name = "run";
   CassetteWriter w(path, s, {.max_queue_bytes = 1 << 20, .max_queue_items = 4096});
-  std::mutex mu;
-  std::condition_variable cv;
-  bool drained = false;
+  PausingProducer producer_side(&w);
   int pauses = 0;
-  w.SetDrainedCallback([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    drained = true;
-    cv.notify_one();
-  });
   Connection c;
   c.ordinal = 1;
   c.path = "/p";
@@ -253,12 +273,7 @@ TEST(CassetteWriter, UnderBacklogNoRowWaitsLongUncommitted) {
       }
       // (No check of over_high_mark() here: the writer may already have drained below the
       // low mark, and called back, between AddFrame's return and such a check.)
-      if (!w.AddFrame(std::move(f))) {
-        ++pauses;
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return drained; });
-        drained = false;
-      }
+      if (!producer_side.Add(std::move(f))) ++pauses;
     }
     done = true;
   });
@@ -314,14 +329,7 @@ TEST(CassetteWriter, CheckpointsBesideTheCommitsAndKeepsTheWalBounded) {
                    {.max_queue_bytes = 1 << 20,
                     .checkpoint_every_bytes = 1 << 20,
                     .writer_checkpoint_bytes = 4 << 20});
-  std::mutex mu;
-  std::condition_variable cv;
-  bool drained = false;
-  w.SetDrainedCallback([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    drained = true;
-    cv.notify_one();
-  });
+  PausingProducer producer(&w);
   Connection c;
   c.ordinal = 1;
   c.path = "/p";
@@ -334,11 +342,7 @@ TEST(CassetteWriter, CheckpointsBesideTheCommitsAndKeepsTheWalBounded) {
     f.offset_ns = i;
     f.opcode = 2;
     f.payload = std::string(16 << 10, static_cast<char>('a' + i % 26));
-    if (!w.AddFrame(std::move(f))) {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return drained || w.failed(); });
-      drained = false;
-    }
+    producer.Add(std::move(f));
   }
   struct stat st {};
   ASSERT_EQ(stat((path + "-wal").c_str(), &st), 0) << "recording is not in WAL mode";
