@@ -77,6 +77,7 @@ bool CassetteWriter::Push(Item item) {
     has_work_.notify_one();
   }
   if (!AboveHigh()) return true;
+  if (!paused_) ++stats_.pauses;
   paused_ = true;
   over_high_.store(true, std::memory_order_relaxed);
   return false;

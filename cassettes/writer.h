@@ -77,6 +77,7 @@ class CassetteWriter {
     uint64_t transactions = 0;
     uint64_t checkpoints = 0;         // by the Checkpointer, beside the commits
     uint64_t writer_checkpoints = 0;  // by the writer thread (the WAL reached its bound)
+    uint64_t pauses = 0;  // times the queue went above its high mark (the caller was to pause)
   };
 
   // Opens (or creates) the cassette and inserts `session`. Throws wsr::Error, e.g. when the

@@ -124,7 +124,10 @@ int RunRecord(const RecordFlags& f) {
   }
   auto stats = writer.stats();
   log::Info("stopped: " + std::to_string(stats.frames_written) + " frame(s) recorded in session '" +
-            session_name + "'");
+            session_name + "'" +
+            (stats.pauses == 0 ? std::string()
+                               : "; relaying paused " + std::to_string(stats.pauses) +
+                                     " time(s) until the cassette caught up"));
   return 0;
 }
 }  // namespace

@@ -221,6 +221,7 @@ TEST(CassetteWriter, WritesExchangesWithTheSameBackpressure) {
   ASSERT_TRUE(w.Stop(50)) << w.error();
   EXPECT_EQ(drained.load(), 1);
   EXPECT_EQ(w.stats().exchanges_written, 2u);
+  EXPECT_EQ(w.stats().pauses, 1u) << "record reports this count when it stops";
 
   auto db = Cassette::Open(path, Cassette::Mode::kReadOnly);
   auto session = db->ResolveSession(std::nullopt);
@@ -311,6 +312,7 @@ TEST(CassetteWriter, UnderBacklogNoRowWaitsLongUncommitted) {
   producer.join();
   ASSERT_TRUE(w.Stop(1)) << w.error();
   EXPECT_GT(pauses, 0) << "the producer never outran the writer; the test proves nothing";
+  EXPECT_EQ(w.stats().pauses, static_cast<uint64_t>(pauses));
   EXPECT_GT(samples, 20);
   EXPECT_LE(worst_missing, 0) << "rows older than " << kMaxAge.count()
                               << " ms were still uncommitted";
