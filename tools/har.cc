@@ -338,6 +338,31 @@ HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor
 
 namespace {
 
+// t - start_ns: the offset of an absolute time (ns since 1970) in a session starting at
+// start_ns. Both are within what nanoseconds since 1970 can hold (about 1678-2262), but their
+// difference may not be: such a HAR is refused, with one line, instead of overflowing.
+int64_t OffsetNs(int64_t t, int64_t start_ns) {
+  int64_t offset = 0;
+  if (__builtin_sub_overflow(t, start_ns, &offset)) {
+    throw Error("the HAR's times span more than 292 years (" + FormatIso8601(start_ns, 0) + " to " +
+                FormatIso8601(t, 0) +
+                "), more than a cassette's offsets hold; check the entries' startedDateTime and "
+                "message times");
+  }
+  return offset;
+}
+
+// a + b for offsets, refused like OffsetNs when the sum does not fit.
+int64_t AddNs(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    throw Error(
+        "the HAR's times reach past what a cassette's offsets hold (292 years from the "
+        "first entry); check the entries' startedDateTime, time and message times");
+  }
+  return sum;
+}
+
 // Inserts the API calls of a HAR (in start order) as exchanges of session `session_id`:
 // offsets from `start_ns`, ordinals 1, 2, ..., client connections numbered by Chrome's
 // "connection" ids in order of appearance unless wsreplay wrote them; redacted. Returns the
@@ -351,8 +376,8 @@ int64_t InsertExchanges(std::vector<HarExchange>& http, int64_t start_ns, int64_
     cassette::Exchange& e = h.exchange;
     e.session_id = session_id;
     e.ordinal = ++ordinal;
-    e.request_ns -= start_ns;
-    if (e.response_ns) *e.response_ns -= start_ns;
+    e.request_ns = OffsetNs(e.request_ns, start_ns);
+    if (e.response_ns) *e.response_ns = OffsetNs(*e.response_ns, start_ns);
     if (e.http_connection == 0 && !h.connection.empty()) {
       auto [it, fresh] = connections.emplace(h.connection, 0);
       if (fresh) it->second = static_cast<int>(connections.size());
@@ -498,16 +523,17 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
       c.http_status = 101;
     c.opened_ns =
         w.started_ns
-            ? *w.started_ns - start_ns
-            : (w.messages.empty() ? 0 : EpochSecondsToNs(w.messages.front().time) - start_ns);
+            ? OffsetNs(*w.started_ns, start_ns)
+            : (w.messages.empty() ? 0
+                                  : OffsetNs(EpochSecondsToNs(w.messages.front().time), start_ns));
     int64_t last = c.opened_ns;
     for (const auto& m : w.messages) {
       // Wall-clock times may step backwards; a cassette's offsets never do.
-      last = std::max(last, EpochSecondsToNs(m.time) - start_ns);
+      last = std::max(last, OffsetNs(EpochSecondsToNs(m.time), start_ns));
     }
     // At most ~31 years: a huge or NaN `time` must not overflow.
     const double time_ms = w.time_ms > 0 ? std::min(w.time_ms, 1e12) : 0.0;
-    int64_t end = c.opened_ns + static_cast<int64_t>(time_ms * 1e6);
+    int64_t end = AddNs(c.opened_ns, static_cast<int64_t>(time_ms * 1e6));
     c.closed_ns = std::max(end, last);
     if (w.close_code) {
       c.close_code = w.close_code;
@@ -532,8 +558,8 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
       Frame f;
       f.connection_id = c.id;
       f.seq = seq++;
-      offset =
-          std::max(offset, EpochSecondsToNs(m.time) - start_ns);  // as computed for `last` above
+      offset = std::max(offset, OffsetNs(EpochSecondsToNs(m.time),
+                                         start_ns));  // as computed for `last` above
       f.offset_ns = offset;
       f.direction = m.direction;
       f.opcode = m.opcode;

@@ -329,3 +329,27 @@ TEST(ToolsHar, HarWithOnlyPageResourcesIsRefused) {
 
 }  // namespace
 }  // namespace wsr::tools_test
+
+namespace wsr::tools_test {
+namespace {
+
+// Found by the har_import fuzz target: two entries whose startedDateTime are each within what
+// nanoseconds since 1970 hold (1678 and 2026) but more than 292 years apart. Their offsets
+// from the session start overflowed (undefined behaviour); now the import is refused.
+TEST(ToolsHar, TimesTooFarApartAreRefused) {
+  TempDir t;
+  WriteFile(t.File("far.har"),
+            R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
+    {"startedDateTime":"2026-03-10T09:00:00.123456+00:00","time":12.5,
+     "request":{"method":"GET","url":"wss://app.thenvoi.com/api/v1/socket/websocket?vsn=2.0.0"},
+     "response":{"status":101}},
+    {"startedDateTime":"1678-03-10T09:00:01Z",
+     "request":{"method":"GET","url":"ws://localhost/socket"},
+     "response":{"status":0,"_error":"net::ERR_CONNECTION_REFUSED"}}]}})");
+  auto r = Wsr({"import", t.File("far.har"), "--cassette", t.File("far.cassette")});
+  ExpectOneLineError(r, "span more than 292 years");
+  EXPECT_TRUE(AllCassetteBytes(t.File("far.cassette")).empty());
+}
+
+}  // namespace
+}  // namespace wsr::tools_test

@@ -30,7 +30,7 @@ size_t ReferenceSkipString(std::string_view s) {
 TEST(SkipValue, StringsAgreeWithAByteByByteScanAtEveryOffset) {
   // Plain bytes include UTF-8 (>= 0x80) and DEL, which do not stop a string.
   const std::string plain = "ab\xc3\xa9\x7f xyz";
-  const std::string stops[] = {"\"", "\\\"", "\\\\", "\\n", "\\u00e9", "\n", std::string(1, '\0'),
+  const std::string stops[] = {"\"",   "\\\"", "\\\\", "\\n", "\\u00e9", "\n", std::string(1, '\0'),
                                "\x1f", "\\"};
   int checked = 0;
   for (size_t before = 0; before <= 24; ++before) {
