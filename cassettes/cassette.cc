@@ -50,6 +50,19 @@ std::optional<int64_t> ColOptInt(sqlite3_stmt* s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
   return sqlite3_column_int64(s, i);
 }
+// Times read from a file are held to ranges no recording comes near, so readers can add and
+// subtract them (a session's start plus an offset, offsets minus offsets) without overflowing,
+// whatever a corrupt or crafted file holds: a session's start (ns since 1970) to +-2^62 ns
+// (1824-2116), an offset or duration (ns from the session's start) to +-2^60 ns (+-36 years).
+constexpr int64_t kMaxStartNs = int64_t{1} << 62;
+constexpr int64_t kMaxOffsetNs = int64_t{1} << 60;
+int64_t ColOffsetNs(sqlite3_stmt* s, int i) {
+  return std::clamp<int64_t>(sqlite3_column_int64(s, i), -kMaxOffsetNs, kMaxOffsetNs);
+}
+std::optional<int64_t> ColOptOffsetNs(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return ColOffsetNs(s, i);
+}
 
 std::string FragmentsToJson(const std::vector<uint32_t>& f) {
   std::string out = "[";
@@ -80,8 +93,8 @@ Session ReadSession(sqlite3_stmt* s) {
   Session r;
   r.id = sqlite3_column_int64(s, 0);
   r.name = ColText(s, 1);
-  r.started_at_ns = sqlite3_column_int64(s, 2);
-  r.duration_ns = ColOptInt(s, 3);
+  r.started_at_ns = std::clamp<int64_t>(sqlite3_column_int64(s, 2), -kMaxStartNs, kMaxStartNs);
+  r.duration_ns = ColOptOffsetNs(s, 3);
   r.upstream = ColText(s, 4);
   r.source = ColText(s, 5);
   r.tool_version = ColText(s, 6);
@@ -143,7 +156,7 @@ bool FrameCursor::Next(Frame* f) {
   f->id = sqlite3_column_int64(stmt_, 0);
   f->connection_id = sqlite3_column_int64(stmt_, 1);
   f->seq = sqlite3_column_int64(stmt_, 2);
-  f->offset_ns = sqlite3_column_int64(stmt_, 3);
+  f->offset_ns = ColOffsetNs(stmt_, 3);
   f->direction =
       ColText(stmt_, 4) == "c2s" ? Direction::kClientToServer : Direction::kServerToClient;
   f->opcode = sqlite3_column_int(stmt_, 5);
@@ -442,8 +455,8 @@ std::vector<Connection> Cassette::Connections(int64_t session_id) {
     c.response_headers = HeadersFromJson(ColText(s, 8));
     c.subprotocol = ColText(s, 9);
     c.error = ColText(s, 10);
-    c.opened_ns = sqlite3_column_int64(s, 11);
-    c.closed_ns = ColOptInt(s, 12);
+    c.opened_ns = ColOffsetNs(s, 11);
+    c.closed_ns = ColOptOffsetNs(s, 12);
     if (auto v = ColOptInt(s, 13)) c.close_code = static_cast<int>(*v);
     c.close_reason = ColText(s, 14);
     c.close_initiator = ColText(s, 15);
@@ -614,8 +627,8 @@ std::vector<Exchange> Cassette::Exchanges(int64_t session_id) {
     e.response_body = ColBlob(s, 11);
     e.initiator = ColText(s, 12);
     e.error = ColText(s, 13);
-    e.request_ns = sqlite3_column_int64(s, 14);
-    e.response_ns = ColOptInt(s, 15);
+    e.request_ns = ColOffsetNs(s, 14);
+    e.response_ns = ColOptOffsetNs(s, 15);
     e.flags = sqlite3_column_int(s, 16);
     out.push_back(std::move(e));
   }
