@@ -1,7 +1,8 @@
 // A cassette is untrusted input: one whose times are extreme (a crafted or corrupt file) is
-// read with its session start held to +-2^62 ns and its offsets to +-2^60 ns, so the tools that add a session's start to an offset
-// (HAR and JSON Lines export, ls, show, stats, timeline, diff, lint) neither overflow (undefined behaviour,
-// an abort in the sanitizer build) nor fail; they print what they can.
+// read with its session start held to +-2^62 ns and its offsets to +-2^60 ns, so the tools that add
+// a session's start to an offset (HAR and JSON Lines export, ls, show, stats, timeline, diff, lint)
+// neither overflow (undefined behaviour, an abort in the sanitizer build) nor fail; they print what
+// they can.
 #include <climits>
 
 #include "tests/tools/tools_fixture.h"
@@ -24,10 +25,10 @@ void WriteExtremeTimes(const std::string& path) {
   conn.opened_ns = LLONG_MAX;
   conn.closed_ns = LLONG_MIN;
   conn.close_code = 1000;
-  const int64_t sid = AddSession(
-      *c, s, {conn},
-      {MakeFrame(LLONG_MAX, kS2C, R"([null,null,"room:1","message_created",{}])"),
-       MakeFrame(LLONG_MIN, kC2S, R"(["1","2","room:1","phx_join",{}])")});
+  const int64_t sid =
+      AddSession(*c, s, {conn},
+                 {MakeFrame(LLONG_MAX, kS2C, R"([null,null,"room:1","message_created",{}])"),
+                  MakeFrame(LLONG_MIN, kC2S, R"(["1","2","room:1","phx_join",{}])")});
   cassette::Exchange e;
   e.session_id = sid;
   e.ordinal = 1;
