@@ -50,12 +50,8 @@ std::optional<int64_t> ColOptInt(sqlite3_stmt* s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
   return sqlite3_column_int64(s, i);
 }
-// Times read from a file are held to ranges no recording comes near, so readers can add and
-// subtract them (a session's start plus an offset, offsets minus offsets) without overflowing,
-// whatever a corrupt or crafted file holds: a session's start (ns since 1970) to +-2^62 ns
-// (1824-2116), an offset or duration (ns from the session's start) to +-2^60 ns (+-36 years).
-constexpr int64_t kMaxStartNs = int64_t{1} << 62;
-constexpr int64_t kMaxOffsetNs = int64_t{1} << 60;
+// Times read from a file are held to kMaxStartNs and kMaxOffsetNs (model.h), whatever a
+// corrupt or crafted file holds.
 int64_t ColOffsetNs(sqlite3_stmt* s, int i) {
   return std::clamp<int64_t>(sqlite3_column_int64(s, i), -kMaxOffsetNs, kMaxOffsetNs);
 }

@@ -13,6 +13,14 @@ namespace wsr::cassette {
 inline constexpr int kSchemaVersion = 4;
 inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
 
+// The range of times a cassette holds, far beyond any recording, so that a session's start plus
+// an offset, or one offset minus another, never overflows: a session's start (ns since 1970)
+// within +-2^62 ns (years 1824-2116), offsets and durations (ns from the session's start)
+// within +-2^60 ns (+-36 years). Importers refuse times outside them; reading holds what a
+// crafted or corrupt file holds to them.
+inline constexpr int64_t kMaxStartNs = int64_t{1} << 62;
+inline constexpr int64_t kMaxOffsetNs = int64_t{1} << 60;
+
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class Direction { kClientToServer, kServerToClient };

@@ -339,28 +339,18 @@ HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor
 namespace {
 
 // t - start_ns: the offset of an absolute time (ns since 1970) in a session starting at
-// start_ns. Both are within what nanoseconds since 1970 can hold (about 1678-2262), but their
-// difference may not be: such a HAR is refused, with one line, instead of overflowing.
+// start_ns, refused with one line when it is beyond what a cassette holds (+-36 years; their
+// difference could even overflow: each is within about 1678-2262).
 int64_t OffsetNs(int64_t t, int64_t start_ns) {
   int64_t offset = 0;
-  if (__builtin_sub_overflow(t, start_ns, &offset)) {
-    throw Error("the HAR's times span more than 292 years (" + FormatIso8601(start_ns, 0) + " to " +
+  if (__builtin_sub_overflow(t, start_ns, &offset) || offset > cassette::kMaxOffsetNs ||
+      offset < -cassette::kMaxOffsetNs) {
+    throw Error("the HAR's times span more than 36 years (" + FormatIso8601(start_ns, 0) + " to " +
                 FormatIso8601(t, 0) +
-                "), more than a cassette's offsets hold; check the entries' startedDateTime and "
-                "message times");
+                "), more than a cassette holds; check the entries' startedDateTime and message "
+                "times");
   }
   return offset;
-}
-
-// a + b for offsets, refused like OffsetNs when the sum does not fit.
-int64_t AddNs(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (__builtin_add_overflow(a, b, &sum)) {
-    throw Error(
-        "the HAR's times reach past what a cassette's offsets hold (292 years from the "
-        "first entry); check the entries' startedDateTime, time and message times");
-  }
-  return sum;
 }
 
 // Inserts the API calls of a HAR (in start order) as exchanges of session `session_id`:
@@ -479,6 +469,11 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
   }
   for (const auto& h : http) take(h.exchange.request_ns);
   int64_t start_ns = start.value_or(0);
+  if (start_ns < -cassette::kMaxStartNs || start_ns > cassette::kMaxStartNs) {
+    throw Error("the HAR starts at " + FormatIso8601(start_ns, 0) +
+                ", outside the years a cassette holds (1824-2116); check the entries' "
+                "startedDateTime and message times");
+  }
   std::stable_sort(ws.begin(), ws.end(), [](const WsEntry& a, const WsEntry& b) {
     auto key = [](const WsEntry& w) {
       if (w.started_ns) return *w.started_ns;
@@ -533,7 +528,8 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
     }
     // At most ~31 years: a huge or NaN `time` must not overflow.
     const double time_ms = w.time_ms > 0 ? std::min(w.time_ms, 1e12) : 0.0;
-    int64_t end = AddNs(c.opened_ns, static_cast<int64_t>(time_ms * 1e6));
+    int64_t end =
+        std::min(c.opened_ns + static_cast<int64_t>(time_ms * 1e6), cassette::kMaxOffsetNs);
     c.closed_ns = std::max(end, last);
     if (w.close_code) {
       c.close_code = w.close_code;

@@ -335,20 +335,67 @@ namespace {
 
 // Found by the har_import fuzz target: two entries whose startedDateTime are each within what
 // nanoseconds since 1970 hold (1678 and 2026) but more than 292 years apart. Their offsets
-// from the session start overflowed (undefined behaviour); now the import is refused.
-TEST(ToolsHar, TimesTooFarApartAreRefused) {
-  TempDir t;
-  WriteFile(t.File("far.har"),
-            R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
-    {"startedDateTime":"2026-03-10T09:00:00.123456+00:00","time":12.5,
+// from the session start overflowed (undefined behaviour). Now a HAR is refused when it starts
+// outside the years a cassette holds (1824-2116) or spans more than its offsets (36 years).
+std::string TwoEntryHar(const std::string& first, const std::string& second) {
+  return R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
+    {"startedDateTime":")" +
+         first + R"(","time":12.5,
      "request":{"method":"GET","url":"wss://app.thenvoi.com/api/v1/socket/websocket?vsn=2.0.0"},
      "response":{"status":101}},
-    {"startedDateTime":"1678-03-10T09:00:01Z",
+    {"startedDateTime":")" +
+         second + R"(",
      "request":{"method":"GET","url":"ws://localhost/socket"},
-     "response":{"status":0,"_error":"net::ERR_CONNECTION_REFUSED"}}]}})");
-  auto r = Wsr({"import", t.File("far.har"), "--cassette", t.File("far.cassette")});
-  ExpectOneLineError(r, "span more than 292 years");
+     "response":{"status":0,"_error":"net::ERR_CONNECTION_REFUSED"}}]}})";
+}
+
+TEST(ToolsHar, TimesOutsideWhatACassetteHoldsAreRefused) {
+  TempDir t;
+  WriteFile(t.File("old.har"),
+            TwoEntryHar("2026-03-10T09:00:00.123456+00:00", "1678-03-10T09:00:01Z"));
+  auto r = Wsr({"import", t.File("old.har"), "--cassette", t.File("old.cassette")});
+  ExpectOneLineError(r, "outside the years a cassette holds (1824-2116)");
+  EXPECT_TRUE(AllCassetteBytes(t.File("old.cassette")).empty());
+
+  WriteFile(t.File("far.har"), TwoEntryHar("1990-01-01T00:00:00Z", "2030-01-01T00:00:00Z"));
+  r = Wsr({"import", t.File("far.har"), "--cassette", t.File("far.cassette")});
+  ExpectOneLineError(r, "span more than 36 years (1990-01-01T00:00:00Z to 2030-01-01T00:00:00Z)");
   EXPECT_TRUE(AllCassetteBytes(t.File("far.cassette")).empty());
+
+  WriteFile(t.File("ok.har"), TwoEntryHar("1990-01-01T00:00:00Z", "2020-01-01T00:00:00Z"));
+  r = Wsr({"import", t.File("ok.har"), "--cassette", t.File("ok.cassette")});
+  EXPECT_EQ(r.status, 0) << r.err << " (30 years apart is within the range)";
+}
+
+// The same ranges for JSON Lines, whose times are given as numbers.
+TEST(ToolsJsonl, TimesOutsideWhatACassetteHoldsAreRefused) {
+  TempDir t;
+  const std::string header = "{\"type\":\"header\",\"format\":\"wsreplay-jsonl\",\"version\":1}\n";
+  const std::string session =
+      "{\"type\":\"session\",\"name\":\"s\",\"started_at_ns\":%START%,\"duration_ns\":null}\n";
+  const std::string connection =
+      "{\"type\":\"connection\",\"session\":\"s\",\"ordinal\":1,\"path\":\"/\","
+      "\"opened_ns\":%OPENED%,\"closed_ns\":null}\n";
+  auto file = [&](const std::string& start, const std::string& opened) {
+    std::string s = session, c = connection;
+    s.replace(s.find("%START%"), 7, start);
+    c.replace(c.find("%OPENED%"), 8, opened);
+    return header + s + c;
+  };
+  const std::string in_range = std::to_string(int64_t{1} << 60);
+  const std::string beyond = std::to_string((int64_t{1} << 60) + 1);
+  WriteFile(t.File("a.jsonl"), file("0", beyond));
+  auto r = Wsr({"import", t.File("a.jsonl"), "--cassette", t.File("a.cassette")});
+  ExpectOneLineError(r, "line 3: field 'opened_ns' is outside what a cassette holds");
+  EXPECT_TRUE(AllCassetteBytes(t.File("a.cassette")).empty());
+
+  WriteFile(t.File("b.jsonl"), file("18446744073709551615", "0"));  // wraps to -1 as int64
+  r = Wsr({"import", t.File("b.jsonl"), "--cassette", t.File("b.cassette")});
+  ExpectOneLineError(r, "line 2: field 'started_at_ns' is outside what a cassette holds");
+
+  WriteFile(t.File("c.jsonl"), file("1764360000000000000", in_range));
+  r = Wsr({"import", t.File("c.jsonl"), "--cassette", t.File("c.cassette")});
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 }  // namespace
