@@ -50,14 +50,14 @@ std::optional<int64_t> ColOptInt(sqlite3_stmt* s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
   return sqlite3_column_int64(s, i);
 }
-// Times read from a file are held to kMaxStartNs and kMaxOffsetNs (model.h), whatever a
-// corrupt or crafted file holds.
-int64_t ColOffsetNs(sqlite3_stmt* s, int i) {
-  return std::clamp<int64_t>(sqlite3_column_int64(s, i), -kMaxOffsetNs, kMaxOffsetNs);
+// A time column held to +-max (kMaxStartNs or kMaxOffsetNs, model.h), whatever a corrupt or
+// crafted file holds.
+int64_t ColNs(sqlite3_stmt* s, int i, int64_t max = kMaxOffsetNs) {
+  return std::clamp<int64_t>(sqlite3_column_int64(s, i), -max, max);
 }
-std::optional<int64_t> ColOptOffsetNs(sqlite3_stmt* s, int i) {
+std::optional<int64_t> ColOptNs(sqlite3_stmt* s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
-  return ColOffsetNs(s, i);
+  return ColNs(s, i);
 }
 
 std::string FragmentsToJson(const std::vector<uint32_t>& f) {
@@ -89,8 +89,8 @@ Session ReadSession(sqlite3_stmt* s) {
   Session r;
   r.id = sqlite3_column_int64(s, 0);
   r.name = ColText(s, 1);
-  r.started_at_ns = std::clamp<int64_t>(sqlite3_column_int64(s, 2), -kMaxStartNs, kMaxStartNs);
-  r.duration_ns = ColOptOffsetNs(s, 3);
+  r.started_at_ns = ColNs(s, 2, kMaxStartNs);
+  r.duration_ns = ColOptNs(s, 3);
   r.upstream = ColText(s, 4);
   r.source = ColText(s, 5);
   r.tool_version = ColText(s, 6);
@@ -152,7 +152,7 @@ bool FrameCursor::Next(Frame* f) {
   f->id = sqlite3_column_int64(stmt_, 0);
   f->connection_id = sqlite3_column_int64(stmt_, 1);
   f->seq = sqlite3_column_int64(stmt_, 2);
-  f->offset_ns = ColOffsetNs(stmt_, 3);
+  f->offset_ns = ColNs(stmt_, 3);
   f->direction =
       ColText(stmt_, 4) == "c2s" ? Direction::kClientToServer : Direction::kServerToClient;
   f->opcode = sqlite3_column_int(stmt_, 5);
@@ -451,8 +451,8 @@ std::vector<Connection> Cassette::Connections(int64_t session_id) {
     c.response_headers = HeadersFromJson(ColText(s, 8));
     c.subprotocol = ColText(s, 9);
     c.error = ColText(s, 10);
-    c.opened_ns = ColOffsetNs(s, 11);
-    c.closed_ns = ColOptOffsetNs(s, 12);
+    c.opened_ns = ColNs(s, 11);
+    c.closed_ns = ColOptNs(s, 12);
     if (auto v = ColOptInt(s, 13)) c.close_code = static_cast<int>(*v);
     c.close_reason = ColText(s, 14);
     c.close_initiator = ColText(s, 15);
@@ -623,8 +623,8 @@ std::vector<Exchange> Cassette::Exchanges(int64_t session_id) {
     e.response_body = ColBlob(s, 11);
     e.initiator = ColText(s, 12);
     e.error = ColText(s, 13);
-    e.request_ns = ColOffsetNs(s, 14);
-    e.response_ns = ColOptOffsetNs(s, 15);
+    e.request_ns = ColNs(s, 14);
+    e.response_ns = ColOptNs(s, 15);
     e.flags = sqlite3_column_int(s, 16);
     out.push_back(std::move(e));
   }
