@@ -26,7 +26,16 @@ class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t start_ns = 0) : now_(start_ns) {}
   int64_t NowNs() const override { return now_.load(); }
-  void Advance(int64_t ns) { now_.fetch_add(ns); }
+  // Moves the clock forward by ns (ns <= 0: no change), held to at most kMaxManualNs so that
+  // deadlines computed from it (now + a recorded span of up to 2^61 ns) cannot overflow
+  // however often it is advanced.
+  static constexpr int64_t kMaxManualNs = int64_t{1} << 62;
+  void Advance(int64_t ns) {
+    int64_t cur = now_.load();
+    while (ns > 0 && cur < kMaxManualNs &&
+           !now_.compare_exchange_weak(cur, ns >= kMaxManualNs - cur ? kMaxManualNs : cur + ns)) {
+    }
+  }
   void Set(int64_t ns) { now_.store(ns); }
 
  private:

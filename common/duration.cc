@@ -32,6 +32,10 @@ int64_t ParseDurationNs(std::string_view text) {
     mult = 3600e9;
   else
     throw Error("bad duration '" + s + "': unknown unit '" + unit + "' (use ns, us, ms, s, m, h)");
+  // 2^60 ns (36 years) is the longest span a cassette holds; anything longer would wrap.
+  if (v * mult > static_cast<double>(kMaxDurationNs)) {
+    throw Error("bad duration '" + s + "': longer than any recording (at most 36 years)");
+  }
   return static_cast<int64_t>(std::llround(v * mult));
 }
 

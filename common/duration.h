@@ -8,6 +8,11 @@
 
 namespace wsr {
 
+// The longest duration ParseDurationNs accepts: 2^60 ns (about 36 years), as long as the
+// longest span a cassette holds (cassette::kMaxOffsetNs), so durations and recorded times
+// add without overflow.
+inline constexpr int64_t kMaxDurationNs = int64_t{1} << 60;
+
 int64_t ParseDurationNs(std::string_view text);
 // "1.234s", "12.5ms", "830us": short, for listings.
 std::string FormatDurationNs(int64_t ns);

@@ -56,7 +56,7 @@ int64_t ResponseDeadline(const cassette::Exchange& e, int64_t arrival, double sp
   if (paused) return Timeline::kNever;
   int64_t d = arrival;
   if (speed > 0 && e.response_ns && *e.response_ns > e.request_ns) {
-    d += static_cast<int64_t>(static_cast<double>(*e.response_ns - e.request_ns) / speed);
+    d += ScaledNs(static_cast<double>(*e.response_ns - e.request_ns) / speed);
   }
   for (size_t i = 0; i < reached.size(); ++i) {
     if (reached[i] <= d) continue;

@@ -5,6 +5,7 @@
 // passes the guards of request_guard.h first (Host, Origin). Other plain HTTP requests get 404
 // with what the cassette has. The routes and answers are control_api.h (pure); this file
 // only takes the request apart (lws) and applies the state change a route asks for.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -16,6 +17,7 @@
 namespace wsr::replay {
 
 void ReplayServer::Impl::DoAdvance(int64_t ms) {
+  ms = std::clamp<int64_t>(ms, 0, kMaxAdvanceMs);  // the API's callers may pass anything
   int64_t ns = ms * 1'000'000;
   if (manual_) {
     manual_->Advance(ns);

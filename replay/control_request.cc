@@ -55,8 +55,9 @@ std::variant<ControlRequest, ControlError> ParseControlRequest(std::string_view 
     errno = 0;
     long long v = ms ? std::strtoll(ms->c_str(), &end, 10) : -1;
     if (!ms || ms->empty() || end == ms->c_str() || *end || errno == ERANGE || v < 0 ||
-        (*ms)[0] == '+' || (*ms)[0] == ' ') {
-      return ControlError{400, "advance needs ?ms=N (a non-negative integer)"};
+        v > kMaxAdvanceMs || (*ms)[0] == '+' || (*ms)[0] == ' ') {
+      return ControlError{400, "advance needs ?ms=N (an integer from 0 to " +
+                                   std::to_string(kMaxAdvanceMs) + ", 36 years)"};
     }
     r.advance_ms = v;
   } else if (r.kind == Kind::kSpeed) {

@@ -12,9 +12,13 @@
 #include <string_view>
 #include <variant>
 
+#include "common/duration.h"
 #include "replay/fault_spec.h"
 
 namespace wsr::replay {
+
+// The longest single advance (POST advance?ms=N, ReplayServer::Advance): kMaxDurationNs in ms.
+inline constexpr int64_t kMaxAdvanceMs = kMaxDurationNs / 1'000'000;
 
 struct ControlRequest {
   enum class Kind {
@@ -30,7 +34,7 @@ struct ControlRequest {
     kUnbreak  // DELETE break?spec=TRIGGER[,conn=K]
   };
   Kind kind = Kind::kStatus;
-  int64_t advance_ms = 0;  // kAdvance
+  int64_t advance_ms = 0;  // kAdvance: 0 to kMaxAdvanceMs
   double speed = 0;        // kSpeed (0 = as fast as possible)
   FaultSpec fault;         // kFault, kBreak, kUnbreak
 };

@@ -50,8 +50,10 @@ class ReplayServer {
   const std::string& session() const;
 
   // Timing control (also served as POST /__wsreplay/advance|step|pause|resume|speed).
-  void Advance(int64_t ms);  // manual clock: moves it; real clock: skips recorded time ahead
-  bool Step();               // releases the next pending frame; false when nothing can go
+  // Manual clock: moves it; real clock: skips recorded time ahead. ms is held to
+  // [0, kMaxAdvanceMs] (36 years).
+  void Advance(int64_t ms);
+  bool Step();  // releases the next pending frame; false when nothing can go
   void Pause();
   void Resume();
   void SetSpeed(double speed);  // 0 = max

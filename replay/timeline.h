@@ -6,12 +6,22 @@
 // --max-gap caps and manual steps re-anchor (v0, t0) without moving what already happened.
 // At speed max every deadline is "now" (order alone decides). Not thread-safe: owned by one
 // connection's replayer on the service thread.
+//
+// Range: recorded times reach +-2^61 ns (cassettes hold offsets within +-2^60, a connection's
+// relative times are differences of two) and --speed is any positive number, so scaled spans
+// go through ScaledNs, which holds them to +-kFarNs (73 years). Sums of two such values, or of
+// one and a clock reading, cannot overflow; a deadline that far out is simply never reached.
 #pragma once
 
 #include <cstdint>
 #include <limits>
 
 namespace wsr::replay {
+
+// ns (a recorded or clock span already multiplied or divided by a speed), rounded and held to
+// [-kFarNs, kFarNs]; NaN gives kFarNs. Pure; thread-safe.
+inline constexpr int64_t kFarNs = int64_t{1} << 61;
+int64_t ScaledNs(double ns);
 
 class Timeline {
  public:

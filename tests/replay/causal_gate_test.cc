@@ -219,6 +219,10 @@ TEST(CausalGate, ResponseWaitsForItsLatencyAndThePushesBeforeIt) {
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 0.5, false, {}), 52 * kMs);
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 0, false, {}), 50 * kMs);  // max: at once
   EXPECT_EQ(ResponseDeadline(post, 50 * kMs, 1, true, {}), Timeline::kNever);
+  // A crafted cassette's latency of 2^60 ns at --speed 1e-9 waits (far), it does not wrap.
+  cassette::Exchange slow = post;
+  slow.response_ns = slow.request_ns + (int64_t{1} << 60);
+  EXPECT_GT(ResponseDeadline(slow, 50 * kMs, 1e-9, false, {}), 50 * kMs);
 
   // A live connection replaying the recording from clock 0 reaches 101 ms at 101 ms.
   auto reach = h.rep->ReachesSessionTime(*post.response_ns);

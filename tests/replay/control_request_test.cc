@@ -36,9 +36,12 @@ TEST(ControlRequest, EndpointsAndMethods) {
 TEST(ControlRequest, AdvanceTakesANonNegativeIntegerOfMilliseconds) {
   EXPECT_EQ(Ok("POST", "advance", {.ms = "250"}).advance_ms, 250);
   EXPECT_EQ(Ok("POST", "advance", {.ms = "0"}).advance_ms, 0);
-  for (const char* bad : {"", "-1", "+5", " 5", "5ms", "1.5", "99999999999999999999999"}) {
+  // Up to 2^60 ns (36 years, the longest span a cassette holds): more would wrap the clock.
+  EXPECT_EQ(Ok("POST", "advance", {.ms = "1152921504606"}).advance_ms, 1152921504606);
+  for (const char* bad : {"", "-1", "+5", " 5", "5ms", "1.5", "99999999999999999999999",
+                          "1152921504607", "9223372036854775807"}) {
     EXPECT_EQ(Err("POST", "advance", {.ms = bad}).message,
-              "advance needs ?ms=N (a non-negative integer)")
+              "advance needs ?ms=N (an integer from 0 to 1152921504606, 36 years)")
         << bad;
   }
   EXPECT_EQ(Err("POST", "advance").status, 400);

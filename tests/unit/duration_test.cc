@@ -18,6 +18,21 @@ TEST(Duration, Parses) {
   EXPECT_THROW(ParseDurationNs("-1s"), Error);
 }
 
+// Longer than any recording (cassettes hold offsets up to 2^60 ns, about 36 years): refused
+// with a message, not wrapped into a negative or nonsense number of nanoseconds.
+TEST(Duration, RefusesWhatNoClockReaches) {
+  EXPECT_EQ(ParseDurationNs("300000h"), 300'000LL * 3600 * 1'000'000'000);  // 34 years
+  for (const char* text : {"1e300s", "1e30ns", "400000h", "inf", "nan"}) {
+    SCOPED_TRACE(text);
+    try {
+      ParseDurationNs(text);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Duration, Formats) {
   EXPECT_EQ(FormatDurationNs(1'234'000'000), "1.234s");
   EXPECT_EQ(FormatDurationNs(12'500'000), "12.500ms");
