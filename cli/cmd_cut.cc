@@ -36,8 +36,8 @@ void AddCut(CLI::App& app, int* exit_code) {
   cmd->callback([exit_code, a] {
     tools::CutOptions o;
     o.session = a->session;
-    if (a->from) o.from_ns = ParseDurationNs(*a->from);
-    if (a->to) o.to_ns = ParseDurationNs(*a->to);
+    if (a->from) o.from_ns = ParseDurationFlag("--from", *a->from);
+    if (a->to) o.to_ns = ParseDurationFlag("--to", *a->to);
     o.topics.insert(a->topics.begin(), a->topics.end());
     auto progress = Progress::ForStderr("cut " + a->path);
     auto sum = tools::CutCassette(a->path, a->out, o, progress.get());

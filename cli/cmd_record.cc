@@ -63,11 +63,7 @@ int RunRecord(const RecordFlags& f) {
   opts.listen = ParseListenAddr(f.listen);
   opts.insecure = f.insecure;
   opts.upstream_ca = f.upstream_ca;
-  try {
-    opts.upstream_timeout_ns = ParseDurationNs(f.upstream_timeout);
-  } catch (const Error& e) {
-    throw Error(std::string("--upstream-timeout: ") + e.what());
-  }
+  opts.upstream_timeout_ns = ParseDurationFlag("--upstream-timeout", f.upstream_timeout);
   if (opts.upstream_timeout_ns <= 0)
     throw Error("--upstream-timeout must be more than 0, e.g. 10s");
   opts.tls_cert = f.tls_cert;

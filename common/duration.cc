@@ -39,6 +39,14 @@ int64_t ParseDurationNs(std::string_view text) {
   return static_cast<int64_t>(std::llround(v * mult));
 }
 
+int64_t ParseDurationFlag(std::string_view flag, std::string_view text) {
+  try {
+    return ParseDurationNs(text);
+  } catch (const Error& e) {
+    throw Error(std::string(flag) + ": " + e.what());
+  }
+}
+
 std::string FormatDurationNs(int64_t ns) {
   char buf[64];
   double a = std::abs(static_cast<double>(ns));

@@ -14,6 +14,9 @@ namespace wsr {
 inline constexpr int64_t kMaxDurationNs = int64_t{1} << 60;
 
 int64_t ParseDurationNs(std::string_view text);
+// ParseDurationNs for a command-line flag: the error starts with the flag's name
+// ("--max-gap: bad duration '2 parsecs': ...").
+int64_t ParseDurationFlag(std::string_view flag, std::string_view text);
 // "1.234s", "12.5ms", "830us": short, for listings.
 std::string FormatDurationNs(int64_t ns);
 

@@ -79,7 +79,7 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
   ReplayOptions& r = o.replay;
   if (!f.session.empty()) r.session = f.session;
   r.speed = ParseSpeed(f.speed);
-  if (!f.max_gap.empty()) r.max_gap_ns = ParseDurationNs(f.max_gap);
+  if (!f.max_gap.empty()) r.max_gap_ns = ParseDurationFlag("--max-gap", f.max_gap);
   if (f.clock == "manual") {
     r.manual_clock = true;
   } else if (f.clock != "real") {
@@ -88,7 +88,7 @@ ServerOptions ToServerOptions(const ReplayFlags& f) {
   r.on_mismatch = ParseOnMismatch(f.on_mismatch);
   r.strict = f.strict;
   r.protocol = ParseProtocol(f.protocol);
-  r.join_timeout_ns = ParseDurationNs(f.join_timeout);
+  r.join_timeout_ns = ParseDurationFlag("--join-timeout", f.join_timeout);
   r.order = ParseOrder(f.order);
   for (const auto& p : f.ignore_json) {
     if (!p.empty() && p[0] != '/') {

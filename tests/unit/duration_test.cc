@@ -33,6 +33,18 @@ TEST(Duration, RefusesWhatNoClockReaches) {
   }
 }
 
+TEST(Duration, AFlagsErrorNamesTheFlag) {
+  EXPECT_EQ(ParseDurationFlag("--max-gap", "250ms"), 250'000'000);
+  try {
+    ParseDurationFlag("--max-gap", "3 parsecs");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "--max-gap: bad duration '3 parsecs': unknown unit ' parsecs' (use ns, us, ms, s, m, h)");
+  }
+}
+
 TEST(Duration, Formats) {
   EXPECT_EQ(FormatDurationNs(1'234'000'000), "1.234s");
   EXPECT_EQ(FormatDurationNs(12'500'000), "12.500ms");
