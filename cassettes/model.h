@@ -18,8 +18,15 @@ inline constexpr int kApplicationId = 0x57535250;  // 'WSRP'
 // within +-2^62 ns (years 1824-2116), offsets and durations (ns from the session's start)
 // within +-2^60 ns (+-36 years). Importers refuse times outside them; reading holds what a
 // crafted or corrupt file holds to them.
-inline constexpr int64_t kMaxStartNs = int64_t{1} << 62;
-inline constexpr int64_t kMaxOffsetNs = int64_t{1} << 60;
+struct TimeRange {
+  int64_t max;       // the range is [-max, max] ns
+  const char* what;  // how an error names it: "years 1824-2116"
+  constexpr bool Holds(int64_t ns) const { return ns >= -max && ns <= max; }
+};
+inline constexpr TimeRange kStartRange{int64_t{1} << 62, "years 1824-2116"};
+inline constexpr TimeRange kOffsetRange{int64_t{1} << 60, "+-36 years from the session start"};
+inline constexpr int64_t kMaxStartNs = kStartRange.max;
+inline constexpr int64_t kMaxOffsetNs = kOffsetRange.max;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 

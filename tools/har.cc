@@ -339,16 +339,15 @@ HarImport ImportHarFile(std::FILE* file, cassette::Cassette& out, const Redactor
 namespace {
 
 // t - start_ns: the offset of an absolute time (ns since 1970) in a session starting at
-// start_ns, refused with one line when it is beyond what a cassette holds (+-36 years; their
+// start_ns, refused with one line when it is beyond what a cassette holds (kOffsetRange; their
 // difference could even overflow: each is within about 1678-2262).
 int64_t OffsetNs(int64_t t, int64_t start_ns) {
   int64_t offset = 0;
-  if (__builtin_sub_overflow(t, start_ns, &offset) || offset > cassette::kMaxOffsetNs ||
-      offset < -cassette::kMaxOffsetNs) {
-    throw Error("the HAR's times span more than 36 years (" + FormatIso8601(start_ns, 0) + " to " +
-                FormatIso8601(t, 0) +
-                "), more than a cassette holds; check the entries' startedDateTime and message "
-                "times");
+  if (__builtin_sub_overflow(t, start_ns, &offset) || !cassette::kOffsetRange.Holds(offset)) {
+    throw Error("the HAR's times span " + FormatIso8601(start_ns, 0) + " to " +
+                FormatIso8601(t, 0) + ", more than a cassette holds (" +
+                cassette::kOffsetRange.what +
+                "); check the entries' startedDateTime and message times");
   }
   return offset;
 }
@@ -469,10 +468,10 @@ HarImport ImportHarDocument(json har, HarCollector& collected, cassette::Cassett
   }
   for (const auto& h : http) take(h.exchange.request_ns);
   int64_t start_ns = start.value_or(0);
-  if (start_ns < -cassette::kMaxStartNs || start_ns > cassette::kMaxStartNs) {
+  if (!cassette::kStartRange.Holds(start_ns)) {
     throw Error("the HAR starts at " + FormatIso8601(start_ns, 0) +
-                ", outside the years a cassette holds (1824-2116); check the entries' "
-                "startedDateTime and message times");
+                ", outside what a cassette holds (" + cassette::kStartRange.what +
+                "); check the entries' startedDateTime and message times");
   }
   std::stable_sort(ws.begin(), ws.end(), [](const WsEntry& a, const WsEntry& b) {
     auto key = [](const WsEntry& w) {

@@ -72,20 +72,21 @@ struct LineReader {
       Bad(std::string("field '") + name + "' must be an integer or null");
     return it->get<int64_t>();
   }
-  // A time in ns within +-max (cassette::kMaxStartNs for a session's start, kMaxOffsetNs for
-  // offsets and durations: what a cassette holds).
-  int64_t Ns(const char* name, int64_t max) const { return InRange(name, Int(name), max); }
-  std::optional<int64_t> OptNs(const char* name, int64_t max) const {
+  // A time in ns within a range a cassette holds (cassette::kStartRange for a session's start,
+  // kOffsetRange for offsets and durations).
+  int64_t Ns(const char* name, const cassette::TimeRange& range) const {
+    return InRange(name, Int(name), range);
+  }
+  std::optional<int64_t> OptNs(const char* name, const cassette::TimeRange& range) const {
     auto v = OptInt(name);
-    if (v) InRange(name, *v, max);
+    if (v) InRange(name, *v, range);
     return v;
   }
-  int64_t InRange(const char* name, int64_t v, int64_t max) const {
+  int64_t InRange(const char* name, int64_t v, const cassette::TimeRange& range) const {
     // A JSON number above INT64_MAX (nlohmann keeps it unsigned) reads as negative.
     const bool wrapped = Field(name).is_number_unsigned() && v < 0;
-    if (wrapped || v < -max || v > max) {
-      Bad(std::string("field '") + name + "' is outside what a cassette holds (" +
-          (max == cassette::kMaxStartNs ? "years 1824-2116" : "+-36 years from the session start") +
+    if (wrapped || !range.Holds(v)) {
+      Bad(std::string("field '") + name + "' is outside what a cassette holds (" + range.what +
           ")");
     }
     return v;
@@ -379,8 +380,8 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
         }
         s.name = *rename;
       }
-      s.started_at_ns = r.Ns("started_at_ns", cassette::kMaxStartNs);
-      s.duration_ns = r.OptNs("duration_ns", cassette::kMaxOffsetNs);
+      s.started_at_ns = r.Ns("started_at_ns", cassette::kStartRange);
+      s.duration_ns = r.OptNs("duration_ns", cassette::kOffsetRange);
       s.upstream = r.Str("upstream", false);
       s.source = r.Str("source", false);
       if (s.source.empty()) s.source = "import-jsonl";
@@ -406,8 +407,8 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       c.response_headers = r.Headers("response_headers");
       c.subprotocol = r.Str("subprotocol", false);
       c.error = r.Str("error", false);
-      c.opened_ns = r.Ns("opened_ns", cassette::kMaxOffsetNs);
-      c.closed_ns = r.OptNs("closed_ns", cassette::kMaxOffsetNs);
+      c.opened_ns = r.Ns("opened_ns", cassette::kOffsetRange);
+      c.closed_ns = r.OptNs("closed_ns", cassette::kOffsetRange);
       if (auto v = r.OptInt("close_code")) c.close_code = static_cast<int>(*v);
       c.close_reason = r.Str("close_reason", false);
       c.close_initiator = r.Str("close_initiator", false);
@@ -431,7 +432,7 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       Frame f;
       f.connection_id = it->second;
       f.seq = r.Int("seq");
-      f.offset_ns = r.Ns("offset_ns", cassette::kMaxOffsetNs);
+      f.offset_ns = r.Ns("offset_ns", cassette::kOffsetRange);
       std::string dir = r.Str("direction");
       if (dir == "c2s")
         f.direction = cassette::Direction::kClientToServer;
@@ -495,8 +496,8 @@ ImportCounts ImportJsonl(std::istream& in, cassette::Cassette& out, const Redact
       e.response_body = r.Bytes("response_body").value_or("");
       e.initiator = r.Str("initiator", false);
       e.error = r.Str("error", false);
-      e.request_ns = r.Ns("request_ns", cassette::kMaxOffsetNs);
-      e.response_ns = r.OptNs("response_ns", cassette::kMaxOffsetNs);
+      e.request_ns = r.Ns("request_ns", cassette::kOffsetRange);
+      e.response_ns = r.OptNs("response_ns", cassette::kOffsetRange);
       if (auto v = r.OptInt("flags")) e.flags = static_cast<int>(*v);
       const uint64_t max = limits.max_message_size;
       if (e.request_body.size() > max) TooBig(line, e.request_body.size(), max, "the request body");

@@ -336,7 +336,8 @@ namespace {
 // Found by the har_import fuzz target: two entries whose startedDateTime are each within what
 // nanoseconds since 1970 hold (1678 and 2026) but more than 292 years apart. Their offsets
 // from the session start overflowed (undefined behaviour). Now a HAR is refused when it starts
-// outside the years a cassette holds (1824-2116) or spans more than its offsets (36 years).
+// outside what a cassette holds (cassette::kStartRange, the years 1824-2116) or spans more
+// than its offsets (kOffsetRange, 36 years either side of the start).
 std::string TwoEntryHar(const std::string& first, const std::string& second) {
   return R"({"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[
     {"startedDateTime":")" +
@@ -354,12 +355,14 @@ TEST(ToolsHar, TimesOutsideWhatACassetteHoldsAreRefused) {
   WriteFile(t.File("old.har"),
             TwoEntryHar("2026-03-10T09:00:00.123456+00:00", "1678-03-10T09:00:01Z"));
   auto r = Wsr({"import", t.File("old.har"), "--cassette", t.File("old.cassette")});
-  ExpectOneLineError(r, "outside the years a cassette holds (1824-2116)");
+  ExpectOneLineError(r, "outside what a cassette holds (years 1824-2116)");
   EXPECT_TRUE(AllCassetteBytes(t.File("old.cassette")).empty());
 
   WriteFile(t.File("far.har"), TwoEntryHar("1990-01-01T00:00:00Z", "2030-01-01T00:00:00Z"));
   r = Wsr({"import", t.File("far.har"), "--cassette", t.File("far.cassette")});
-  ExpectOneLineError(r, "span more than 36 years (1990-01-01T00:00:00Z to 2030-01-01T00:00:00Z)");
+  ExpectOneLineError(r,
+                     "span 1990-01-01T00:00:00Z to 2030-01-01T00:00:00Z, more than a cassette "
+                     "holds (+-36 years from the session start)");
   EXPECT_TRUE(AllCassetteBytes(t.File("far.cassette")).empty());
 
   WriteFile(t.File("ok.har"), TwoEntryHar("1990-01-01T00:00:00Z", "2020-01-01T00:00:00Z"));
