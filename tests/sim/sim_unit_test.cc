@@ -68,6 +68,19 @@ TEST(SimScenario, ParsesSortsAndWarns) {
       Scenario::Parse("{\"at_ms\":1,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":[]}", "s"),
       wsr::Error);
   EXPECT_THROW(Scenario::Parse("not json", "s"), wsr::Error);
+  // A time whose timer (at_ms * 10^6 ns) would overflow is refused, naming the line.
+  EXPECT_EQ(Scenario::Parse(
+                "{\"at_ms\":1152921504606,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{}}", "s")
+                .pushes()[0]
+                .at_ms,
+            1152921504606);
+  try {
+    Scenario::Parse("{\"at_ms\":10000000000000,\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{}}",
+                    "s");
+    ADD_FAILURE() << "accepted";
+  } catch (const wsr::Error& e) {
+    EXPECT_STREQ(e.what(), "s:1: \"at_ms\" must be an integer from 0 to 1152921504606 (36 years)");
+  }
 }
 
 TEST(SimProtocol, SerializerSelection) {
