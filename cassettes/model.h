@@ -28,6 +28,11 @@ inline constexpr TimeRange kOffsetRange{int64_t{1} << 60, "+-36 years from the s
 inline constexpr int64_t kMaxStartNs = kStartRange.max;
 inline constexpr int64_t kMaxOffsetNs = kOffsetRange.max;
 
+// The largest message a cassette takes (the ceiling of --max-message-size for record and
+// import): a frame's row stays far below SQLite's 10^9-byte limit on a value, and import's
+// line cap (2 x this + 1 MiB) cannot wrap.
+inline constexpr uint64_t kMaxMessageBytes = uint64_t{256} << 20;
+
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class Direction { kClientToServer, kServerToClient };

@@ -28,7 +28,7 @@ void Import(const ImportArgs& a) {
   for (const auto& h : a.headers) o.rules.AddHeader(h);
   for (const auto& j : a.pointers) o.rules.AddJsonPointer(j);
   o.tool_version = kVersion;
-  if (a.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
+  CheckMaxMessageSize(a.max_message_size);
   o.limits.max_message_size = a.max_message_size;
   auto progress = Progress::ForStderr("import " + a.file, {.unit = Progress::Unit::kBytes});
   o.limits.progress = progress.get();

@@ -68,7 +68,7 @@ int RunRecord(const RecordFlags& f) {
     throw Error("--upstream-timeout must be more than 0, e.g. 10s");
   opts.tls_cert = f.tls_cert;
   opts.tls_key = f.tls_key;
-  if (f.max_message_size < 1) throw Error("--max-message-size must be at least 1 byte");
+  CheckMaxMessageSize(f.max_message_size);
 
   RedactionRules rules;
   for (const auto& p : f.redact_params) rules.AddParam(p);

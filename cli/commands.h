@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 
 namespace wsr::cli {
 
@@ -28,5 +29,9 @@ void AddCut(CLI::App& app, int* exit_code);
 void AddSessions(CLI::App& app, int* exit_code);
 void AddMerge(CLI::App& app, int* exit_code);
 void AddStats(CLI::App& app, int* exit_code);
+
+// Shared flag checks (flag_checks.cc); each throws wsr::Error with the flag's name.
+// --max-message-size of record and import: 1 byte to cassette::kMaxMessageBytes (256 MiB).
+void CheckMaxMessageSize(uint64_t bytes);
 
 }  // namespace wsr::cli
