@@ -12,6 +12,8 @@ namespace wsr {
 // longest span a cassette holds (cassette::kMaxOffsetNs), so durations and recorded times
 // add without overflow.
 inline constexpr int64_t kMaxDurationNs = int64_t{1} << 60;
+// The same in whole milliseconds, for inputs given in ms (POST advance?ms=N, a scenario's at_ms).
+inline constexpr int64_t kMaxDurationMs = kMaxDurationNs / 1'000'000;
 
 int64_t ParseDurationNs(std::string_view text);
 // ParseDurationNs for a command-line flag: the error starts with the flag's name

@@ -17,8 +17,8 @@
 
 namespace wsr::replay {
 
-// The longest single advance (POST advance?ms=N, ReplayServer::Advance): kMaxDurationNs in ms.
-inline constexpr int64_t kMaxAdvanceMs = kMaxDurationNs / 1'000'000;
+// The longest single advance (POST advance?ms=N, ReplayServer::Advance).
+inline constexpr int64_t kMaxAdvanceMs = kMaxDurationMs;
 
 struct ControlRequest {
   enum class Kind {

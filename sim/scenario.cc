@@ -18,13 +18,12 @@ Scenario Scenario::Parse(std::string_view text, const std::string& source,
       text, source, [&](const nlohmann::ordered_json& j, int lineno, const std::string& where) {
         ScenarioPush p;
         p.line = lineno;
-        // At most 36 years (kMaxDurationNs): the server arms a timer of at_ms * 10^6 ns.
-        constexpr int64_t kMaxAtMs = kMaxDurationNs / 1'000'000;
+        // At most 36 years (kMaxDurationMs): the server arms a timer of at_ms * 10^6 ns.
         auto at = j.find("at_ms");
         if (at == j.end() || !at->is_number_integer() || at->get<int64_t>() < 0 ||
-            at->get<int64_t>() > kMaxAtMs) {
+            at->get<int64_t>() > kMaxDurationMs) {
           throw Error(where + ": \"at_ms\" must be an integer from 0 to " +
-                      std::to_string(kMaxAtMs) + " (36 years)");
+                      std::to_string(kMaxDurationMs) + " (36 years)");
         }
         p.at_ms = at->get<int64_t>();
         auto topic = j.find("topic");
